@@ -1,0 +1,90 @@
+"""The Researcher agent of the agent engine.
+
+A Researcher holds its own state as attributes and lives its year in its own
+methods, through the same pure functions as the vectorized engine (applied to
+a one-row Population of its state).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from simulation import behaviour
+from simulation.careers import SECTORS, STAGES
+from simulation.lifecycle import decides
+from simulation.population import Population
+
+if TYPE_CHECKING:
+    from simulation.model import TalentModel
+
+STATE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Population))
+
+
+class Researcher(mesa.Agent):
+    """A Korean-origin AI researcher choosing where (country and sector) to work.
+
+    Attributes mirror :class:`~simulation.population.Population` (one value
+    each): ``origin``, ``country``, ``sector``, ``stage``, ``ln_talent``, ...
+    """
+
+    model: TalentModel
+
+    def __init__(self, model: TalentModel, state: Population, row: int) -> None:
+        super().__init__(model)
+        for name in STATE_FIELDS:
+            value = getattr(state, name)[row]
+            setattr(self, name, value.copy() if isinstance(value, np.ndarray) else value)
+        self.transition = False
+        self.leaving = False
+        self.deciding = False
+
+    # --- state as a one-row Population, for the shared pure functions ---
+    def state(self) -> Population:
+        """This researcher as a one-row Population."""
+        return Population(**{name: np.asarray(getattr(self, name))[None, ...] for name in STATE_FIELDS})
+
+    def load(self, state: Population) -> None:
+        """Take the values of a one-row Population."""
+        for name in STATE_FIELDS:
+            value = getattr(state, name)[0]
+            setattr(self, name, value.copy() if isinstance(value, np.ndarray) else value)
+
+    # --- the researcher's year ---
+    def age(self, year: int, mentor_quality: np.ndarray, exit_u: float) -> None:
+        """Train under this year's mentors, grow a year older, finish a stage or leave research."""
+        state = self.state()
+        transition, leaving = behaviour.age_one_year(state, self.model.world, self.model.config, mentor_quality,
+                                                     year, np.array([exit_u]))
+        self.load(state)
+        self.transition, self.leaving = bool(transition[0]), bool(leaving[0])
+
+    def consider(self, reconsider_u: float, approached: bool) -> bool:
+        """Whether to choose this year: at a transition, when approached, or on the yearly hazard."""
+        hazard = self.model.config.simulation.reconsider_hazard
+        self.deciding = bool(decides(np.array([self.transition]), np.array([reconsider_u]), hazard,
+                                     np.array([approached]), np.array([self.leaving]))[0])
+        return self.deciding
+
+    def step(self) -> None:
+        """Choose a country and sector on the state at the start of the year, and go there."""
+        if not self.deciding:
+            return
+        m = self.model
+        wage_bonus, exempt, offer_u, gumbel = m.decision_inputs(self)
+        state = self.state()
+        pay = behaviour.base_pay(m.world, state.stage, state.ln_talent)
+        chosen = behaviour.choose_alternatives(state, m.world, m.config, m.mentor_quality, m.contacts, pay,
+                                               wage_bonus[None, :], exempt[None, :], offer_u[None, :],
+                                               gumbel[None, :])
+        behaviour.move(state, np.array([0]), chosen, m.world)
+        self.load(state)
+
+    @property
+    def label(self) -> str:
+        """A short description for tooltips."""
+        return (f"#{self.id} {STAGES[self.stage]}, {SECTORS[self.sector]} in {self.model.world.codes[self.country]}, "
+                f"talent {np.exp(self.ln_talent):.2f}")

@@ -1,0 +1,308 @@
+"""Load a scenario from TOML and validate it, once, at the edge.
+
+Any problem raises :class:`ConfigError`, which names the file, the dotted key
+and what is allowed; the command line prints it on one line and exits with
+code 2. Nothing in the file is executed: it is parsed with :mod:`tomllib`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from simulation import schema
+from simulation.careers import STAGES
+
+
+class ConfigError(ValueError):
+    """A bad scenario: which file, which key, and what is allowed."""
+
+    def __init__(self, source: str, key: str, message: str) -> None:
+        self.source, self.key, self.message = source, key, message
+        super().__init__(f"{source}: {key or '(top level)'}: {message}")
+
+
+def _type_name(tp: Any) -> str:
+    if tp is float:
+        return "a number"
+    if tp is int:
+        return "a whole number"
+    if tp is str:
+        return "a string"
+    if tp is bool:
+        return "true or false"
+    return "a table"
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _Builder:
+    """Turns parsed TOML into the frozen dataclasses of :mod:`simulation.schema`."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, message: str) -> typing.NoReturn:
+        raise ConfigError(self.source, key, message)
+
+    def dataclass(self, cls: type, raw: Any, key: str) -> Any:
+        if not isinstance(raw, dict):
+            self.fail(key, f"must be a table, got {_describe(raw)}")
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for name in raw:
+            if name not in fields:
+                allowed = ", ".join(fields)
+                self.fail(_join(key, name), f"unknown key; allowed here: {allowed}")
+        values = {}
+        for name, f in fields.items():
+            sub = _join(key, name)
+            if name not in raw:
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                    self.fail(sub, "is required")
+                continue
+            values[name] = self.value(hints[name], raw[name], sub, f.metadata)
+        return cls(**values)
+
+    def value(self, tp: Any, raw: Any, key: str, meta: typing.Mapping[str, Any]) -> Any:
+        origin = typing.get_origin(tp)
+        if origin in (typing.Union, types.UnionType):
+            inner = [a for a in typing.get_args(tp) if a is not type(None)][0]
+            return self.value(inner, raw, key, meta)
+        if dataclasses.is_dataclass(tp):
+            return self.dataclass(tp, raw, key)
+        if origin is dict:
+            value_type = typing.get_args(tp)[1]
+            if not isinstance(raw, dict):
+                self.fail(key, f"must be a table, got {_describe(raw)}")
+            allowed = meta.get("keys")
+            out = {}
+            for name, item in raw.items():
+                sub = _join(key, name)
+                if allowed is not None and name not in allowed:
+                    self.fail(sub, f"unknown key; allowed here: {', '.join(allowed)}")
+                out[name] = self.value(value_type, item, sub, meta)
+            return out
+        if origin is list:
+            if not isinstance(raw, list):
+                self.fail(key, f"must be a list, got {_describe(raw)}")
+            allowed = meta.get("keys")
+            for item in raw:
+                if allowed is not None and item not in allowed:
+                    self.fail(key, f"{_describe(item)} is not allowed; choose from {', '.join(allowed)}")
+            return list(raw)
+        return self.scalar(tp, raw, key, meta)
+
+    def scalar(self, tp: Any, raw: Any, key: str, meta: typing.Mapping[str, Any]) -> Any:
+        if tp is bool:
+            if not isinstance(raw, bool):
+                self.fail(key, f"must be true or false, got {_describe(raw)}")
+            return raw
+        if tp is str:
+            if not isinstance(raw, str):
+                self.fail(key, f"must be a string, got {_describe(raw)}")
+            return raw
+        if tp is int:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                self.fail(key, f"must be a whole number{_range(meta)}, got {_describe(raw)}")
+            value: float = raw
+        elif tp is float:
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                self.fail(key, f"must be a number{_range(meta)}, got {_describe(raw)}")
+            value = float(raw)
+            if math.isnan(value):
+                self.fail(key, f"must be a number{_range(meta)}, got nan")
+        else:  # pragma: no cover - the schema only uses the types above
+            self.fail(key, f"unsupported type {tp}")
+        lo, hi = meta.get("lo"), meta.get("hi")
+        too_low = lo is not None and (value <= lo if meta.get("lo_open") else value < lo)
+        too_high = hi is not None and value > hi
+        if too_low or too_high:
+            self.fail(key, f"must be{_range(meta)}, got {_describe(raw)}")
+        return value
+
+
+def _range(meta: typing.Mapping[str, Any]) -> str:
+    lo, hi = meta.get("lo"), meta.get("hi")
+    unit = f" ({meta['unit']})" if meta.get("unit") else ""
+    if lo is None and hi is None:
+        return unit
+    left = "(" if meta.get("lo_open") else "["
+    lo_text = "-inf" if lo is None else f"{lo:g}"
+    hi_text = "inf" if hi is None else f"{hi:g}"
+    return f" in {left}{lo_text}, {hi_text}]{unit}"
+
+
+def _join(key: str, name: str) -> str:
+    return f"{key}.{name}" if key else str(name)
+
+
+def _check_consistency(config: schema.Config, source: str) -> None:
+    """Checks that span several keys."""
+    def fail(key: str, message: str) -> typing.NoReturn:
+        raise ConfigError(source, key, message)
+
+    codes = config.country_codes
+    if len(codes) < 2:
+        fail("countries", f"needs at least two countries (the origin and one abroad), got {len(codes)}")
+    if config.simulation.origin not in codes:
+        fail("simulation.origin", f"must be one of the countries ({', '.join(codes)}), got {config.simulation.origin!r}")
+    shares = config.careers.initial_stage_share
+    if set(shares) != set(STAGES) or abs(sum(shares.values()) - 1.0) > 1e-6:
+        fail("careers.initial_stage_share", f"needs every stage ({', '.join(STAGES)}) and must sum to 1, "
+             f"got a sum of {sum(shares.values()):g}")
+    for name in ("duration", "exit_hazard", "initial_abroad_share"):
+        table = getattr(config.careers, name)
+        expected = STAGES[:-1] if name == "duration" else STAGES
+        missing = [s for s in expected if s not in table]
+        if missing:
+            fail(f"careers.{name}", f"is missing {', '.join(missing)}")
+    abroad = [c for c in codes if c != config.simulation.origin]
+    if sum(config.countries[c].initial_abroad_weight for c in abroad) <= 0:
+        fail("countries", "the countries abroad need a positive initial_abroad_weight in all")
+    for code, country in config.countries.items():
+        missing = [s for s in STAGES if s not in country.salary.academia]
+        if missing:
+            fail(f"countries.{code}.salary.academia", f"is missing {', '.join(missing)}")
+        missing = [s for s in ("junior", "senior") if s not in country.salary.industry]
+        if missing:
+            fail(f"countries.{code}.salary.industry", f"is missing {', '.join(missing)}")
+        for sector in ("academia", "industry"):
+            table = getattr(country.salary, sector)
+            for stage, pay in table.items():
+                if pay <= 0:
+                    fail(f"countries.{code}.salary.{sector}.{stage}", f"must be positive (million KRW a year), got {pay:g}")
+    for lever_name, lever in config.policies.levers():
+        key = f"policies.{lever_name}"
+        if lever.country not in codes:
+            fail(f"{key}.country", f"must be one of the countries ({', '.join(codes)}), got {lever.country!r}")
+        if lever.end_year < lever.start_year:
+            fail(f"{key}.end_year", f"must not be before start_year ({lever.start_year}), got {lever.end_year}")
+        if not lever.eligible_stages:
+            fail(f"{key}.eligible_stages", f"must name at least one stage of {', '.join(STAGES)}")
+
+
+def build_config(raw: dict[str, Any], source: str = "<config>") -> schema.Config:
+    """Validate a parsed TOML document and return the frozen :class:`schema.Config`."""
+    config = _Builder(source).dataclass(schema.Config, raw, "")
+    _check_consistency(config, source)
+    return config
+
+
+def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
+    """Split ``KEY=VALUE``; VALUE is read as a TOML value, or else as a plain string."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ConfigError(source, text, "must be KEY=VALUE with KEY a dotted path such as policies.salary_match.share")
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return key, parsed
+
+
+def apply_overrides(raw: dict[str, Any], overrides: typing.Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """A copy of ``raw`` with each dotted key set to its value (tables created as needed)."""
+    out = copy.deepcopy(raw)
+    for key, value in overrides:
+        node = out
+        parts = key.split(".")
+        for i, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError("--set", key, f"{'.'.join(parts[: i + 1])} is a value, not a table")
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every failure into a :class:`ConfigError`."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), "", "is a folder, not a TOML file") from None
+    except PermissionError:
+        raise ConfigError(str(path), "", "cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "", "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(str(path), "", f"is not valid TOML ({err})") from None
+
+
+def load_config(path: str | Path, overrides: typing.Iterable[tuple[str, Any]] = ()) -> schema.Config:
+    """Read, override and validate a scenario file.
+
+    A scenario may start from another with ``extends = "baseline.toml"`` (a path
+    relative to the file): its tables are merged key by key, the file's own
+    values winning.
+    """
+    raw = _read_with_base(Path(path), seen=())
+    overrides = list(overrides)
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+        source = f"{path} (with --set {', '.join(k for k, _ in overrides)})"
+    else:
+        source = str(path)
+    return build_config(raw, source)
+
+
+def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    raw = read_toml(path)
+    base_name = raw.pop("extends", None)
+    if base_name is None:
+        return raw
+    if not isinstance(base_name, str):
+        raise ConfigError(str(path), "extends", f"must be a file name, got {_describe(base_name)}")
+    base_path = (path.parent / base_name).resolve()
+    if base_path in seen or base_path == path.resolve():
+        raise ConfigError(str(path), "extends", f"{base_name} extends itself in a loop")
+    if not base_path.is_file():
+        raise ConfigError(str(path), "extends", f"no such file {base_name} beside {path.name}")
+    return _merge(_read_with_base(base_path, seen + (path.resolve(),)), raw)
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def config_as_raw(config: schema.Config) -> dict[str, Any]:
+    """The config as the nested dict a TOML file would give (levers that are off left out)."""
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if v is not None}
+        return value
+    return strip(dataclasses.asdict(config))
+
+
+def config_to_json(config: schema.Config) -> dict[str, Any]:
+    """:func:`config_as_raw` with infinities written as the string "inf", for JSON."""
+    def safe(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: safe(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [safe(v) for v in value]
+        if isinstance(value, float) and math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return value
+    return safe(config_as_raw(config))

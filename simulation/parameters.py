@@ -1,0 +1,65 @@
+"""Friendly keyword parameters of the model (for sliders and ``mesa.batch_run``) and scaling.
+
+Each keyword maps to a dotted config key; setting a lever's keyword switches
+that lever on with its defaults for the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulation.config import apply_overrides, build_config, config_as_raw
+from simulation.schema import Config
+
+#: Model keyword -> dotted config key.
+PARAMETER_KEYS: dict[str, str] = {
+    "years": "simulation.years",
+    "match_share": "policies.salary_match.share",
+    "match_cap": "policies.salary_match.cap",
+    "match_budget": "policies.salary_match.budget",
+    "stars_per_year": "policies.star_recruitment.stars_per_year",
+    "star_budget": "policies.star_recruitment.budget",
+    "return_grant": "policies.return_grant.grant",
+    "return_grant_budget": "policies.return_grant.budget",
+}
+#: Model keywords that switch a lever on (True) or off (False).
+SWITCHES: dict[str, str] = {
+    "hours_exemption": "hours_exemption",
+    "salary_match": "salary_match",
+    "star_recruitment": "star_recruitment",
+    "return_grant_on": "return_grant",
+}
+
+
+def scale_population(config: Config, researchers: int) -> Config:
+    """``config`` with ``researchers`` agents at the start and the yearly cohort scaled alike.
+
+    The represented population is unchanged, so each agent stands for more or
+    fewer people and money and counts stay in real units.
+    """
+    sim = config.simulation
+    cohort = round(sim.cohort_size * researchers / sim.researchers)
+    raw = apply_overrides(config_as_raw(config), [("simulation.researchers", researchers),
+                                                  ("simulation.cohort_size", cohort)])
+    return build_config(raw, "--researchers")
+
+
+def with_parameters(config: Config, source: str = "model parameters", **params: Any) -> Config:
+    """``config`` with the model keywords of :data:`PARAMETER_KEYS` and :data:`SWITCHES` applied."""
+    unknown = sorted(set(params) - set(PARAMETER_KEYS) - set(SWITCHES) - {"researchers"})
+    if unknown:
+        allowed = ", ".join(sorted([*PARAMETER_KEYS, *SWITCHES, "researchers"]))
+        raise TypeError(f"unknown model parameter(s) {', '.join(unknown)}; allowed: {allowed}")
+    raw = config_as_raw(config)
+    policies = raw.setdefault("policies", {})
+    for keyword, section in SWITCHES.items():
+        if keyword in params and params[keyword] is not None:
+            if params[keyword]:
+                policies.setdefault(section, {})
+            else:
+                policies.pop(section, None)
+    overrides = [(PARAMETER_KEYS[k], v) for k, v in params.items() if k in PARAMETER_KEYS and v is not None]
+    out = build_config(apply_overrides(raw, overrides), source)
+    if params.get("researchers") is not None:
+        out = scale_population(out, int(params["researchers"]))
+    return out

@@ -1,0 +1,168 @@
+"""The researchers as a structure of arrays, and the random draws that create them.
+
+Row ``i`` of every array is one researcher; rows stay in order of entry (id).
+Both engines create researchers from :func:`initial_population` and
+:func:`draw_cohort`, so they consume the same random numbers in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from simulation.careers import ACADEMIA, INDUSTRY, SENIOR, STAGES, STUDENT
+from simulation.schema import Config
+from simulation.world import World
+
+#: Columns of :attr:`Population.taste`: personal multipliers of the utility weights.
+TASTES = ("wage", "hours", "mentor", "home", "moving_cost")
+
+
+@dataclass
+class Population:
+    """Researchers' state; every field has one row per researcher."""
+
+    id: np.ndarray  # int64, unique, increasing
+    origin: np.ndarray  # int8 country index
+    country: np.ndarray  # int8 country index where they are
+    sector: np.ndarray  # int8 ACADEMIA or INDUSTRY
+    stage: np.ndarray  # int8 index in STAGES
+    years_in_stage: np.ndarray  # int16 years
+    career_age: np.ndarray  # int16 years since entry
+    years_in_place: np.ndarray  # int16 years in the current country
+    ln_talent: np.ndarray  # float64 log talent (0 = median at entry)
+    desired_hours: np.ndarray  # float64 hours a week
+    taste: np.ndarray  # float64 (n, len(TASTES)) multipliers, mean 1
+    phd_country: np.ndarray  # int8, -1 before the PhD is done
+    phd_year: np.ndarray  # int16 calendar year the PhD ended, -1 before
+    moved: np.ndarray  # bool: changed country this year
+    support: np.ndarray  # float64 policy support received this year, million KRW
+    contract_amount: np.ndarray  # float64 (n, levers) million KRW a year per lever
+    contract_left: np.ndarray  # int16 (n, levers) years left per lever
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def take(self, rows: np.ndarray) -> Population:
+        """The researchers at ``rows`` (an index or a boolean mask), as a new Population."""
+        return Population(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    def extend(self, other: Population) -> Population:
+        """This population followed by ``other``."""
+        return Population(**{f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+                             for f in fields(self)})
+
+
+def _talent_and_tastes(rng: np.random.Generator, n: int, config: Config) -> tuple[np.ndarray, ...]:
+    """Draws shared by new cohorts and the initial population, in a fixed order."""
+    ln_talent = config.talent.sigma * rng.standard_normal(n)
+    h = config.preferences.heterogeneity
+    taste = np.exp(h * rng.standard_normal((n, len(TASTES))) - 0.5 * h * h)
+    p = config.preferences
+    desired_hours = p.desired_hours_mean + p.desired_hours_sd * rng.standard_normal(n)
+    return ln_talent, taste, np.clip(desired_hours, 0.0, 168.0)
+
+
+def _blank(n: int, n_levers: int, first_id: int) -> dict[str, np.ndarray]:
+    return {
+        "id": np.arange(first_id, first_id + n, dtype=np.int64),
+        "phd_country": np.full(n, -1, dtype=np.int8),
+        "phd_year": np.full(n, -1, dtype=np.int16),
+        "moved": np.zeros(n, dtype=bool),
+        "support": np.zeros(n),
+        "contract_amount": np.zeros((n, n_levers)),
+        "contract_left": np.zeros((n, n_levers), dtype=np.int16),
+    }
+
+
+def draw_cohort(rng: np.random.Generator, n: int, config: Config, world: World, first_id: int,
+                n_levers: int) -> Population:
+    """A new cohort of ``n`` students of the origin country, starting in it."""
+    ln_talent, taste, desired_hours = _talent_and_tastes(rng, n, config)
+    return Population(
+        origin=np.full(n, world.origin, dtype=np.int8),
+        country=np.full(n, world.origin, dtype=np.int8),
+        sector=np.full(n, ACADEMIA, dtype=np.int8),
+        stage=np.full(n, STUDENT, dtype=np.int8),
+        years_in_stage=np.zeros(n, dtype=np.int16),
+        career_age=np.zeros(n, dtype=np.int16),
+        years_in_place=np.zeros(n, dtype=np.int16),
+        ln_talent=ln_talent,
+        desired_hours=desired_hours,
+        taste=taste,
+        **_blank(n, n_levers, first_id),
+    )
+
+
+def initial_population(rng: np.random.Generator, config: Config, world: World, mentor_quality: np.ndarray,
+                       n_levers: int) -> Population:
+    """The researchers at the start: stage mix, location and sector as configured.
+
+    Talent gets the growth its training years would have given at today's
+    mentor quality; PhD holders are taken to have trained where they are.
+    """
+    n = config.simulation.researchers
+    careers = config.careers
+    ln_talent, taste, desired_hours = _talent_and_tastes(rng, n, config)
+    stage_p = np.array([careers.initial_stage_share[s] for s in STAGES])
+    stage = rng.choice(len(STAGES), size=n, p=stage_p / stage_p.sum()).astype(np.int8)
+    abroad_p = np.array([careers.initial_abroad_share[s] for s in STAGES])[stage]
+    abroad = rng.random(n) < abroad_p
+    where_abroad = rng.choice(world.n_countries, size=n, p=world.abroad_weight)
+    country = np.where(abroad, where_abroad, world.origin).astype(np.int8)
+    durations = world.durations.astype(np.int64)
+    start_age = np.concatenate([[0], np.cumsum(durations[:-1])])  # career age at the start of each stage
+    senior_span = np.maximum(config.simulation.max_career_age - start_age[SENIOR], 1)
+    span = np.where(stage == SENIOR, senior_span, durations[stage])
+    years_in_stage = np.floor(rng.random(n) * span).astype(np.int16)
+    career_age = (start_age[stage] + years_in_stage).astype(np.int16)
+    working = ~world.training[stage]
+    sector = np.where(working & (rng.random(n) < careers.initial_industry_share), INDUSTRY, ACADEMIA).astype(np.int8)
+    training_years = np.minimum(career_age, start_age[SENIOR - 1])
+    ln_talent = ln_talent + config.talent.training_gain * mentor_quality[country] * training_years
+    pop = Population(
+        origin=np.full(n, world.origin, dtype=np.int8),
+        country=country,
+        sector=sector,
+        stage=stage,
+        years_in_stage=years_in_stage,
+        career_age=career_age,
+        years_in_place=np.minimum(career_age, years_in_stage + 1).astype(np.int16),
+        ln_talent=ln_talent,
+        desired_hours=desired_hours,
+        taste=taste,
+        **_blank(n, n_levers, 0),
+    )
+    post_phd = stage > STAGES.index("phd")
+    pop.phd_country[post_phd] = country[post_phd]
+    years_since_phd = career_age - start_age[STAGES.index("postdoc")]
+    pop.phd_year[post_phd] = (config.simulation.start_year - 1 - years_since_phd[post_phd]).astype(np.int16)
+    return pop
+
+
+@dataclass(frozen=True)
+class YearDraws:
+    """The random numbers every researcher gets at the start of a year."""
+
+    exit_u: np.ndarray  # (n,) uniform; exit if below the stage's hazard
+    reconsider_u: np.ndarray  # (n,) uniform; reconsider if below the hazard
+
+
+def draw_year(rng: np.random.Generator, n: int) -> YearDraws:
+    """Uniforms for exits and reconsideration, one each per researcher."""
+    return YearDraws(exit_u=rng.random(n), reconsider_u=rng.random(n))
+
+
+@dataclass(frozen=True)
+class DecisionDraws:
+    """The random numbers each researcher who decides gets, in row order."""
+
+    offer_u: np.ndarray  # (n_deciders, C) uniform; an offer if below its probability
+    gumbel: np.ndarray  # (n_deciders, A) Gumbel noise of the random utility
+
+
+def draw_decisions(rng: np.random.Generator, n_deciders: int, n_countries: int, n_alternatives: int) -> DecisionDraws:
+    """Offer uniforms and Gumbel noise for the researchers who decide this year."""
+    return DecisionDraws(offer_u=rng.random((n_deciders, n_countries)),
+                         gumbel=rng.gumbel(size=(n_deciders, n_alternatives)))
