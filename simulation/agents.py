@@ -16,7 +16,7 @@ import numpy as np
 from simulation import behaviour
 from simulation.careers import SECTORS, STAGES
 from simulation.lifecycle import decides
-from simulation.population import Population
+from simulation.population import Population, gumbel_noise
 
 if TYPE_CHECKING:
     from simulation.model import TalentModel
@@ -74,12 +74,12 @@ class Researcher(mesa.Agent):
         if not self.deciding:
             return
         m = self.model
-        wage_bonus, exempt, offer_u, gumbel = m.decision_inputs(self)
+        wage_bonus, exempt, offer_u, noise_u = m.decision_inputs(self)
         state = self.state()
         pay = behaviour.base_pay(m.world, state.stage, state.ln_talent)
         chosen = behaviour.choose_alternatives(state, m.world, m.config, m.mentor_quality, m.contacts, pay,
                                                wage_bonus[None, :], exempt[None, :], offer_u[None, :],
-                                               gumbel[None, :])
+                                               gumbel_noise(noise_u[None, :]))
         behaviour.move(state, np.array([0]), chosen, m.world)
         self.load(state)
 

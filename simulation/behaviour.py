@@ -67,7 +67,7 @@ def choose_alternatives(pop: Population, world: World, config: Config, mentor_qu
     weights = choice.Weights(
         wage=p.wage * pop.taste[:, _WAGE],
         hours=p.hours * pop.taste[:, _HOURS],
-        mentor=p.mentor * pop.taste[:, _MENTOR],
+        mentor=np.where(training, p.mentor, p.mentor_working) * pop.taste[:, _MENTOR],
         network=p.network,
         home=p.home * pop.taste[:, _HOME],
         moving_cost=p.moving_cost * pop.taste[:, _MOVING] * tie_growth,

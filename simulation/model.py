@@ -27,7 +27,7 @@ from simulation.levers import Spending, YearContext, build_levers
 from simulation.lifecycle import decides
 from simulation.mentors import mentor_quality, senior_talent_pool
 from simulation.parameters import with_parameters
-from simulation.population import Population, draw_cohort, draw_decisions, draw_year, initial_population
+from simulation.population import Population, draw_cohort, draw_year, gumbel_noise, initial_population
 from simulation.schema import Config
 from simulation.world import World
 
@@ -190,18 +190,18 @@ class TalentModel(mesa.Model):
         cohort = self._cohort()
         pop = self.population.extend(cohort)
         self.contacts = contacts_by_country(pop.country, pop.origin, self.world.origin, self.world.n_countries)
-        draws = draw_year(self.rng, len(pop))
+        draws = draw_year(self.rng, len(pop), self.world.n_countries, self.world.n_alternatives)
         transition, leaving = behaviour.age_one_year(pop, self.world, self.config, self.mentor_quality, self.year,
                                                      draws.exit_u)
         approached = self._approached(pop, ctx)
         rows = np.flatnonzero(decides(transition, draws.reconsider_u, self.config.simulation.reconsider_hazard,
                                       approached, leaving))
-        dd = draw_decisions(self.rng, len(rows), self.world.n_countries, self.world.n_alternatives)
         bonus, exempt = self._offers(pop, rows, ctx)
         deciders = pop.take(rows)
         pay = behaviour.base_pay(self.world, deciders.stage, deciders.ln_talent)
         chosen = behaviour.choose_alternatives(deciders, self.world, self.config, self.mentor_quality, self.contacts,
-                                               pay, bonus, exempt, dd.offer_u, dd.gumbel)
+                                               pay, bonus, exempt, draws.offer_u[rows],
+                                               gumbel_noise(draws.noise_u[rows]))
         before = pop.country.copy()
         behaviour.move(pop, rows, chosen, self.world)
         self._after_moves(pop, before, leaving, ctx, len(cohort))
@@ -214,7 +214,7 @@ class TalentModel(mesa.Model):
         return Population(**{name: np.array([getattr(r, name) for r in rs]) for name in STATE_FIELDS})
 
     def decision_inputs(self, researcher: Researcher) -> tuple[np.ndarray, ...]:
-        """What the government offers ``researcher`` this year and its own draws (bonus, exempt, offer_u, gumbel)."""
+        """What the government offers ``researcher`` this year and its own draws (bonus, exempt, offer_u, noise_u)."""
         return self._decision[researcher.id]
 
     def _step_agents(self) -> None:
@@ -223,7 +223,7 @@ class TalentModel(mesa.Model):
         self.researchers += [Researcher(self, cohort, i) for i in range(len(cohort))]
         start = self.gather()
         self.contacts = contacts_by_country(start.country, start.origin, self.world.origin, self.world.n_countries)
-        draws = draw_year(self.rng, len(self.researchers))
+        draws = draw_year(self.rng, len(self.researchers), self.world.n_countries, self.world.n_alternatives)
         quality = self.mentor_quality
         for k, r in enumerate(self.researchers):
             r.age(self.year, quality, draws.exit_u[k])
@@ -231,9 +231,8 @@ class TalentModel(mesa.Model):
         approached = self._approached(pop, ctx)
         rows = np.array([k for k, r in enumerate(self.researchers)
                          if r.consider(draws.reconsider_u[k], bool(approached[k]))], dtype=np.int64)
-        dd = draw_decisions(self.rng, len(rows), self.world.n_countries, self.world.n_alternatives)
         bonus, exempt = self._offers(pop, rows, ctx)
-        self._decision = {int(pop.id[k]): (bonus[j], exempt[j], dd.offer_u[j], dd.gumbel[j])
+        self._decision = {int(pop.id[k]): (bonus[j], exempt[j], draws.offer_u[k], draws.noise_u[k])
                           for j, k in enumerate(rows)}
         self.agents.do("step")
         self._decision = {}

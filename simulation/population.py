@@ -143,26 +143,26 @@ def initial_population(rng: np.random.Generator, config: Config, world: World, m
 
 @dataclass(frozen=True)
 class YearDraws:
-    """The random numbers every researcher gets at the start of a year."""
+    """The random numbers every researcher gets at the start of a year.
+
+    Everyone gets the decision draws too, whether they decide or not, so that
+    a researcher's draws do not depend on who else decides: two policy arms
+    run with the same seed give each researcher the same noise (common random
+    numbers at the level of the person).
+    """
 
     exit_u: np.ndarray  # (n,) uniform; exit if below the stage's hazard
     reconsider_u: np.ndarray  # (n,) uniform; reconsider if below the hazard
+    offer_u: np.ndarray  # (n, C) uniform; an offer from a country if below its probability
+    noise_u: np.ndarray  # (n, A) uniform; the taste shock of each alternative (see gumbel_noise)
 
 
-def draw_year(rng: np.random.Generator, n: int) -> YearDraws:
-    """Uniforms for exits and reconsideration, one each per researcher."""
-    return YearDraws(exit_u=rng.random(n), reconsider_u=rng.random(n))
+def draw_year(rng: np.random.Generator, n: int, n_countries: int, n_alternatives: int) -> YearDraws:
+    """This year's uniforms for ``n`` researchers, in a fixed order."""
+    return YearDraws(exit_u=rng.random(n), reconsider_u=rng.random(n), offer_u=rng.random((n, n_countries)),
+                     noise_u=rng.random((n, n_alternatives)))
 
 
-@dataclass(frozen=True)
-class DecisionDraws:
-    """The random numbers each researcher who decides gets, in row order."""
-
-    offer_u: np.ndarray  # (n_deciders, C) uniform; an offer if below its probability
-    gumbel: np.ndarray  # (n_deciders, A) Gumbel noise of the random utility
-
-
-def draw_decisions(rng: np.random.Generator, n_deciders: int, n_countries: int, n_alternatives: int) -> DecisionDraws:
-    """Offer uniforms and Gumbel noise for the researchers who decide this year."""
-    return DecisionDraws(offer_u=rng.random((n_deciders, n_countries)),
-                         gumbel=rng.gumbel(size=(n_deciders, n_alternatives)))
+def gumbel_noise(noise_u: np.ndarray) -> np.ndarray:
+    """Standard Gumbel noise from uniforms by inversion: ``-ln(-ln u)``."""
+    return -np.log(-np.log(np.maximum(noise_u, 1e-300)))

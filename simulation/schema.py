@@ -126,8 +126,11 @@ class PreferenceConfig:
     wage: float = param(1.5, unit="utils per log million KRW", doc="weight on log pay", lo=0, origin="calibrated")
     hours: float = param(0.6, unit="utils per 10 h/week over the cap",
                          doc="weight on the working-hour cap's bite", lo=0, origin="calibrated")
-    mentor: float = param(1.5, unit="utils per unit of mentor quality", doc="weight on mentor quality", lo=0,
-                          origin="calibrated")
+    mentor: float = param(1.5, unit="utils per unit of mentor quality",
+                          doc="weight on mentor quality when choosing where to train", lo=0, origin="calibrated")
+    mentor_working: float = param(0.5, unit="utils per unit of mentor quality",
+                                  doc="weight on mentor (peer) quality when choosing where to work", lo=0,
+                                  origin="calibrated")
     network: float = param(0.3, unit="utils per log contact", doc="weight on same-origin contacts", lo=0,
                            origin="calibrated")
     home: float = param(1.0, unit="utils", doc="pull of the origin country", lo=0, origin="calibrated")
