@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python >= 3.12 (pyenv: the repo's .python-version selects 3.12)" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,experiments]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,experiments,viz]'
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -76,7 +76,7 @@ class _Builder:
     def value(self, tp: Any, raw: Any, key: str, meta: typing.Mapping[str, Any]) -> Any:
         origin = typing.get_origin(tp)
         if origin in (typing.Union, types.UnionType):
-            inner = [a for a in typing.get_args(tp) if a is not type(None)][0]
+            inner = next(a for a in typing.get_args(tp) if a is not type(None))
             return self.value(inner, raw, key, meta)
         if dataclasses.is_dataclass(tp):
             return self.dataclass(tp, raw, key)
@@ -155,7 +155,8 @@ def _check_consistency(config: schema.Config, source: str) -> None:
     if len(codes) < 2:
         fail("countries", f"needs at least two countries (the origin and one abroad), got {len(codes)}")
     if config.simulation.origin not in codes:
-        fail("simulation.origin", f"must be one of the countries ({', '.join(codes)}), got {config.simulation.origin!r}")
+        fail("simulation.origin",
+             f"must be one of the countries ({', '.join(codes)}), got {config.simulation.origin!r}")
     shares = config.careers.initial_stage_share
     if set(shares) != set(STAGES) or abs(sum(shares.values()) - 1.0) > 1e-6:
         fail("careers.initial_stage_share", f"needs every stage ({', '.join(STAGES)}) and must sum to 1, "
@@ -180,7 +181,8 @@ def _check_consistency(config: schema.Config, source: str) -> None:
             table = getattr(country.salary, sector)
             for stage, pay in table.items():
                 if pay <= 0:
-                    fail(f"countries.{code}.salary.{sector}.{stage}", f"must be positive (million KRW a year), got {pay:g}")
+                    fail(f"countries.{code}.salary.{sector}.{stage}",
+                         f"must be positive (million KRW a year), got {pay:g}")
     for lever_name, lever in config.policies.levers():
         key = f"policies.{lever_name}"
         if lever.country not in codes:
@@ -273,7 +275,7 @@ def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         raise ConfigError(str(path), "extends", f"{base_name} extends itself in a loop")
     if not base_path.is_file():
         raise ConfigError(str(path), "extends", f"no such file {base_name} beside {path.name}")
-    return _merge(_read_with_base(base_path, seen + (path.resolve(),)), raw)
+    return _merge(_read_with_base(base_path, (*seen, path.resolve())), raw)
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,8 @@ def senior_talent_pool(country: np.ndarray, stage: np.ndarray, ln_talent: np.nda
     return np.bincount(country[senior], weights=np.exp(ln_talent[senior]), minlength=n_countries)
 
 
-def mentor_quality(floor: np.ndarray, pool_weight: np.ndarray, pool: np.ndarray, initial_pool: np.ndarray) -> np.ndarray:
+def mentor_quality(floor: np.ndarray, pool_weight: np.ndarray, pool: np.ndarray,
+                   initial_pool: np.ndarray) -> np.ndarray:
     """``floor + pool_weight * pool / initial_pool`` by country (the pool term is 0 where the initial pool is)."""
     ratio = np.divide(pool, initial_pool, out=np.zeros_like(pool, dtype=float), where=initial_pool > 0)
     return floor + pool_weight * ratio

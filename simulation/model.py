@@ -125,22 +125,23 @@ class TalentModel(mesa.Model):
         self._next_id += len(cohort)
         return cohort
 
-    def _approached(self, pop: Population, ctx: YearContext) -> np.ndarray:
+    def _approached(self, pop: Population, leaving: np.ndarray, ctx: YearContext) -> np.ndarray:
         mask = np.zeros(len(pop), dtype=bool)
         for lever in self.levers:
-            rows = lever.approach(pop, ctx)
+            rows = lever.approach(pop, ~leaving, ctx)
             if rows is not None:
                 mask |= rows
         return mask
 
-    def _offers(self, pop: Population, rows: np.ndarray, ctx: YearContext) -> tuple[np.ndarray, np.ndarray]:
-        """Pay on top and hours exemption each decider is offered, per alternative (n, A)."""
+    def _offers(self, pop: Population, rows: np.ndarray, pay: np.ndarray, ctx: YearContext
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Pay on top and hours exemption each decider is offered, per alternative (n, A).
+
+        ``pay`` (n, A) is the deciders' :func:`~simulation.behaviour.base_pay`, million KRW a year.
+        """
         n_alt = self.world.n_alternatives
         bonus = np.zeros((len(rows), n_alt))
         exempt = np.zeros((len(rows), n_alt), dtype=bool)
-        if not self.levers:
-            return bonus, exempt
-        pay = behaviour.base_pay(self.world, pop.stage[rows], pop.ln_talent[rows])
         for lever in self.levers:
             offer = lever.offer(pop, rows, pay, ctx)
             if offer.wage_bonus is not None:
@@ -163,13 +164,14 @@ class TalentModel(mesa.Model):
         """Policies, exits, mentor quality and observation, shared by both engines; returns those who stay."""
         flows = observe.count_flows(before, pop.country, pop.origin, self.world.origin)
         spending, exempt = self._settle(pop, ~leaving, ctx)
-        staying = pop.take(~leaving)
-        exempt = exempt[~leaving] if exempt is not None else None
+        kept = np.flatnonzero(~leaving)
+        staying = pop.take(kept)
+        exempt = exempt[kept] if exempt is not None else None
         world = self.world
         pool = senior_talent_pool(staying.country, staying.stage, staying.ln_talent, world.n_countries)
         self.mentor_quality = mentor_quality(world.mentor_floor, world.mentor_pool_weight, pool, self.initial_pool)
-        self._observe(staying, flows, entries=entries, exits=int(leaving.sum()), spending=spending, exempt=exempt)
-        return pop
+        self._observe(staying, flows, entries=entries, exits=len(pop) - len(kept), spending=spending, exempt=exempt)
+        return staying
 
     def _observe(self, pop: Population, flows: observe.Flows, *, entries: int, exits: int,
                  spending: dict[str, Spending], exempt: np.ndarray | None) -> None:
@@ -193,19 +195,18 @@ class TalentModel(mesa.Model):
         draws = draw_year(self.rng, len(pop), self.world.n_countries, self.world.n_alternatives)
         transition, leaving = behaviour.age_one_year(pop, self.world, self.config, self.mentor_quality, self.year,
                                                      draws.exit_u)
-        approached = self._approached(pop, ctx)
+        approached = self._approached(pop, leaving, ctx)
         rows = np.flatnonzero(decides(transition, draws.reconsider_u, self.config.simulation.reconsider_hazard,
                                       approached, leaving))
-        bonus, exempt = self._offers(pop, rows, ctx)
         deciders = pop.take(rows)
         pay = behaviour.base_pay(self.world, deciders.stage, deciders.ln_talent)
+        bonus, exempt = self._offers(pop, rows, pay, ctx)
         chosen = behaviour.choose_alternatives(deciders, self.world, self.config, self.mentor_quality, self.contacts,
-                                               pay, bonus, exempt, draws.offer_u[rows],
-                                               gumbel_noise(draws.noise_u[rows]))
+                                               pay, bonus, exempt, np.take(draws.offer_u, rows, axis=0),
+                                               gumbel_noise(np.take(draws.noise_u, rows, axis=0)))
         before = pop.country.copy()
         behaviour.move(pop, rows, chosen, self.world)
-        self._after_moves(pop, before, leaving, ctx, len(cohort))
-        self.population = pop.take(~leaving)
+        self.population = self._after_moves(pop, before, leaving, ctx, len(cohort))
 
     # ----------------------------------------------------------------- agent engine
     def gather(self) -> Population:
@@ -228,17 +229,18 @@ class TalentModel(mesa.Model):
         for k, r in enumerate(self.researchers):
             r.age(self.year, quality, draws.exit_u[k])
         pop = self.gather()
-        approached = self._approached(pop, ctx)
+        leaving = np.array([r.leaving for r in self.researchers], dtype=bool)
+        approached = self._approached(pop, leaving, ctx)
         rows = np.array([k for k, r in enumerate(self.researchers)
                          if r.consider(draws.reconsider_u[k], bool(approached[k]))], dtype=np.int64)
-        bonus, exempt = self._offers(pop, rows, ctx)
+        pay = behaviour.base_pay(self.world, pop.stage[rows], pop.ln_talent[rows])
+        bonus, exempt = self._offers(pop, rows, pay, ctx)
         self._decision = {int(pop.id[k]): (bonus[j], exempt[j], draws.offer_u[k], draws.noise_u[k])
                           for j, k in enumerate(rows)}
         self.agents.do("step")
         self._decision = {}
         before = pop.country
         after = self.gather()
-        leaving = np.array([r.leaving for r in self.researchers], dtype=bool)
         self._after_moves(after, before, leaving, ctx, len(cohort))
         staying = []
         for k, r in enumerate(self.researchers):

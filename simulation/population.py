@@ -46,12 +46,17 @@ class Population:
 
     def take(self, rows: np.ndarray) -> Population:
         """The researchers at ``rows`` (an index or a boolean mask), as a new Population."""
-        return Population(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+        # np.take with integer rows copies (n, k) fields several times faster than boolean indexing.
+        index = np.flatnonzero(rows) if rows.dtype == bool else rows
+        return Population(**{name: np.take(getattr(self, name), index, axis=0) for name in FIELDS})
 
     def extend(self, other: Population) -> Population:
         """This population followed by ``other``."""
-        return Population(**{f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])
-                             for f in fields(self)})
+        return Population(**{name: np.concatenate([getattr(self, name), getattr(other, name)]) for name in FIELDS})
+
+
+#: Names of the fields of :class:`Population`, in order.
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Population))
 
 
 def _talent_and_tastes(rng: np.random.Generator, n: int, config: Config) -> tuple[np.ndarray, ...]:
@@ -137,7 +142,7 @@ def initial_population(rng: np.random.Generator, config: Config, world: World, m
     post_phd = stage > STAGES.index("phd")
     pop.phd_country[post_phd] = country[post_phd]
     years_since_phd = career_age - start_age[STAGES.index("postdoc")]
-    pop.phd_year[post_phd] = (config.simulation.start_year - 1 - years_since_phd[post_phd]).astype(np.int16)
+    pop.phd_year[post_phd] = (config.simulation.start_year - years_since_phd[post_phd]).astype(np.int16)
     return pop
 
 

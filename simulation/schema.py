@@ -35,8 +35,7 @@ def param(
     empirical counterpart) or "design" (a modelling choice). ``keys`` lists the
     allowed keys of a per-stage table.
     """
-    meta = {"unit": unit, "doc": doc, "lo": lo, "hi": hi, "lo_open": lo_open,
-            "origin": origin, "keys": keys}
+    meta = {"unit": unit, "doc": doc, "lo": lo, "hi": hi, "lo_open": lo_open, "origin": origin, "keys": keys}
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda d=default: d, metadata=meta)
     if default is dataclasses.MISSING:
@@ -53,22 +52,33 @@ def _stage_values(table: dict[str, float], fill: float = 0.0) -> np.ndarray:
 class SimulationConfig:
     """Time, population size and the decision hazard."""
 
-    start_year: int = param(2024, unit="calendar year", doc="first simulated year", lo=1900, hi=2200,
-                            origin="design")
-    years: int = param(30, unit="years", doc="years simulated (one step a year)", lo=1, hi=500,
-                       origin="design")
-    researchers: int = param(10_000, unit="agents", doc="researchers at the start", lo=10, hi=100_000_000,
-                             origin="design")
-    represented: float = param(70_000.0, unit="people",
-                               doc="people the initial population stands for (57,000 AI workers plus those in training)",
-                               lo=0, lo_open=True)
-    cohort_size: int = param(600, unit="agents a year",
-                             doc="new students entering each year at this population size", lo=0, hi=100_000_000)
+    start_year: int = param(2024, unit="calendar year", doc="first simulated year", lo=1900, hi=2200, origin="design")
+    years: int = param(30, unit="years", doc="years simulated (one step a year)", lo=1, hi=500, origin="design")
+    researchers: int = param(
+        10_000, unit="agents", doc="researchers at the start", lo=10, hi=100_000_000, origin="design"
+    )
+    represented: float = param(
+        76_000.0,
+        unit="people",
+        doc="people the initial population stands for (57,000 AI workers plus those in training)",
+        lo=0,
+        lo_open=True,
+    )
+    cohort_size: int = param(
+        600, unit="agents a year", doc="new students entering each year at this population size", lo=0, hi=100_000_000
+    )
     origin: str = param("KR", doc="country code of the researchers' origin")
-    reconsider_hazard: float = param(0.10, unit="share a year",
-                                     doc="chance that a researcher not at a transition reconsiders",
-                                     lo=0, hi=1, origin="calibrated")
-    max_career_age: int = param(40, unit="years", doc="career age at which researchers retire", lo=1, hi=80)
+    reconsider_hazard: float = param(
+        0.10,
+        unit="share a year",
+        doc="chance that a researcher not at a transition reconsiders",
+        lo=0,
+        hi=1,
+        origin="design",
+    )
+    max_career_age: int = param(
+        40, unit="years", doc="career age at which researchers retire", lo=1, hi=80, origin="design"
+    )
 
     @property
     def people_per_agent(self) -> float:
@@ -81,21 +91,43 @@ class CareerConfig:
     """Stage durations, exits and the initial stage mix."""
 
     duration: dict[str, int] = param(
-        {"student": 2, "phd": 5, "postdoc": 2, "junior": 7}, unit="years",
-        doc="years spent in each stage before the next (senior lasts until exit)", lo=1, hi=50,
-        keys=STAGES[:-1])
+        {"student": 2, "phd": 5, "postdoc": 2, "junior": 7},
+        unit="years",
+        doc="years spent in each stage before the next (senior lasts until exit)",
+        lo=1,
+        hi=50,
+        keys=STAGES[:-1],
+        origin="design",
+    )
     exit_hazard: dict[str, float] = param(
         {"student": 0.10, "phd": 0.05, "postdoc": 0.06, "junior": 0.03, "senior": 0.025},
-        unit="share a year", doc="chance of leaving research each year, by stage", lo=0, hi=1, keys=STAGES)
+        unit="share a year",
+        doc="chance of leaving research each year, by stage",
+        lo=0,
+        hi=1,
+        keys=STAGES,
+        origin="design",
+    )
     initial_stage_share: dict[str, float] = param(
         {"student": 0.12, "phd": 0.18, "postdoc": 0.08, "junior": 0.32, "senior": 0.30},
-        unit="share", doc="stage mix of the initial population (sums to 1)", lo=0, hi=1, keys=STAGES)
+        unit="share",
+        doc="stage mix of the initial population (sums to 1)",
+        lo=0,
+        hi=1,
+        keys=STAGES,
+        origin="design",
+    )
     initial_abroad_share: dict[str, float] = param(
         {"student": 0.03, "phd": 0.30, "postdoc": 0.35, "junior": 0.15, "senior": 0.12},
-        unit="share", doc="share of each stage abroad at the start (post-PhD mean 16 percent, Bank of Korea 2025)",
-        lo=0, hi=1, keys=STAGES)
-    initial_industry_share: float = param(0.6, unit="share",
-                                          doc="share of working researchers in industry at the start", lo=0, hi=1)
+        unit="share",
+        doc="share of each stage abroad at the start (post-PhD mean 16 percent, Bank of Korea 2025)",
+        lo=0,
+        hi=1,
+        keys=STAGES,
+    )
+    initial_industry_share: float = param(
+        0.6, unit="share", doc="share of working researchers in industry at the start", lo=0, hi=1, origin="design"
+    )
 
     def durations(self) -> np.ndarray:
         """Years in each stage (senior: effectively unbounded)."""
@@ -111,12 +143,25 @@ class CareerConfig:
 class TalentConfig:
     """Talent at entry and its growth under mentors."""
 
-    sigma: float = param(0.5, unit="log points", doc="standard deviation of log talent at entry", lo=0, lo_open=True)
-    training_gain: float = param(0.04, unit="log points a year per unit of mentor quality",
-                                 doc="talent gained per training year (Waldinger 2010: +1 SD faculty quality, +10-13 points)",
-                                 lo=0, hi=1)
-    top_share: float = param(0.10, unit="share", doc="share of the initial post-PhD population counted as top talent",
-                             lo=0, hi=1, lo_open=True)
+    sigma: float = param(
+        0.5, unit="log points", doc="standard deviation of log talent at entry", lo=0, lo_open=True, origin="design"
+    )
+    training_gain: float = param(
+        0.04,
+        unit="log points a year per unit of mentor quality",
+        doc="talent gained per training year (Waldinger 2010: +1 SD faculty quality, +10-13 points)",
+        lo=0,
+        hi=1,
+    )
+    top_share: float = param(
+        0.10,
+        unit="share",
+        doc="share of the initial post-PhD population counted as top talent",
+        lo=0,
+        hi=1,
+        lo_open=True,
+        origin="design",
+    )
 
 
 @dataclass(frozen=True)
@@ -124,27 +169,51 @@ class PreferenceConfig:
     """Utility weights of the random-utility choice (calibrated) and personal tastes."""
 
     wage: float = param(1.5, unit="utils per log million KRW", doc="weight on log pay", lo=0, origin="calibrated")
-    hours: float = param(0.6, unit="utils per 10 h/week over the cap",
-                         doc="weight on the working-hour cap's bite", lo=0, origin="calibrated")
-    mentor: float = param(1.5, unit="utils per unit of mentor quality",
-                          doc="weight on mentor quality when choosing where to train", lo=0, origin="calibrated")
-    mentor_working: float = param(0.5, unit="utils per unit of mentor quality",
-                                  doc="weight on mentor (peer) quality when choosing where to work", lo=0,
-                                  origin="calibrated")
-    network: float = param(0.3, unit="utils per log contact", doc="weight on same-origin contacts", lo=0,
-                           origin="calibrated")
+    hours: float = param(
+        0.6,
+        unit="utils per 10 h/week over the cap",
+        doc="weight on the working-hour cap's bite",
+        lo=0,
+        origin="calibrated",
+    )
+    mentor: float = param(
+        1.5,
+        unit="utils per unit of mentor quality",
+        doc="weight on mentor quality when choosing where to train",
+        lo=0,
+        origin="calibrated",
+    )
+    mentor_working: float = param(
+        0.5,
+        unit="utils per unit of mentor quality",
+        doc="weight on mentor (peer) quality when choosing where to work",
+        lo=0,
+        origin="design",
+    )
+    network: float = param(
+        0.3, unit="utils per log contact", doc="weight on same-origin contacts", lo=0, origin="calibrated"
+    )
     home: float = param(1.0, unit="utils", doc="pull of the origin country", lo=0, origin="calibrated")
-    moving_cost: float = param(1.0, unit="utils", doc="cost of moving country, at zero years in place", lo=0,
-                               origin="calibrated")
-    moving_cost_growth: float = param(0.05, unit="share a year in place",
-                                      doc="growth of the moving cost with years in place (location-specific ties)",
-                                      lo=0, hi=1, origin="calibrated")
-    sector_switch_cost: float = param(0.3, unit="utils", doc="cost of switching sector within a country", lo=0,
-                                      origin="calibrated")
-    heterogeneity: float = param(0.3, unit="log points", doc="standard deviation of personal taste multipliers",
-                                 lo=0, hi=3, origin="design")
-    desired_hours_mean: float = param(58.0, unit="hours a week",
-                                      doc="hours researchers at frontier labs want to work", lo=0, hi=168)
+    moving_cost: float = param(
+        1.0, unit="utils", doc="cost of moving country, at zero years in place", lo=0, origin="calibrated"
+    )
+    moving_cost_growth: float = param(
+        0.05,
+        unit="share a year in place",
+        doc="growth of the moving cost with years in place (location-specific ties)",
+        lo=0,
+        hi=1,
+        origin="design",
+    )
+    sector_switch_cost: float = param(
+        0.3, unit="utils", doc="cost of switching sector within a country", lo=0, origin="design"
+    )
+    heterogeneity: float = param(
+        0.3, unit="log points", doc="standard deviation of personal taste multipliers", lo=0, hi=3, origin="design"
+    )
+    desired_hours_mean: float = param(
+        58.0, unit="hours a week", doc="hours researchers at frontier labs want to work", lo=0, hi=168
+    )
     desired_hours_sd: float = param(6.0, unit="hours a week", doc="spread of desired hours", lo=0, hi=50)
 
 
@@ -152,10 +221,12 @@ class PreferenceConfig:
 class SalaryConfig:
     """Pay by sector and stage for a researcher of median entry talent."""
 
-    academia: dict[str, float] = param(unit="million KRW a year", doc="academic pay (stipends in training)",
-                                       lo=0, keys=STAGES)
-    industry: dict[str, float] = param(unit="million KRW a year", doc="industry pay for working stages",
-                                       lo=0, keys=("junior", "senior"))
+    academia: dict[str, float] = param(
+        unit="million KRW a year", doc="academic pay (stipends in training)", lo=0, keys=STAGES
+    )
+    industry: dict[str, float] = param(
+        unit="million KRW a year", doc="industry pay for working stages", lo=0, keys=("junior", "senior")
+    )
 
     def table(self) -> np.ndarray:
         """Pay as an array of shape (sector, stage); industry pay is academic pay in training."""
@@ -170,36 +241,64 @@ class SalaryConfig:
 class CountryConfig:
     """A country: its pay, working-hour cap, mentors and entry friction."""
 
-    name: str = param(doc="display name")
+    name: str = param(doc="display name", origin="design")
     salary: SalaryConfig = param(doc="pay schedule")
-    talent_convexity: float = param(unit="elasticity of pay to talent",
-                                    doc="how steeply pay rises with talent (superlinear at the US top)", lo=0, hi=10)
-    hours_cap: float | None = param(None, unit="hours a week", doc="legal working-hour cap (absent: none)",
-                                    lo=0, hi=168, lo_open=True)
-    mentor_floor: float = param(0.5, unit="mentor quality", doc="institutional mentor quality with no senior stars",
-                                lo=0)
-    mentor_pool_weight: float = param(0.0, unit="mentor quality",
-                                      doc="mentor quality added by the senior talent pool at its initial size", lo=0)
-    offer_intercept: float = param(0.0, unit="log odds", doc="log odds of an offer or visa for a researcher of median talent from elsewhere")
-    offer_slope: float = param(1.0, unit="log odds per SD of talent", doc="rise of the offer log odds with talent",
-                               lo=0)
-    initial_abroad_weight: float = param(1.0, unit="weight",
-                                         doc="weight of this country among the initial researchers abroad", lo=0)
+    talent_convexity: float = param(
+        unit="elasticity of pay to talent",
+        doc="how steeply pay rises with talent (superlinear at the US top)",
+        lo=0,
+        hi=10,
+    )
+    hours_cap: float | None = param(
+        None, unit="hours a week", doc="legal working-hour cap (absent: none)", lo=0, hi=168, lo_open=True
+    )
+    mentor_floor: float = param(
+        0.5, unit="mentor quality", doc="institutional mentor quality with no senior stars", lo=0, origin="calibrated"
+    )
+    mentor_pool_weight: float = param(
+        0.0,
+        unit="mentor quality",
+        doc="mentor quality added by the senior talent pool at its initial size",
+        lo=0,
+        origin="design",
+    )
+    offer_intercept: float = param(
+        0.0,
+        unit="log odds",
+        doc="log odds of an offer or visa for a researcher of median talent from elsewhere",
+        origin="design",
+    )
+    offer_slope: float = param(
+        1.0, unit="log odds per SD of talent", doc="rise of the offer log odds with talent", lo=0, origin="design"
+    )
+    initial_abroad_weight: float = param(
+        1.0, unit="weight", doc="weight of this country among the initial researchers abroad", lo=0, origin="design"
+    )
 
 
 @dataclass(frozen=True)
 class LeverConfig:
     """What every policy lever has: where, when, for whom, and its yearly budget."""
 
-    country: str = param("KR", doc="country that runs the programme")
-    start_year: int = param(2025, unit="calendar year", doc="first year of the programme", lo=1900, hi=2200)
-    end_year: int = param(2200, unit="calendar year", doc="last year of the programme", lo=1900, hi=2200)
-    eligible_stages: list[str] = param(["postdoc", "junior", "senior"], doc="stages eligible",
-                                       keys=STAGES)
-    min_talent_percentile: float = param(0.0, unit="percentile",
-                                         doc="lowest talent percentile eligible (of the initial post-PhD population)",
-                                         lo=0, hi=100)
-    budget: float = param(0.0, unit="million KRW a year", doc="hard yearly budget", lo=0)
+    country: str = param("KR", doc="country that runs the programme", origin="policy")
+    start_year: int = param(
+        2025, unit="calendar year", doc="first year of the programme", lo=1900, hi=2200, origin="policy"
+    )
+    end_year: int = param(
+        2200, unit="calendar year", doc="last year of the programme", lo=1900, hi=2200, origin="policy"
+    )
+    eligible_stages: list[str] = param(
+        ["postdoc", "junior", "senior"], doc="stages eligible", keys=STAGES, origin="policy"
+    )
+    min_talent_percentile: float = param(
+        0.0,
+        unit="percentile",
+        doc="lowest talent percentile eligible (of the initial post-PhD population)",
+        lo=0,
+        hi=100,
+        origin="policy",
+    )
+    budget: float = param(0.0, unit="million KRW a year", doc="hard yearly budget", lo=0, origin="policy")
 
     def active(self, year: int) -> bool:
         """Whether the programme runs in ``year``."""
@@ -210,36 +309,56 @@ class LeverConfig:
 class SalaryMatchConfig(LeverConfig):
     """Salary matching: the government pays a share of the gap to the best foreign offer."""
 
-    share: float = param(0.5, unit="share of the gap", doc="share of the pay gap matched", lo=0, hi=1)
-    cap: float = param(1000.0, unit="million KRW a year", doc="most paid to one person a year", lo=0)
-    contract_years: int = param(3, unit="years", doc="length of a matching contract", lo=1, hi=50)
+    min_talent_percentile: float = param(
+        90.0, unit="percentile", doc="lowest talent percentile eligible", lo=0, hi=100, origin="policy"
+    )
+    budget: float = param(100_000.0, unit="million KRW a year", doc="hard yearly budget", lo=0, origin="policy")
+    share: float = param(0.5, unit="share of the gap", doc="share of the pay gap matched", lo=0, hi=1, origin="policy")
+    cap: float = param(1000.0, unit="million KRW a year", doc="most paid to one person a year", lo=0, origin="policy")
+    contract_years: int = param(3, unit="years", doc="length of a matching contract", lo=1, hi=50, origin="policy")
 
 
 @dataclass(frozen=True)
 class HoursExemptionConfig(LeverConfig):
     """Exemption of eligible researchers from the working-hour cap."""
 
-    budget: float = param(float("inf"), unit="million KRW a year", doc="hard yearly budget for the administration cost", lo=0)
-    cost_per_researcher: float = param(0.0, unit="million KRW a year",
-                                       doc="administration cost per exempt researcher", lo=0)
+    budget: float = param(
+        float("inf"),
+        unit="million KRW a year",
+        doc="hard yearly budget for the administration cost",
+        lo=0,
+        origin="policy",
+    )
+    cost_per_researcher: float = param(
+        0.0, unit="million KRW a year", doc="administration cost per exempt researcher", lo=0, origin="policy"
+    )
 
 
 @dataclass(frozen=True)
 class StarRecruitmentConfig(LeverConfig):
     """Packages offered each year to the most talented seniors abroad."""
 
-    eligible_stages: list[str] = param(["senior"], doc="stages eligible", keys=STAGES)
-    stars_per_year: float = param(20.0, unit="people a year", doc="packages offered each year", lo=0)
-    package: float = param(500.0, unit="million KRW a year", doc="yearly pay top-up of a package", lo=0)
-    contract_years: int = param(5, unit="years", doc="length of a package", lo=1, hi=50)
+    eligible_stages: list[str] = param(["senior"], doc="stages eligible", keys=STAGES, origin="policy")
+    min_talent_percentile: float = param(
+        90.0, unit="percentile", doc="lowest talent percentile eligible", lo=0, hi=100, origin="policy"
+    )
+    budget: float = param(40_000.0, unit="million KRW a year", doc="hard yearly budget", lo=0, origin="policy")
+    stars_per_year: float = param(20.0, unit="people a year", doc="packages offered each year", lo=0, origin="policy")
+    package: float = param(
+        350.0, unit="million KRW a year", doc="yearly pay top-up of a package", lo=0, origin="policy"
+    )
+    contract_years: int = param(5, unit="years", doc="length of a package", lo=1, hi=50, origin="policy")
 
 
 @dataclass(frozen=True)
 class ReturnGrantConfig(LeverConfig):
     """A grant for researchers abroad who come back."""
 
-    grant: float = param(150.0, unit="million KRW a year", doc="grant paid each year after a return", lo=0)
-    years: int = param(3, unit="years", doc="years the grant is paid", lo=1, hi=50)
+    budget: float = param(50_000.0, unit="million KRW a year", doc="hard yearly budget", lo=0, origin="policy")
+    grant: float = param(
+        150.0, unit="million KRW a year", doc="grant paid each year after a return", lo=0, origin="policy"
+    )
+    years: int = param(3, unit="years", doc="years the grant is paid", lo=1, hi=50, origin="policy")
 
 
 @dataclass(frozen=True)
@@ -253,8 +372,7 @@ class PolicyConfig:
 
     def levers(self) -> list[tuple[str, LeverConfig]]:
         """The levers switched on, in a fixed order."""
-        return [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)
-                if getattr(self, f.name) is not None]
+        return [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self) if getattr(self, f.name) is not None]
 
 
 @dataclass(frozen=True)

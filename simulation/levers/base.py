@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.careers import STAGES
+from simulation.careers import SECTORS, STAGES
 from simulation.population import Population
 from simulation.schema import LeverConfig
 from simulation.world import World
@@ -79,6 +79,9 @@ class Lever:
         self.column = column  # this lever's column in Population.contract_amount / contract_left
         self.home = world.codes.index(config.country)
         self.home_alternatives = world.alt_country == self.home
+        # alternative index of each (country, sector), to read where a researcher chose to be
+        self._alternative_of = np.zeros((world.n_countries, len(SECTORS)), dtype=np.int64)
+        self._alternative_of[world.alt_country, world.alt_sector] = np.arange(world.n_alternatives)
         self._stages = np.array([s in config.eligible_stages for s in STAGES])
 
     def eligible(self, pop: Population, rows: np.ndarray, ctx: YearContext) -> np.ndarray:
@@ -88,8 +91,8 @@ class Lever:
             ok &= talent_percentile(pop.ln_talent[rows], ctx.reference_talent) >= self.config.min_talent_percentile
         return ok
 
-    def approach(self, pop: Population, ctx: YearContext) -> np.ndarray | None:
-        """Rows approached by the programme this year (they decide); None for none."""
+    def approach(self, pop: Population, staying: np.ndarray, ctx: YearContext) -> np.ndarray | None:
+        """Mask of researchers approached this year (they decide), among those ``staying`` in research; or None."""
         return None
 
     def offer(self, pop: Population, rows: np.ndarray, pay: np.ndarray, ctx: YearContext) -> Offer:
@@ -169,11 +172,15 @@ class ContractLever(Lever, abc.ABC):
             amount[:] = 0.0
             left[:] = 0
             return Spending(0.0, 0.0)
-        ended = (left > 0) & ((pop.country != self.home) | ~alive)
+        where = self._alternative_of[pop.country, pop.sector]
+        ended = (left > 0) & (~self.offered_alternatives()[where] | ~alive)  # left home (or, for a package, its post)
         left[ended] = 0
         amount[ended] = 0.0
         rows = self._offer_rows
-        signed = (pop.country[rows] == self.home) & alive[rows]
+        # Only those who chose an alternative the contract pays for sign it (a star who takes an industry job
+        # at home has turned the academic package down).
+        chosen = self._alternative_of[pop.country[rows], pop.sector[rows]]
+        signed = self.offered_alternatives()[chosen] & alive[rows]
         amount[rows[signed]] = self._offer_amounts[signed]
         left[rows[signed]] = self.contract_years
         self._offer_rows = np.zeros(0, dtype=np.int64)

@@ -25,20 +25,22 @@ class StarRecruitment(ContractLever):
         self._carry = 0.0  # fractional agents owed from earlier years
         self._approached = np.zeros(0, dtype=np.int64)
 
-    def approach(self, pop: Population, ctx: YearContext) -> np.ndarray | None:
+    def approach(self, pop: Population, staying: np.ndarray, ctx: YearContext) -> np.ndarray | None:
         self._approached = np.zeros(0, dtype=np.int64)
         if not self.config.active(ctx.year):
             return None
         self._carry += self.config.stars_per_year / ctx.people_per_agent
-        count = int(np.floor(self._carry + 1e-9))
-        self._carry -= count
+        owed = float(np.floor(self._carry + 1e-9))
+        if np.isfinite(owed):  # an infinite number of packages a year: offer every eligible star, every year
+            self._carry -= owed
+        count = owed
         package_cost = self.config.package * ctx.people_per_agent
-        if package_cost > 0:
-            affordable = (self.config.budget - self.committed(pop, ctx)) / package_cost
-            count = min(count, max(int(np.floor(affordable + 1e-9)), 0))
-        rows = np.flatnonzero(pop.country != self.home)
+        if package_cost > 0:  # an unlimited budget (or a tiny package) makes ``affordable`` infinite
+            affordable = float(np.floor((self.config.budget - self.committed(pop, ctx)) / package_cost + 1e-9))
+            count = min(count, max(affordable, 0.0))
+        rows = np.flatnonzero((pop.country != self.home) & staying)
         rows = rows[self.eligible(pop, rows, ctx) & (pop.contract_left[rows, self.column] == 0)]
-        self._approached = by_talent(rows, pop.ln_talent)[:count]
+        self._approached = by_talent(rows, pop.ln_talent)[: int(min(count, len(rows)))]
         mask = np.zeros(len(pop), dtype=bool)
         mask[self._approached] = True
         return mask
