@@ -19,6 +19,10 @@ from typing import Any
 from simulation import schema
 from simulation.careers import STAGES
 
+#: Parameters that may be infinite, meaning "no limit": a lever's yearly budget and per-person cap.
+#: Anywhere else an infinity (an infinite weight, mentor quality or population) breaks the model.
+UNLIMITED: frozenset[str] = frozenset({"budget", "cap"})
+
 
 class ConfigError(ValueError):
     """A bad scenario: which file, which key, and what is allowed."""
@@ -121,6 +125,9 @@ class _Builder:
             value = float(raw)
             if math.isnan(value):
                 self.fail(key, f"must be a number{_range(meta)}, got nan")
+            if math.isinf(value) and key.rsplit(".", 1)[-1] not in UNLIMITED:
+                self.fail(key, f"must be a finite number{_range(meta)} (only {' and '.join(sorted(UNLIMITED))} "
+                               f"may be inf), got {_describe(raw)}")
         else:  # pragma: no cover - the schema only uses the types above
             self.fail(key, f"unsupported type {tp}")
         lo, hi = meta.get("lo"), meta.get("hi")
@@ -137,9 +144,14 @@ def _range(meta: typing.Mapping[str, Any]) -> str:
     if lo is None and hi is None:
         return unit
     left = "(" if meta.get("lo_open") else "["
-    lo_text = "-inf" if lo is None else f"{lo:g}"
-    hi_text = "inf" if hi is None else f"{hi:g}"
+    lo_text = "-inf" if lo is None else _number(lo)
+    hi_text = "inf" if hi is None else _number(hi)
     return f" in {left}{lo_text}, {hi_text}]{unit}"
+
+
+def _number(value: float) -> str:
+    """A bound as people read it: 100,000,000 rather than 1e+08."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def _join(key: str, name: str) -> str:

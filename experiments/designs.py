@@ -1,0 +1,54 @@
+"""Experimental designs: pure functions from parameter ranges to a table of points.
+
+Each function returns a list of points, one dict ``{dotted_key: value}`` a point,
+in the design's own order (Sobol keeps SALib's sample order, which
+``SALib.analyze.sobol`` expects).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+DESIGNS: tuple[str, ...] = ("grid", "latin", "sobol", "arms")
+
+
+def grid(levels: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the levels, the last key varying fastest."""
+    keys = list(levels)
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(levels[k] for k in keys))]
+
+
+def latin(bounds: Mapping[str, tuple[float, float]], samples: int, rng: np.random.Generator) -> list[dict[str, float]]:
+    """A Latin hypercube of ``samples`` points: each range cut in ``samples`` equal strata, one point in each."""
+    keys = list(bounds)
+    d = len(keys)
+    strata = np.stack([rng.permutation(samples) for _ in range(d)], axis=1)
+    unit = (strata + rng.random((samples, d))) / samples
+    return _scale(keys, bounds, unit)
+
+
+def sobol(bounds: Mapping[str, tuple[float, float]], samples: int, *, second_order: bool,
+          seed: int) -> list[dict[str, float]]:
+    """Saltelli's scheme via SALib: ``samples * (2 D + 2)`` points (``D + 2`` without second order), SALib's order."""
+    from SALib.sample import sobol as salib_sobol
+
+    keys = list(bounds)
+    problem = {"num_vars": len(keys), "names": keys, "bounds": [list(bounds[k]) for k in keys]}
+    table = salib_sobol.sample(problem, samples, calc_second_order=second_order, seed=seed)
+    return [dict(zip(keys, (float(v) for v in row), strict=True)) for row in table]
+
+
+def sobol_size(samples: int, n_vars: int, second_order: bool) -> int:
+    """Points in a Sobol design."""
+    return samples * (2 * n_vars + 2 if second_order else n_vars + 2)
+
+
+def _scale(keys: list[str], bounds: Mapping[str, tuple[float, float]], unit: np.ndarray) -> list[dict[str, float]]:
+    lo = np.array([bounds[k][0] for k in keys], dtype=float)
+    hi = np.array([bounds[k][1] for k in keys], dtype=float)
+    values = lo + unit * (hi - lo)
+    return [dict(zip(keys, (float(v) for v in row), strict=True)) for row in values]

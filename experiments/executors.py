@@ -1,0 +1,75 @@
+"""Where runs execute, all behind the :class:`concurrent.futures.Executor` interface.
+
+- :class:`InProcess`: runs each task at submission, in this process (debugging, notebooks).
+- a local process pool (the default): :func:`process_pool`.
+- Dask distributed: :func:`dask_executor` connects to a scheduler (``tcp://HOST:PORT``)
+  or starts a :class:`distributed.LocalCluster` of worker processes.
+
+Tasks carry (config, seed) pairs, never live models, so any of these can run them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import multiprocessing
+from collections.abc import Callable, Iterator
+from typing import Any
+
+
+class InProcess(concurrent.futures.Executor):
+    """Runs each task when it is submitted, in the calling process."""
+
+    workers = 1
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as err:  # the caller sees it through the future, as with any executor
+            future.set_exception(err)
+        return future
+
+
+def process_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+    """A local pool of ``workers`` processes, forked from a server that has already imported the model."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["experiments.runner"])
+    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+class SchedulerUnreachableError(RuntimeError):
+    """No Dask scheduler answered at the address given."""
+
+
+@contextlib.contextmanager
+def dask_executor(scheduler: str | None = None, local_workers: int | None = None,
+                  timeout: float = 10.0) -> Iterator[tuple[concurrent.futures.Executor, int]]:
+    """An executor on a Dask cluster, with the number of workers it has.
+
+    Args:
+        scheduler: address of a running scheduler, e.g. ``tcp://127.0.0.1:8786``.
+        local_workers: start a LocalCluster of this many worker processes on 127.0.0.1 instead.
+        timeout: seconds to wait for the scheduler.
+    """
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    try:
+        if local_workers is not None:
+            cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None)
+            client = Client(cluster)
+        else:
+            try:
+                client = Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError) as err:
+                message = f"no Dask scheduler answered at {scheduler} within {timeout:g} s"
+                raise SchedulerUnreachableError(message) from err
+        with client:
+            workers = max(len(client.scheduler_info(n_workers=-1).get("workers", {})), 1)
+            executor = client.get_executor(pure=False)
+            yield executor, workers
+    finally:
+        if cluster is not None:
+            cluster.close()

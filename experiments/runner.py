@@ -1,0 +1,260 @@
+"""Run a sweep: batch its runs into tasks, send them to an executor, store what comes back.
+
+Tasks carry (config, seed) pairs; the model is built and run in the worker and
+only its output tables come back. The parent alone writes the folder, so a
+worker that dies, or a Dask task run twice after a worker was lost, cannot
+write twice.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import math
+import os
+import socket
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments import seeds, store
+from experiments.sweepfile import Run, Sweep
+from simulation.config import config_to_json
+from simulation.model import TalentModel
+from simulation.schema import Config
+
+#: Most runs in one task: small enough that a killed sweep loses little, large enough to hide the task overhead.
+MAX_BATCH = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One run as it travels to a worker."""
+
+    run: int
+    point: int
+    replicate: int
+    config: Config
+    seed: np.random.SeedSequence
+    keep: str
+    agents: bool
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What a worker sends back for one run."""
+
+    run: int
+    point: int
+    replicate: int
+    ok: bool
+    seconds: float
+    worker: str
+    yearly: pd.DataFrame | None = None
+    agent_rows: pd.DataFrame | None = None
+    traceback: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """Counts after a sweep session."""
+
+    total: int
+    done: int
+    failed: int
+    pending: int
+    ran: int
+    seconds: float
+
+
+def run_model(config: Config, seed: np.random.SeedSequence, agents: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Build the model from its config and seed, run it config.simulation.years years, return its tables."""
+    model = TalentModel(config, rng=np.random.default_rng(seed), engine="vectorized", record_agents=agents)
+    for _ in range(config.simulation.years):
+        model.step()
+    return model.yearly(), (model.agent_rows() if agents else None)
+
+
+def simulate(tasks: list[Task]) -> list[Outcome]:
+    """Run a batch of tasks (in a worker); a run that raises becomes a failed outcome, the others go on."""
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    out = []
+    for task in tasks:
+        start = time.perf_counter()
+        try:
+            yearly, agent_rows = run_model(task.config, task.seed, task.agents)
+        except Exception:
+            out.append(Outcome(task.run, task.point, task.replicate, False, time.perf_counter() - start, worker,
+                               traceback=traceback.format_exc()))
+            continue
+        if task.keep == "final":
+            yearly = yearly.iloc[[-1]]
+        rows = None if agent_rows is None else _keyed(agent_rows, task)
+        out.append(Outcome(task.run, task.point, task.replicate, True, time.perf_counter() - start, worker,
+                           yearly=_keyed(yearly, task), agent_rows=rows))
+    return out
+
+
+def _keyed(frame: pd.DataFrame, task: Task) -> pd.DataFrame:
+    keys = pd.DataFrame({"run": task.run, "point": task.point, "replicate": task.replicate}, index=frame.index)
+    return pd.concat([keys, frame], axis=1).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------ folder
+def manifest_for(sweep: Sweep) -> dict[str, Any]:
+    """The parts of the manifest that describe what is run (not when or where)."""
+    runs = []
+    for run in sweep.runs:
+        seed = seeds.run_seed(sweep.seed, run.point, run.replicate, common_random_numbers=sweep.common_random_numbers)
+        runs.append({"run": run.run, "point": run.point, "replicate": run.replicate, "seed": seeds.describe(seed)})
+    return {
+        "format": 1,
+        "sweep": {"path": sweep.path, "name": sweep.name, "description": sweep.description, "sha256": sweep.sha256,
+                  "text": sweep.text},
+        "base": sweep.base,
+        "design": sweep.design,
+        "parameters": list(sweep.parameters),
+        "design_table": sweep.design_table(),
+        "replicates": sweep.replicates,
+        "years": sweep.years,
+        "keep": sweep.keep,
+        "agents": sweep.agents,
+        "seed": sweep.seed,
+        "common_random_numbers": sweep.common_random_numbers,
+        "researchers": sweep.researchers,
+        "configs_sha256": store.configs_sha256(config_to_json(p.config) for p in sweep.points),
+        "runs": runs,
+    }
+
+
+def check_folder(sweep: Sweep, out: str | Path) -> store.Folder:
+    """Check that ``out`` is new, empty, or this sweep's folder; raises FolderError. Writes nothing."""
+    folder = store.Folder(Path(out))
+    if folder.path.exists() and not folder.path.is_dir():
+        raise store.FolderError(f"{folder.path}: is a file, not a folder")
+    if folder.exists():
+        old = folder.read_manifest()
+        if old.get("sweep", {}).get("sha256") != sweep.sha256:
+            raise store.FolderError(f"{folder.path}: holds a sweep of a different sweep file ({sweep.path} changed "
+                                    "since it started); use a new --out folder")
+        if old.get("configs_sha256") != store.configs_sha256(config_to_json(p.config) for p in sweep.points):
+            raise store.FolderError(f"{folder.path}: the configs built from {sweep.path} changed since the sweep "
+                                    f"started (was {sweep.base} edited?); use a new --out folder")
+    elif folder.path.is_dir() and any(folder.path.iterdir()):
+        raise store.FolderError(f"{folder.path}: is a folder that is not empty and holds no sweep ({store.MANIFEST})")
+    return folder
+
+
+def plan(sweep: Sweep, folder: store.Folder, retry_failed: bool) -> tuple[list[Run], int, int]:
+    """Runs to do now, runs already done, runs failed and left alone."""
+    latest = folder.latest()
+    todo, done, failed = [], 0, 0
+    for run in sweep.runs:
+        status = latest.get(run.run, {}).get("status")
+        if status == "ok":
+            done += 1
+        elif status == "failed" and not retry_failed:
+            failed += 1
+        else:
+            todo.append(run)
+    return todo, done, failed
+
+
+def batches(runs: list[Run], workers: int, batch_size: int | None = None) -> list[list[Run]]:
+    """Consecutive runs cut into tasks: about eight tasks a worker, at most MAX_BATCH runs a task."""
+    if batch_size is None:
+        batch_size = max(1, min(MAX_BATCH, math.ceil(len(runs) / (8 * max(workers, 1)))))
+    return [runs[i:i + batch_size] for i in range(0, len(runs), batch_size)]
+
+
+def run_sweep(sweep: Sweep, out: str | Path, executor: concurrent.futures.Executor, *, workers: int = 1,
+              retry_failed: bool = False, progress: bool = True, batch_size: int | None = None,
+              executor_name: str = "") -> Summary:
+    """Run every run of ``sweep`` not yet finished in ``out`` and store the results there.
+
+    Resumes a folder of the same sweep (raises :class:`store.FolderError` for another sweep's
+    folder). A run that raises is recorded as failed with its traceback and the sweep goes on;
+    ``retry_failed`` runs those again.
+    """
+    folder = check_folder(sweep, out)
+    started = store.now()
+    described = manifest_for(sweep)
+    if folder.exists():
+        manifest = folder.read_manifest()
+        folder.repair()
+    else:
+        folder.create()
+        manifest = {**described, "versions": store.package_versions(), "git": store.git_state(Path(__file__).parent),
+                    "host": store.host(), "started": started, "ended": None, "sessions": []}
+    session = {"started": started, "ended": None, "host": store.host(), "executor": executor_name,
+               "workers": workers, "retry_failed": retry_failed, "versions": store.package_versions(),
+               "git": store.git_state(Path(__file__).parent)}
+    manifest["sessions"].append(session)
+    folder.write_manifest(manifest)
+
+    todo, done, failed = plan(sweep, folder, retry_failed)
+    configs = {p.index: p.config for p in sweep.points}
+    clock = time.perf_counter()
+    bar = _progress_bar(len(sweep.runs), done, sweep.name, progress)
+    bar.set_postfix(failed=failed)
+    ran = 0
+    futures = {}
+    try:
+        for batch in batches(todo, workers, batch_size):
+            tasks = [Task(r.run, r.point, r.replicate, configs[r.point],
+                          seeds.run_seed(sweep.seed, r.point, r.replicate,
+                                         common_random_numbers=sweep.common_random_numbers),
+                          sweep.keep, sweep.agents) for r in batch]
+            futures[executor.submit(simulate, tasks)] = batch
+        for future in concurrent.futures.as_completed(futures):
+            batch = futures.pop(future)
+            try:
+                outcomes = future.result()
+            except Exception:  # the task itself was lost (a worker died, a broken pool)
+                text = traceback.format_exc()
+                outcomes = [Outcome(r.run, r.point, r.replicate, False, 0.0, "unknown", traceback=text) for r in batch]
+            _commit(folder, outcomes, len(manifest["sessions"]) - 1)
+            ran += len(outcomes)
+            ok = sum(o.ok for o in outcomes)
+            done += ok
+            failed += len(outcomes) - ok
+            bar.update(len(outcomes))
+            bar.set_postfix(failed=failed)
+    finally:
+        for future in futures:
+            future.cancel()
+        bar.close()
+    session["ended"] = store.now()
+    manifest["ended"] = session["ended"]
+    folder.write_manifest(manifest)
+    total = len(sweep.runs)
+    return Summary(total=total, done=done, failed=failed, pending=total - done - failed, ran=ran,
+                   seconds=time.perf_counter() - clock)
+
+
+def _commit(folder: store.Folder, outcomes: list[Outcome], session: int) -> None:
+    """Write a task's results as part files, then its status lines."""
+    good = [o for o in outcomes if o.ok]
+    parts: dict[str, str | None] = {"results": None, "agents": None}
+    if good:
+        first = min(o.run for o in good)
+        parts["results"] = folder.write_part("results", pd.concat([o.yearly for o in good], ignore_index=True), first)
+        rows = [o.agent_rows for o in good if o.agent_rows is not None]
+        if rows:
+            parts["agents"] = folder.write_part("agents", pd.concat(rows, ignore_index=True), first)
+    stamp = time.time()
+    folder.append([{"run": o.run, "point": o.point, "replicate": o.replicate,
+                    "status": "ok" if o.ok else "failed", "seconds": round(o.seconds, 6),
+                    "results": parts["results"] if o.ok else None, "agents": parts["agents"] if o.ok else None,
+                    "traceback": o.traceback, "worker": o.worker, "session": session, "time": stamp}
+                   for o in outcomes])
+
+
+def _progress_bar(total: int, initial: int, name: str, enabled: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=name, unit="run", disable=not enabled, dynamic_ncols=True)

@@ -1,0 +1,372 @@
+"""Sweep files: which configs to run, how many times, and what to keep.
+
+A sweep file is TOML, parsed with :mod:`tomllib` (never executed) and validated
+once into the frozen :class:`Sweep`. Every problem raises
+:class:`simulation.config.ConfigError` naming the sweep file, the key and what
+is allowed, so the command line prints it on one line and exits with code 2.
+
+Example (grid)::
+
+    base = "../baseline.toml"      # relative to the sweep file
+    design = "grid"                # grid | latin | sobol | arms
+    replicates = 2
+    years = 10
+    seed = 20240601
+    researchers = 500              # optional: scales the initial population and the cohort together
+    [set]                          # optional: fixed overrides for every point
+    "simulation.reconsider_hazard" = 0.1
+    [vary]
+    "preferences.wage" = [1.0, 1.5, 2.0]
+    "preferences.mentor" = { low = 1.0, high = 2.0, steps = 3 }
+
+Latin and Sobol designs take ranges ``{ low, high }`` and ``samples``; an arms
+design takes ``[arms.NAME]`` tables of dotted overrides and/or ``config = "file.toml"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from experiments import designs
+from simulation import schema
+from simulation.config import ConfigError, load_config, read_toml
+from simulation.parameters import scale_population
+
+KEEP: tuple[str, ...] = ("yearly", "final")
+TOP_LEVEL: tuple[str, ...] = ("name", "description", "base", "design", "replicates", "years", "keep", "agents",
+                              "seed", "common_random_numbers", "researchers", "samples", "second_order", "set",
+                              "vary", "arms")
+#: Spawn key of the stream that samples Latin and Sobol designs; runs use keys of length 1 or 2, so it never collides.
+DESIGN_SPAWN_KEY: tuple[int, ...] = (0x5EED, 0xD351, 0x6E)
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    """One point of the design: its varied values and the config they give."""
+
+    index: int
+    name: str
+    values: Mapping[str, Any]
+    config: schema.Config
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One simulation: a point and a replicate."""
+
+    run: int
+    point: int
+    replicate: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+    """A validated sweep file."""
+
+    path: str
+    text: str
+    sha256: str
+    name: str
+    description: str
+    base: str
+    design: str
+    replicates: int
+    years: int
+    keep: str
+    agents: bool
+    seed: int
+    common_random_numbers: bool
+    researchers: int | None
+    parameters: tuple[str, ...]
+    points: tuple[Point, ...]
+
+    @property
+    def runs(self) -> list[Run]:
+        """Every run, point-major: run = point * replicates + replicate."""
+        return [Run(p.index * self.replicates + r, p.index, r)
+                for p in self.points for r in range(self.replicates)]
+
+    def design_table(self) -> list[dict[str, Any]]:
+        """One row a point: its number, its name and the varied parameters."""
+        return [{"point": p.index, "name": p.name, **p.values} for p in self.points]
+
+
+# ---------------------------------------------------------------------------- reading
+def read_sweep(path: str | Path) -> Sweep:
+    """Parse and validate a sweep file, building every point's config once."""
+    path = Path(path)
+    source = str(path)
+    raw = read_toml(path)
+    text = path.read_text(encoding="utf-8")
+    check = _Checker(source)
+
+    for key in raw:
+        if key not in TOP_LEVEL:
+            check.fail(key, f"unknown key; allowed: {', '.join(TOP_LEVEL)}")
+    name = check.string(raw, "name", default=path.stem)
+    description = check.string(raw, "description", default="")
+    base_name = check.string(raw, "base", default=None)
+    if base_name is None:
+        check.fail("base", "is required: the config file the sweep starts from, relative to the sweep file")
+    base = (path.parent / base_name).resolve()
+    if not base.is_file():
+        check.fail("base", f"no such config file {base_name} (relative to the sweep file)")
+    design = check.string(raw, "design", default="grid")
+    if design not in designs.DESIGNS:
+        check.fail("design", f"must be one of {', '.join(designs.DESIGNS)}, got {design!r}")
+    replicates = check.whole(raw, "replicates", default=1, lo=1)
+    years = check.whole(raw, "years", default=None, lo=1, hi=500)
+    keep = check.string(raw, "keep", default="yearly")
+    if keep not in KEEP:
+        check.fail("keep", f"must be one of {', '.join(KEEP)}, got {keep!r}")
+    agents = check.boolean(raw, "agents", default=False)
+    seed = check.whole(raw, "seed", default=None, lo=0)
+    if seed is None:
+        check.fail("seed", "is required: a whole number >= 0, the root of every run's random stream")
+    crn = check.boolean(raw, "common_random_numbers", default=True)
+    researchers = check.whole(raw, "researchers", default=None, lo=10)
+    fixed = _flatten(check.table(raw, "set"), "set", check, leaves_only=True)
+
+    sampled = design in ("latin", "sobol")
+    samples = check.whole(raw, "samples", default=None, lo=1)
+    if sampled and samples is None:
+        check.fail("samples", f"is required for a {design} design (a whole number >= 1)")
+    if not sampled and samples is not None:
+        check.fail("samples", f"only applies to latin and sobol designs, not {design}")
+    second_order = check.boolean(raw, "second_order", default=True)
+    if "second_order" in raw and design != "sobol":
+        check.fail("second_order", f"only applies to a sobol design, not {design}")
+
+    common = [(k, v) for k, v in fixed.items()]
+    if years is not None:
+        common.append(("simulation.years", years))
+    if design == "arms":
+        if "vary" in raw:
+            check.fail("vary", "does not apply to an arms design (give each arm its overrides)")
+        rows = _arms(check, raw, path)
+        parameters: tuple[str, ...] = ("arm",)
+        points = [_build(check, path, base, common, f"arms.{arm}", overrides, arm_config, researchers, i, arm,
+                         {"arm": arm})
+                  for i, (arm, arm_config, overrides) in enumerate(rows)]
+    else:
+        if "arms" in raw:
+            check.fail("arms", f"only applies to an arms design, not {design}")
+        vary = _flatten(check.table(raw, "vary"), "vary", check, leaves_only=False)
+        if not vary:
+            check.fail("vary", f"a {design} design needs at least one parameter to vary")
+        clash = sorted(set(vary) & set(fixed))
+        if clash:
+            check.fail(f"vary.{clash[0]}", "is also fixed in [set]; give it in one place")
+        table = _design(check, design, vary, samples, second_order, seed)
+        parameters = tuple(vary)
+        points = [_build(check, path, base, common, "vary", list(values.items()), None, researchers, i,
+                         f"p{i}", values)
+                  for i, values in enumerate(table)]
+    years_run = points[0].config.simulation.years
+    return Sweep(path=source, text=text, sha256=hashlib.sha256(text.encode()).hexdigest(), name=name,
+                 description=description, base=str(base), design=design, replicates=replicates, years=years_run,
+                 keep=keep, agents=agents, seed=seed, common_random_numbers=crn, researchers=researchers,
+                 parameters=parameters, points=tuple(points))
+
+
+class _Checker:
+    """Type checks of sweep-file values, failing with one-line errors."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, message: str) -> typing.NoReturn:
+        raise ConfigError(self.source, key, message)
+
+    def string(self, raw: Mapping[str, Any], key: str, default: Any) -> Any:
+        if key not in raw:
+            return default
+        if not isinstance(raw[key], str):
+            self.fail(key, f"must be a string, got {raw[key]!r}")
+        return raw[key]
+
+    def boolean(self, raw: Mapping[str, Any], key: str, default: bool) -> bool:
+        if key not in raw:
+            return default
+        if not isinstance(raw[key], bool):
+            self.fail(key, f"must be true or false, got {raw[key]!r}")
+        return raw[key]
+
+    def whole(self, raw: Mapping[str, Any], key: str, default: Any, lo: int, hi: int | None = None) -> Any:
+        if key not in raw:
+            return default
+        value = raw[key]
+        allowed = f"a whole number >= {lo}" + (f" and <= {hi}" if hi is not None else "")
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
+            self.fail(key, f"must be {allowed}, got {value!r}")
+        return value
+
+    def table(self, raw: Mapping[str, Any], key: str) -> dict[str, Any]:
+        value = raw.get(key, {})
+        if not isinstance(value, dict):
+            self.fail(key, f"must be a table, got {value!r}")
+        return value
+
+
+def _is_range(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and set(value) <= {"low", "high", "steps"}
+
+
+def _flatten(table: Mapping[str, Any], prefix: str, check: _Checker, *, leaves_only: bool) -> dict[str, Any]:
+    """Dotted keys to values; TOML's nested tables and quoted dotted keys give the same result.
+
+    A leaf is anything but a non-empty table; for [vary] a range table ``{low, high[, steps]}`` is a leaf too.
+    An empty table is a leaf (it switches a policy lever on with its defaults).
+    """
+    out: dict[str, Any] = {}
+
+    def walk(node: Mapping[str, Any], path: str) -> None:
+        for key, value in node.items():
+            dotted = f"{path}.{key}" if path else key
+            if isinstance(value, dict) and value and (leaves_only or not _is_range(value)):
+                walk(value, dotted)
+            else:
+                if dotted in out:
+                    check.fail(f"{prefix}.{dotted}", "is given twice")
+                out[dotted] = value
+
+    walk(table, "")
+    return out
+
+
+def _field_type(dotted: str) -> Any:
+    """The schema type of a dotted config key (None if there is no such key)."""
+    tp: Any = schema.Config
+    parts = dotted.split(".")
+    i = 0
+    while i < len(parts):
+        if typing.get_origin(tp) in (typing.Union, types.UnionType):
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        if dataclasses.is_dataclass(tp):
+            hints = typing.get_type_hints(tp)
+            if parts[i] not in hints:
+                return None
+            tp = hints[parts[i]]
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        else:
+            return None
+        i += 1
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    return tp
+
+
+def _number(check: _Checker, key: str, value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        check.fail(key, f"{what} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _bounds(check: _Checker, key: str, spec: Any, design: str) -> tuple[float, float]:
+    if not _is_range(spec) or "steps" in spec or set(spec) != {"low", "high"}:
+        check.fail(key, f"must be a range {{ low = ..., high = ... }} for a {design} design, got {spec!r}")
+    low = _number(check, key, spec["low"], "low")
+    high = _number(check, key, spec["high"], "high")
+    if not low < high:
+        check.fail(key, f"low must be below high, got low = {low:g}, high = {high:g}")
+    return low, high
+
+
+def _levels(check: _Checker, key: str, spec: Any) -> list[Any]:
+    if isinstance(spec, list):
+        if not spec:
+            check.fail(key, "must list at least one value")
+        return spec
+    if _is_range(spec):
+        if set(spec) != {"low", "high", "steps"}:
+            check.fail(key, f"a grid range needs low, high and steps, got {', '.join(spec)}")
+        low = _number(check, key, spec["low"], "low")
+        high = _number(check, key, spec["high"], "high")
+        steps = spec["steps"]
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+            check.fail(key, f"steps must be a whole number >= 2, got {steps!r}")
+        if not low < high:
+            check.fail(key, f"low must be below high, got low = {low:g}, high = {high:g}")
+        return [float(v) for v in np.linspace(low, high, steps)]
+    check.fail(key, f"must be a list of values or a range {{ low = ..., high = ..., steps = ... }}, got {spec!r}")
+
+
+def _design(check: _Checker, design: str, vary: dict[str, Any], samples: int | None, second_order: bool,
+            seed: int) -> list[dict[str, Any]]:
+    for key in vary:
+        if _field_type(key) is None:
+            check.fail(f"vary.{key}", "is not a config key (use a dotted path such as preferences.wage)")
+    if design == "grid":
+        table = designs.grid({k: _levels(check, f"vary.{k}", spec) for k, spec in vary.items()})
+    else:
+        bounds = {k: _bounds(check, f"vary.{k}", spec, design) for k, spec in vary.items()}
+        for key in bounds:
+            if _field_type(key) not in (int, float):
+                check.fail(f"vary.{key}", f"a {design} design can only vary numbers")
+        sequence = np.random.SeedSequence(seed, spawn_key=DESIGN_SPAWN_KEY)
+        assert samples is not None
+        if design == "latin":
+            table = designs.latin(bounds, samples, np.random.default_rng(sequence))
+        else:
+            table = designs.sobol(bounds, samples, second_order=second_order,
+                                  seed=int(sequence.generate_state(1)[0]))
+    for row in table:  # whole-number config fields get whole numbers
+        for key, value in row.items():
+            if _field_type(key) is int and isinstance(value, float):
+                row[key] = round(value)
+    return table
+
+
+def _arms(check: _Checker, raw: Mapping[str, Any], path: Path) -> list[tuple[str, Path | None, list[tuple[str, Any]]]]:
+    arms = check.table(raw, "arms")
+    if not arms:
+        check.fail("arms", "an arms design needs at least one [arms.NAME] table")
+    rows = []
+    for arm, spec in arms.items():
+        if not isinstance(spec, dict):
+            check.fail(f"arms.{arm}", f"must be a table of dotted overrides and/or config = 'file.toml', got {spec!r}")
+        spec = dict(spec)
+        arm_config = None
+        if "config" in spec:
+            file_name = spec.pop("config")
+            if not isinstance(file_name, str):
+                check.fail(f"arms.{arm}.config", f"must be a file name, got {file_name!r}")
+            arm_config = (path.parent / file_name).resolve()
+            if not arm_config.is_file():
+                check.fail(f"arms.{arm}.config", f"no such config file {file_name} (relative to the sweep file)")
+        overrides = _flatten(spec, f"arms.{arm}", check, leaves_only=True)
+        rows.append((arm, arm_config, list(overrides.items())))
+    return rows
+
+
+def _build(check: _Checker, path: Path, base: Path, common: list[tuple[str, Any]], section: str,
+           own: list[tuple[str, Any]], arm_config: Path | None, researchers: int | None, index: int, name: str,
+           values: Mapping[str, Any]) -> Point:
+    """Build one point's config, turning a config error into an error about the sweep file's key."""
+    try:
+        config = load_config(arm_config or base, [*common, *own])
+        if researchers is not None:
+            config = scale_population(config, researchers)
+    except ConfigError as err:
+        for key, _ in own:
+            if err.key == key or err.key.startswith(key + ".") or key.startswith(err.key + "."):
+                check.fail(f"{section}.{key}", err.message)
+        for key, _ in common:
+            if err.key == key or err.key.startswith(key + "."):
+                where = "years" if key == "simulation.years" else f"set.{key}"
+                check.fail(where, err.message)
+        if err.source == "--researchers":
+            check.fail("researchers", err.message)
+        at = ", ".join(f"{k} = {v!r}" for k, v in values.items())
+        check.fail(err.key, f"{err.message} (point {index}: {at}; from {err.source})")
+    return Point(index=index, name=name, values=dict(values), config=config)

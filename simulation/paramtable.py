@@ -1,0 +1,122 @@
+"""The parameter table of a scenario, from the schema's field metadata (for docs/ODD.md).
+
+Every row is one config key: its value in the scenario, unit, allowed range,
+origin (data, calibrated or design) and description. Policy levers that the
+scenario leaves off are listed with their defaults, marked as off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from simulation.schema import Config
+
+#: Top-level keys that name the scenario rather than parametrise it.
+SCENARIO_KEYS: tuple[str, ...] = ("name", "description")
+HEADERS: tuple[str, ...] = ("parameter", "value", "unit", "range", "origin", "description")
+
+
+@dataclass(frozen=True)
+class ParameterRow:
+    """One line of the parameter table."""
+
+    key: str  # dotted config key
+    value: str
+    unit: str
+    range: str
+    origin: str  # data, calibrated or design
+    description: str
+
+
+def format_value(value: Any) -> str:
+    """A config value as the table shows it: whole numbers from 10,000 with separators (years without),
+    tables as 'key value' pairs."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if value.is_integer() and abs(value) < 1e15:
+            return format_value(int(value))
+        return f"{value:.6g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {format_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_value(v) for v in value)
+    return str(value)
+
+
+def format_range(meta: typing.Mapping[str, Any]) -> str:
+    """The allowed range of a field: '[0, 1]', '(0, inf)', or the allowed keys of a list."""
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is None and hi is None:
+        keys = meta.get("keys")
+        return f"any of {', '.join(keys)}" if keys else ""
+    left = "(" if meta.get("lo_open") or lo is None else "["
+    right = ")" if hi is None else "]"
+    lo_text = "-inf" if lo is None else format_value(float(lo))
+    hi_text = "inf" if hi is None else format_value(float(hi))
+    return f"{left}{lo_text}, {hi_text}{right}"
+
+
+def _optional_dataclass(tp: Any) -> type | None:
+    """The dataclass inside ``X | None``, or None."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(inner) == 1 and dataclasses.is_dataclass(inner[0]):
+            return inner[0]
+    return None
+
+
+def dataclass_rows(obj: Any, prefix: str, note: str = "") -> list[ParameterRow]:
+    """Rows for every field of the dataclass instance ``obj``, nested dataclasses expanded."""
+    rows = []
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        key = f"{prefix}.{f.name}" if prefix else f.name
+        value = getattr(obj, f.name)
+        optional = _optional_dataclass(hints[f.name])
+        if optional is not None:
+            rows += dataclass_rows(value if value is not None else optional(), key,
+                                   note if value is not None else "default; lever off")
+            continue
+        if dataclasses.is_dataclass(value):
+            rows += dataclass_rows(value, key, note)
+            continue
+        if isinstance(value, dict) and value and all(dataclasses.is_dataclass(v) for v in value.values()):
+            for name, item in value.items():
+                rows += dataclass_rows(item, f"{key}.{name}", note)
+            continue
+        meta = f.metadata
+        shown = format_value(value)
+        rows.append(ParameterRow(key=key, value=f"{shown} ({note})" if note else shown, unit=meta.get("unit", ""),
+                                 range=format_range(meta), origin=meta.get("origin", ""),
+                                 description=meta.get("doc", "")))
+    return rows
+
+
+def parameter_rows(config: Config) -> list[ParameterRow]:
+    """The parameter table of ``config``: every key but the scenario's name and description."""
+    return [row for row in dataclass_rows(config, "") if row.key not in SCENARIO_KEYS]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(rows: list[ParameterRow]) -> str:
+    """The rows as a Markdown table."""
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "|".join("---" for _ in HEADERS) + "|"]
+    for row in rows:
+        cells = [f"`{row.key}`", row.value, row.unit, row.range, row.origin, row.description]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,429 @@
+"""The ``talentflow`` command line end to end, through ``python -m simulation`` in a subprocess.
+
+Runs are small (300 agents, 5 years). Model outputs are never compared with
+fixed numbers (the baseline is being tuned): runs are compared with each other,
+with the files they wrote, and with what the API computes for the same inputs.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from simulation import cli
+from simulation.compare import difference_table
+from simulation.config import config_to_json, load_config
+from simulation.model import DEFAULT_CONFIG, ENGINES
+from simulation.outputs import OutputError, check_output_folder, output_folder
+from simulation.paramtable import format_range, format_value, parameter_rows
+from simulation.summary import checkpoints, last_line
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+BASELINE = CONFIGS / "baseline.toml"
+SMALL = ("--researchers", "300", "--years", "5")
+AGENT_COLUMNS = ["id", "year", "origin", "country", "sector", "stage", "career_age", "talent", "moved", "support"]
+LAST_LINE = re.compile(r"^simulated ([\d,]+) researcher-years in \d+\.\d\d s$")
+
+
+def talentflow(*args: object, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m simulation ARGS`` in ``cwd``."""
+    return subprocess.run([sys.executable, "-m", "simulation", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def succeeded(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def last_line_years(stdout: str) -> int:
+    """The researcher-years of the closing line, which must be the last line printed."""
+    match = LAST_LINE.match(stdout.rstrip("\n").splitlines()[-1])
+    assert match, stdout
+    return int(match.group(1).replace(",", ""))
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def baseline_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """``talentflow run baseline.toml --seed 7 --agents`` at the small size, and its folder."""
+    work = tmp_path_factory.mktemp("baseline_run")
+    out = work / "runs" / "base"
+    proc = succeeded(talentflow("run", BASELINE, "--seed", 7, *SMALL, "--agents", "--out", out, cwd=work))
+    return proc, out
+
+
+# ------------------------------------------------------------------------------------------- run
+def test_run_writes_yearly_tables_agents_chart_and_run_json(baseline_run):
+    _, out = baseline_run
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["yearly.parquet", "yearly.csv", "agents.parquet", "run.json", "chart.png"])
+    yearly = pd.read_parquet(out / "yearly.parquet")
+    assert len(yearly) == 6  # the initial state and five years
+    assert_frame_equal(pd.read_csv(out / "yearly.csv"), yearly, check_dtype=False)
+    assert (out / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no staging folder left behind
+
+
+def test_run_json_records_resolved_config_seed_engine_versions_and_size(baseline_run):
+    proc, out = baseline_run
+    meta = read_json(out / "run.json")
+    expected = cli.resolve_config(BASELINE, years=5, researchers=300)
+    assert meta["config"] == json.loads(json.dumps(config_to_json(expected)))
+    assert (meta["kind"], meta["seed"], meta["engine"], meta["years"]) == ("talentflow run", 7, "vectorized", 5)
+    for package in ("talentflow", "mesa", "numpy", "pandas"):
+        assert meta["versions"][package] == metadata.version(package)
+    assert meta["versions"]["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert meta["seconds"] > 0
+    assert meta["researcher_years"] == last_line_years(proc.stdout)
+
+
+def test_run_prints_summary_from_start_to_end_and_closes_with_researcher_years(baseline_run):
+    proc, out = baseline_run
+    yearly = pd.read_parquet(out / "yearly.parquet")
+    lines = proc.stdout.splitlines()
+    start = next(line for line in lines if line.startswith("start "))
+    end = next(line for line in lines if line.startswith("end (year 5)"))
+    assert str(int(yearly["year"].iloc[0])) in start and str(int(yearly["year"].iloc[-1])) in end
+    assert f"{yearly['researchers_home'].iloc[-1]:,.0f}" in end
+    assert "top % KR" in proc.stdout and "top % US" in proc.stdout
+    last_line_years(proc.stdout)
+
+
+def test_agents_flag_writes_one_row_per_researcher_a_year(baseline_run):
+    _, out = baseline_run
+    agents = pd.read_parquet(out / "agents.parquet")
+    yearly = pd.read_parquet(out / "yearly.parquet")
+    assert list(agents.columns) == AGENT_COLUMNS
+    meta = read_json(out / "run.json")
+    people_per_agent = meta["config"]["simulation"]["represented"] / meta["config"]["simulation"]["researchers"]
+    rows_per_year = agents.groupby("year").size()
+    assert rows_per_year.index.tolist() == yearly["year"].tolist()
+    np.testing.assert_allclose(rows_per_year.to_numpy() * people_per_agent, yearly["researchers_total"].to_numpy())
+    assert not agents.duplicated(["id", "year"]).any()
+    assert set(agents["stage"]) <= {"student", "phd", "postdoc", "junior", "senior"}
+    # researcher-years: the agents alive after each simulated year, summed
+    assert int(rows_per_year.iloc[1:].sum()) == meta["researcher_years"]
+
+
+def test_same_seed_gives_identical_outputs_and_another_seed_does_not(baseline_run, tmp_path):
+    _, first = baseline_run
+    succeeded(talentflow("run", BASELINE, "--seed", 7, *SMALL, "--agents", "--out", tmp_path / "again", cwd=tmp_path))
+    succeeded(talentflow("run", BASELINE, "--seed", 8, *SMALL, "--out", tmp_path / "other", cwd=tmp_path))
+    assert (tmp_path / "again" / "yearly.csv").read_bytes() == (first / "yearly.csv").read_bytes()
+    for name in ("yearly.parquet", "agents.parquet"):
+        assert_frame_equal(pd.read_parquet(tmp_path / "again" / name), pd.read_parquet(first / name))
+    assert (tmp_path / "other" / "yearly.csv").read_bytes() != (first / "yearly.csv").read_bytes()
+
+
+def test_agent_engine_run_matches_vectorized_run(baseline_run, tmp_path):
+    _, vectorized = baseline_run
+    succeeded(talentflow("run", BASELINE, "--seed", 7, *SMALL, "--engine", "agents", "--out", tmp_path / "a",
+                         cwd=tmp_path))
+    assert read_json(tmp_path / "a" / "run.json")["engine"] == "agents"
+    assert_frame_equal(pd.read_parquet(tmp_path / "a" / "yearly.parquet"),
+                       pd.read_parquet(vectorized / "yearly.parquet"))
+
+
+def test_set_overrides_config_keys_and_the_default_out_is_out_slash_config_name(tmp_path):
+    succeeded(talentflow("run", BASELINE, *SMALL, "--set", "policies.return_grant.grant=120",
+                         "--set", "preferences.home=2.5", "--set", "name=granted", cwd=tmp_path))
+    out = tmp_path / "out" / "granted"
+    meta = read_json(out / "run.json")
+    assert meta["config"]["policies"]["return_grant"]["grant"] == 120.0
+    assert meta["config"]["preferences"]["home"] == 2.5
+    assert "spending_return_grant" in pd.read_parquet(out / "yearly.parquet").columns
+
+
+def test_run_replaces_an_earlier_run_folder_whole(baseline_run, tmp_path):
+    _, first = baseline_run
+    out = tmp_path / "earlier"
+    shutil.copytree(first, out)
+    (out / "stale.txt").write_text("from before")
+    succeeded(talentflow("run", BASELINE, "--seed", 9, *SMALL, "--out", out, cwd=tmp_path))
+    assert read_json(out / "run.json")["seed"] == 9
+    assert not (out / "stale.txt").exists() and not (out / "agents.parquet").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["earlier"]
+
+
+def test_three_country_example_runs_with_china_in_every_output(tmp_path):
+    proc = succeeded(talentflow("run", CONFIGS / "examples" / "three_countries.toml", *SMALL, "--out",
+                                tmp_path / "three", cwd=tmp_path))
+    yearly = pd.read_parquet(tmp_path / "three" / "yearly.parquet")
+    for column in ("researchers_CN", "top_talent_share_CN", "mentor_quality_CN", "stay_rate_5y_CN"):
+        assert column in yearly.columns
+    shares = yearly[[f"top_talent_share_{c}" for c in ("KR", "US", "CN")]].sum(axis=1)
+    np.testing.assert_allclose(shares, 1.0)
+    assert list(read_json(tmp_path / "three" / "run.json")["config"]["countries"]) == ["KR", "US", "CN"]
+    assert "top % CN" in proc.stdout
+
+
+# --------------------------------------------------------------------------------------- compare
+def test_compare_runs_both_with_the_same_seed_and_writes_their_difference(baseline_run, tmp_path):
+    out = tmp_path / "cmp"
+    proc = succeeded(talentflow("compare", BASELINE, CONFIGS / "combined.toml", "--seed", 7, *SMALL, "--out", out,
+                                cwd=tmp_path))
+    base_name, policy_name = load_config(BASELINE).name, load_config(CONFIGS / "combined.toml").name
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [base_name, policy_name, "difference.csv", "chart.png", "compare.json"])
+    base, policy = (read_json(out / name / "run.json") for name in (base_name, policy_name))
+    assert base["seed"] == policy["seed"] == 7
+    assert set(policy["config"]["policies"]) == {"salary_match", "hours_exemption", "star_recruitment",
+                                                 "return_grant"}
+    base_yearly = pd.read_parquet(out / base_name / "yearly.parquet")
+    policy_yearly = pd.read_parquet(out / policy_name / "yearly.parquet")
+    table = pd.read_csv(out / "difference.csv")
+    np.testing.assert_allclose(table["researchers_KR_difference"],
+                               policy_yearly["researchers_KR"] - base_yearly["researchers_KR"])
+    np.testing.assert_allclose(table["researcher_years_KR_difference"].iloc[-1],
+                               (policy_yearly["researchers_KR"] - base_yearly["researchers_KR"]).iloc[1:].sum())
+    # common random numbers: the baseline arm is the same run as `talentflow run` with that seed
+    assert_frame_equal(pd.read_parquet(baseline_run[1] / "yearly.parquet"), base_yearly)
+    for label in ("researchers in Korea", "top talent in Korea", "share abroad", "spending", "extra"):
+        assert label in proc.stdout
+    assert last_line_years(proc.stdout) == base["researcher_years"] + policy["researcher_years"]
+
+
+def test_compare_refuses_scenarios_of_different_lengths(tmp_path):
+    longer = tmp_path / "longer.toml"
+    longer.write_text(f'extends = "{BASELINE.as_posix()}"\n[simulation]\nyears = 12\n')
+    proc = talentflow("compare", BASELINE, longer, "--researchers", "300", "--out", tmp_path / "cmp", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "simulation.years" in proc.stderr
+    assert not (tmp_path / "cmp").exists()
+
+
+# ---------------------------------------------------------------------------------------- params
+def test_params_prints_every_parameter_as_a_markdown_table(tmp_path):
+    proc = succeeded(talentflow("params", cwd=tmp_path))
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0] == "| parameter | value | unit | range | origin | description |"
+    assert len(lines) == 2 + len(parameter_rows(load_config(BASELINE)))
+    hours = next(line for line in lines if line.startswith("| `countries.KR.hours_cap` |"))
+    cap = load_config(BASELINE).countries["KR"].hours_cap
+    assert f"| {format_value(cap)} | hours a week | (0, 168] |" in hours
+    off = next(line for line in lines if line.startswith("| `policies.salary_match.share` |"))
+    assert "lever off" in off
+
+
+def test_params_of_a_policy_config_shows_its_lever_values(tmp_path):
+    proc = succeeded(talentflow("params", CONFIGS / "salary_match.toml", cwd=tmp_path))
+    share = load_config(CONFIGS / "salary_match.toml").policies.salary_match.share
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("| `policies.salary_match.share` |"))
+    assert f"| {format_value(share)} |" in row and "lever off" not in row
+
+
+# ------------------------------------------------------------------------------------- bad input
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+BAD_INPUTS = {
+    "years zero": (["run", BASELINE, "--years", "0"], ["--years", ">= 1"]),
+    "years above range": (["run", BASELINE, "--years", "501"], ["--years", "simulation.years", "[1, 500]"]),
+    "negative researchers": (["run", BASELINE, "--researchers", "-5"], ["--researchers", ">= 1"]),
+    "too few researchers": (["run", BASELINE, "--researchers", "5"], ["--researchers", "simulation.researchers"]),
+    "unknown engine": (["run", BASELINE, "--engine", "foo"], ["--engine", "agents", "vectorized"]),
+    "seed not a number": (["run", BASELINE, "--seed", "abc"], ["--seed", "whole number"]),
+    "negative seed": (["run", BASELINE, "--seed", "-1"], ["--seed", ">= 0"]),
+    "set without equals": (["run", BASELINE, "--set", "policies.salary_match.share"], ["--set", "KEY=VALUE"]),
+    "set out of range": (["run", BASELINE, "--set", "policies.salary_match.share=2"],
+                         ["--set policies.salary_match.share", "[0, 1]"]),
+    "set unknown key": (["run", BASELINE, "--set", "nope.x=1"], ["--set nope.x", "nope", "allowed here"]),
+    "set wrong type": (["run", BASELINE, "--set", "simulation.years=many"], ["simulation.years", "whole number"]),
+    "missing config": (["run", "missing.toml"], ["missing.toml", "no such file"]),
+    "config is a folder": (["run", CONFIGS], ["is a folder"]),
+    "unknown key in file": (["run", "{bad_key}"], ["bad_key.toml", "simulation.yeers", "allowed here"]),
+    "negative salary in file": (["run", "{bad_salary}"], ["bad_salary.toml", "countries.KR.salary.academia.phd"]),
+    "invalid toml": (["run", "{broken}"], ["broken.toml", "not valid TOML"]),
+    "out is a file": (["run", BASELINE, *SMALL, "--out", "{a_file}"], ["--out", "not a folder"]),
+    "out holds other files": (["run", BASELINE, *SMALL, "--out", "{full}"], ["--out", "not an earlier talentflow"]),
+    "out is the current folder": (["run", BASELINE, *SMALL, "--out", "."], ["--out", "current folder"]),
+    "compare bad policy": (["compare", BASELINE, "{bad_key}", *SMALL], ["bad_key.toml", "simulation.yeers"]),
+    "params missing config": (["params", "missing.toml"], ["missing.toml", "no such file"]),
+    "unknown command": (["frobnicate"], ["invalid choice", "run", "compare", "params"]),
+    "no command": ([], ["required"]),
+    "unknown option": (["run", BASELINE, "--bogus"], ["unrecognized arguments", "--bogus"]),
+}
+
+
+#: The cases also run through a subprocess (all of them run in process, which is quicker).
+SUBPROCESS_CASES = ("years zero", "negative researchers", "unknown engine", "seed not a number",
+                    "set without equals", "set out of range", "unknown key in file", "out holds other files",
+                    "compare bad policy", "unknown command")
+
+
+def _bad_input_files(folder: Path) -> dict[str, Path]:
+    files = {
+        "bad_key": _write(folder, "bad_key.toml", f'extends = "{BASELINE.as_posix()}"\n[simulation]\nyeers = 3\n'),
+        "bad_salary": _write(folder, "bad_salary.toml",
+                             f'extends = "{BASELINE.as_posix()}"\n[countries.KR.salary.academia]\nphd = -24.0\n'),
+        "broken": _write(folder, "broken.toml", "[simulation\nyears = 3\n"),
+        "a_file": _write(folder, "a_file", "not a folder\n"),
+        "full": folder / "full",
+    }
+    (folder / "full").mkdir()
+    (folder / "full" / "notes.txt").write_text("keep me")
+    return files
+
+
+def _listing(folder: Path) -> list[Path]:
+    return sorted(p.relative_to(folder) for p in folder.rglob("*"))
+
+
+def _check_one_error_line(code: int, stdout: str, stderr: str, fragments: list[str]) -> None:
+    assert code == 2
+    assert stdout == ""
+    assert stderr.endswith("\n") and stderr.count("\n") == 1, stderr
+    assert stderr.startswith("talentflow: error: ")
+    for fragment in fragments:
+        assert fragment in stderr
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
+def test_bad_input_prints_one_error_line_returns_2_and_writes_nothing(case, tmp_path, monkeypatch, capsys):
+    args, fragments = BAD_INPUTS[case]
+    files = _bad_input_files(tmp_path)
+    before = _listing(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code = cli.main([str(a).format(**files) for a in args])
+    captured = capsys.readouterr()
+    _check_one_error_line(code, captured.out, captured.err, fragments)
+    assert _listing(tmp_path) == before  # nothing written
+    assert (tmp_path / "full" / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("case", SUBPROCESS_CASES)
+def test_bad_input_on_the_command_line_exits_2_with_one_line_and_writes_nothing(case, tmp_path):
+    args, fragments = BAD_INPUTS[case]
+    files = _bad_input_files(tmp_path)
+    before = _listing(tmp_path)
+    proc = talentflow(*(str(a).format(**files) for a in args), cwd=tmp_path)
+    _check_one_error_line(proc.returncode, proc.stdout, proc.stderr, fragments)
+    assert _listing(tmp_path) == before
+
+
+# ------------------------------------------------------------------------- entry points, plugins
+def test_console_script_talentflow_is_installed_and_answers():
+    script = Path(sys.executable).parent / "talentflow"
+    assert script.is_file(), "pip install -e . should install the talentflow script"
+    proc = subprocess.run([script, "run", "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "--researchers" in proc.stdout
+
+
+def test_plugin_entry_point_adds_a_subcommand(tmp_path):
+    site = tmp_path / "site"
+    (site / "hello_plugin-1.0.dist-info").mkdir(parents=True)
+    (site / "hello_plugin-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: hello-plugin\n"
+                                                                  "Version: 1.0\n")
+    (site / "hello_plugin-1.0.dist-info" / "entry_points.txt").write_text(
+        "[talentflow.commands]\nhello = hello_plugin:register\n")
+    (site / "hello_plugin.py").write_text(textwrap.dedent("""
+        def hello(args):
+            print(f"hello {args.name}")
+            return 0
+
+        def register(subparsers):
+            parser = subparsers.add_parser("hello", help="greet")
+            parser.add_argument("name")
+            parser.set_defaults(handler=hello)
+        """))
+    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}
+    proc = succeeded(talentflow("hello", "mentors", cwd=tmp_path, env=env))
+    assert proc.stdout == "hello mentors\n"
+    bad = talentflow("hello", cwd=tmp_path, env=env)  # the plugin's usage errors are one line too
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "name" in bad.stderr
+
+
+def test_simulation_package_never_imports_experiments():
+    for path in (ROOT / "simulation").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(n == "experiments" or n.startswith("experiments.") for n in names), path
+
+
+def test_cli_constants_match_the_model():
+    """The CLI repeats them to answer without importing the model."""
+    assert cli.ENGINES == ENGINES
+    assert cli.DEFAULT_CONFIG == DEFAULT_CONFIG
+
+
+# ------------------------------------------------------------------- pure parts, in process
+def test_summary_checkpoints_are_start_years_10_and_20_and_end():
+    assert checkpoints(30) == [0, 10, 20, 30]
+    assert checkpoints(20) == [0, 10, 20]
+    assert checkpoints(5) == [0, 5]
+
+
+def test_last_line_reads_researcher_years_and_seconds():
+    assert last_line(310_000, 0.8412) == "simulated 310,000 researcher-years in 0.84 s"
+
+
+def test_difference_table_counts_extra_researcher_years_and_their_cost():
+    def frame(home, spending):
+        n = len(home)
+        return pd.DataFrame({"year": np.arange(2024, 2024 + n), "researchers_home": home, "researchers_KR": home,
+                             "top_talent_KR": np.ones(n), "share_abroad": np.full(n, 0.2),
+                             "emigration": np.zeros(n), "returns": np.zeros(n), "spending_total": spending})
+
+    base = frame([100.0, 100.0, 100.0], [0.0, 0.0, 0.0])
+    policy = frame([100.0, 110.0, 130.0], [0.0, 500.0, 700.0])
+    table = difference_table(base, policy, "KR")
+    assert table["researcher_years_KR_difference"].tolist() == [0.0, 10.0, 40.0]  # the initial state counts for none
+    assert table["spending_cumulative_difference"].tolist() == [0.0, 500.0, 1200.0]
+    assert np.isnan(table["cost_per_extra_researcher_year"].iloc[0])
+    assert table["cost_per_extra_researcher_year"].tolist()[1:] == [50.0, 30.0]
+    with pytest.raises(ValueError, match="same years"):
+        difference_table(base, policy.iloc[:2], "KR")
+
+
+def test_parameter_ranges_and_values_read_as_in_the_schema():
+    assert format_range({"lo": 0, "hi": 1}) == "[0, 1]"
+    assert format_range({"lo": 0, "lo_open": True}) == "(0, inf)"
+    assert format_range({"lo": 0}) == "[0, inf)"
+    assert format_range({"keys": ("a", "b")}) == "any of a, b"
+    assert format_value(float("inf")) == "inf"
+    assert format_value(100_000.0) == "100,000" and format_value(2024) == "2024" and format_value(0.025) == "0.025"
+    assert format_value({"junior": 90.0, "senior": 170.0}) == "junior 90, senior 170"
+
+
+def test_output_folder_leaves_nothing_when_writing_fails(tmp_path):
+    target = tmp_path / "new" / "run"
+    with pytest.raises(RuntimeError), output_folder(target) as staging:
+        (staging / "yearly.csv").write_text("half")
+        raise RuntimeError("chart failed")
+    assert list(tmp_path.iterdir()) == []  # neither the folder, its staging copy, nor the parent made for it
+
+
+def test_output_folder_refuses_a_folder_of_other_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="not an earlier talentflow output"):
+        check_output_folder(tmp_path)
+    (tmp_path / "run.json").write_text(json.dumps({"kind": "something else"}))
+    with pytest.raises(OutputError):
+        check_output_folder(tmp_path)
+    (tmp_path / "run.json").write_text(json.dumps({"kind": "talentflow run"}))
+    check_output_folder(tmp_path)

@@ -1,0 +1,102 @@
+"""The Dask path against a real scheduler and two workers started here on 127.0.0.1, one of them killed mid-sweep."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pandas as pd
+import pytest
+from experiments_support import ROOT, write_sweep
+
+import experiments
+from experiments import runner
+from experiments.executors import InProcess, dask_executor
+from experiments.sweepfile import read_sweep
+
+DASK = ROOT / ".venv" / "bin" / "dask"
+TALENTFLOW = ROOT / ".venv" / "bin" / "talentflow"
+
+#: 60 runs of 3,000 researchers for 30 years, in tasks of two runs.
+SWEEP = """
+design = "grid"
+replicates = 30
+years = 30
+researchers = 3000
+seed = 5
+[vary]
+"preferences.mentor" = [1.0, 2.0]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """A `dask scheduler` and two `dask worker` processes (no nanny, so a killed worker stays dead)."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log = (tmp_path / "dask.log").open("w")
+    common = {"stdout": log, "stderr": subprocess.STDOUT, "cwd": tmp_path, "start_new_session": True}
+    processes = [subprocess.Popen([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                   "--no-dashboard"], **common)]
+    workers = [subprocess.Popen([str(DASK), "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                                 "--no-nanny", "--no-dashboard", "--name", f"w{i}"], **common) for i in range(2)]
+    processes += workers
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address, workers
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def test_dask_cluster_gives_the_same_results_as_in_process(tmp_path, cluster):
+    address, _ = cluster
+    sweep = read_sweep(write_sweep(tmp_path, SWEEP.replace("replicates = 30", "replicates = 3")))
+    with dask_executor(address) as (executor, workers):
+        assert workers == 2
+        runner.run_sweep(sweep, tmp_path / "dask", executor, workers=workers, progress=False)
+    runner.run_sweep(sweep, tmp_path / "serial", InProcess(), progress=False)
+    pd.testing.assert_frame_equal(experiments.load(tmp_path / "dask"), experiments.load(tmp_path / "serial"))
+    hosts = {json.loads(x)["worker"] for x in (tmp_path / "dask" / "status.jsonl").read_text().splitlines()}
+    assert len(hosts) == 2  # both workers took tasks
+
+
+def test_killing_a_dask_worker_mid_sweep_loses_and_duplicates_nothing(tmp_path, cluster):
+    address, workers = cluster
+    path = write_sweep(tmp_path, SWEEP)
+    out = tmp_path / "out"
+    status = out / "status.jsonl"
+    sweep = subprocess.Popen([str(TALENTFLOW), "sweep", str(path), "--out", str(out), "--scheduler", address,
+                              "--batch-size", "2", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (status.is_file() and status.read_text().count("\n") >= 6):
+        time.sleep(0.02)
+    assert workers[0].poll() is None  # still in the cluster when killed
+    os.killpg(workers[0].pid, signal.SIGKILL)
+    before = status.read_text().count("\n")
+    _, stderr = sweep.communicate(timeout=120)
+    assert before < 60, "the worker was killed after the sweep had finished"
+    assert sweep.returncode == 0, stderr
+    records = [json.loads(x) for x in status.read_text().splitlines()]
+    assert all(r["status"] == "ok" for r in records)
+    assert sorted(r["run"] for r in records) == list(range(60))  # none lost, none duplicated
+    reference = tmp_path / "reference"
+    runner.run_sweep(read_sweep(path), reference, InProcess(), progress=False)
+    pd.testing.assert_frame_equal(experiments.load(out), experiments.load(reference))

@@ -1,0 +1,183 @@
+"""Sweep files: designs, validation and one-line errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from experiments_support import ROOT, SMALL_GRID, write_sweep
+
+from experiments import designs
+from experiments.sweepfile import DESIGN_SPAWN_KEY, read_sweep
+from simulation.config import ConfigError
+
+
+def test_grid_has_every_combination_last_key_fastest(tmp_path):
+    sweep = read_sweep(write_sweep(tmp_path, SMALL_GRID))
+    assert len(sweep.points) == 6
+    assert len(sweep.runs) == 12
+    assert sweep.parameters == ("preferences.wage", "preferences.mentor")
+    values = [(p.values["preferences.wage"], p.values["preferences.mentor"]) for p in sweep.points]
+    assert values == [(1.0, 1.0), (1.0, 2.0), (1.5, 1.0), (1.5, 2.0), (2.0, 1.0), (2.0, 2.0)]
+    for point in sweep.points:
+        assert point.config.preferences.wage == point.values["preferences.wage"]
+        assert point.config.preferences.mentor == point.values["preferences.mentor"]
+        assert point.config.simulation.years == 5
+        assert point.config.simulation.researchers == 300
+
+
+def test_researchers_scale_the_cohort_with_the_population(tmp_path):
+    sweep = read_sweep(write_sweep(tmp_path, SMALL_GRID))
+    base = read_sweep(write_sweep(tmp_path, SMALL_GRID.replace("researchers = 300", ""), name="b.toml"))
+    full, small = base.points[0].config.simulation, sweep.points[0].config.simulation
+    assert small.cohort_size == round(full.cohort_size * 300 / full.researchers)
+
+
+def test_latin_hypercube_puts_one_point_in_each_stratum_within_bounds(tmp_path):
+    sweep = read_sweep(write_sweep(tmp_path, """
+        design = "latin"
+        samples = 20
+        seed = 3
+        [vary]
+        "preferences.wage" = { low = 0.5, high = 2.5 }
+        "talent.sigma" = { low = 0.2, high = 0.8 }
+        """))
+    wage = np.array([p.values["preferences.wage"] for p in sweep.points])
+    sigma = np.array([p.values["talent.sigma"] for p in sweep.points])
+    assert len(sweep.points) == 20
+    assert ((wage >= 0.5) & (wage <= 2.5)).all() and ((sigma >= 0.2) & (sigma <= 0.8)).all()
+    assert sorted(np.floor((wage - 0.5) / 2.0 * 20).astype(int)) == list(range(20))
+    assert sorted(np.floor((sigma - 0.2) / 0.6 * 20).astype(int)) == list(range(20))
+
+
+def test_latin_design_depends_on_the_root_seed_only(tmp_path):
+    body = """
+        design = "latin"
+        samples = 5
+        seed = SEED
+        [vary]
+        "preferences.wage" = { low = 0.5, high = 2.5 }
+        """
+    first = read_sweep(write_sweep(tmp_path, body.replace("SEED", "1"), name="a.toml")).design_table()
+    again = read_sweep(write_sweep(tmp_path, body.replace("SEED", "1"), name="b.toml")).design_table()
+    other = read_sweep(write_sweep(tmp_path, body.replace("SEED", "2"), name="c.toml")).design_table()
+    assert first == again
+    assert first != other
+
+
+def test_sobol_keeps_salib_sample_order(tmp_path):
+    from SALib.sample import sobol as salib_sobol
+
+    sweep = read_sweep(write_sweep(tmp_path, """
+        design = "sobol"
+        samples = 8
+        seed = 5
+        [vary]
+        "preferences.wage" = { low = 0.5, high = 2.5 }
+        "preferences.mentor" = { low = 1.0, high = 2.0 }
+        "simulation.cohort_size" = { low = 10, high = 40 }
+        """))
+    assert len(sweep.points) == designs.sobol_size(8, 3, True) == 64
+    problem = {"num_vars": 3, "names": list(sweep.parameters), "bounds": [[0.5, 2.5], [1.0, 2.0], [10, 40]]}
+    seed = int(np.random.SeedSequence(5, spawn_key=DESIGN_SPAWN_KEY).generate_state(1)[0])
+    expected = salib_sobol.sample(problem, 8, calc_second_order=True, seed=seed)
+    table = np.array([[p.values[k] for k in sweep.parameters] for p in sweep.points], dtype=float)
+    assert np.allclose(table[:, :2], expected[:, :2])  # same rows in the same order
+    assert np.array_equal(table[:, 2], np.round(expected[:, 2]))
+    # Saltelli's layout: in each block of 2D+2 rows, row 1 is A with column 0 taken from B (the last row)
+    block = 2 * 3 + 2
+    a, b, ab0 = table[0::block], table[block - 1::block], table[1::block]
+    assert np.allclose(ab0[:, 0], b[:, 0]) and np.allclose(ab0[:, 1:], a[:, 1:])
+    # whole-number keys are rounded to whole numbers
+    assert all(isinstance(p.values["simulation.cohort_size"], int) for p in sweep.points)
+    assert all(p.config.simulation.cohort_size == p.values["simulation.cohort_size"] for p in sweep.points)
+
+
+def test_sobol_without_second_order_has_d_plus_2_rows_per_sample(tmp_path):
+    sweep = read_sweep(write_sweep(tmp_path, """
+        design = "sobol"
+        samples = 4
+        second_order = false
+        seed = 5
+        [vary]
+        "preferences.wage" = { low = 0.5, high = 2.5 }
+        "preferences.mentor" = { low = 1.0, high = 2.0 }
+        """))
+    assert len(sweep.points) == 4 * (2 + 2)
+
+
+def test_arms_take_overrides_or_a_config_file(tmp_path):
+    policy = tmp_path / "grant.toml"
+    policy.write_text(f'extends = "{ROOT / "configs" / "baseline.toml"}"\n[policies.return_grant]\nbudget = 5.0\n')
+    sweep = read_sweep(write_sweep(tmp_path, """
+        design = "arms"
+        seed = 1
+        years = 3
+        [arms.baseline]
+        [arms.hours]
+        policies.hours_exemption = {}
+        [arms.grant]
+        config = "grant.toml"
+        """))
+    assert [p.name for p in sweep.points] == ["baseline", "hours", "grant"]
+    assert sweep.parameters == ("arm",)
+    policies = [p.config.policies for p in sweep.points]
+    assert policies[0].levers() == []
+    assert [name for name, _ in policies[1].levers()] == ["hours_exemption"]
+    assert policies[2].return_grant.budget == 5.0
+    assert all(p.config.simulation.years == 3 for p in sweep.points)
+
+
+def test_project_sweeps_are_valid_and_smoke_is_small():
+    smoke = read_sweep(ROOT / "configs" / "sweeps" / "smoke.toml")
+    assert len(smoke.runs) <= 16
+    assert smoke.points[0].config.simulation.researchers <= 1000
+    policy = read_sweep(ROOT / "configs" / "sweeps" / "policy_comparison.toml")
+    arms = [p.name for p in policy.points]
+    assert arms[0] == "baseline" and "combined" in arms
+    combined = policy.points[arms.index("combined")].config.policies.levers()
+    assert len(combined) == 4
+    for point in policy.points[1:-1]:
+        assert len(point.config.policies.levers()) == 1
+
+
+BAD = [
+    ("seed = 1\ndesign = 'grid'\n[vary]\n'preferences.wage' = [1.0]\nbogus = 3\n", "vary.bogus", "not a config key"),
+    ("seed = 1\ndesign = 'cube'\n", "design", "grid, latin, sobol, arms"),
+    ("design = 'grid'\n[vary]\n'preferences.wage' = [1.0]\n", "seed", "required"),
+    ("seed = 1\nreplicates = 0\n[vary]\n'preferences.wage' = [1.0]\n", "replicates", ">= 1"),
+    ("seed = 1\n[vary]\n'preferences.wage' = [1.0, -2.0]\n", "vary.preferences.wage", "must be"),
+    ("seed = 1\n[vary]\n'preferences.wage' = 1.0\n", "vary.preferences.wage", "list of values or a range"),
+    ("seed = 1\ndesign = 'latin'\nsamples = 4\n[vary]\n'preferences.wage' = [1.0, 2.0]\n", "vary.preferences.wage",
+     "range"),
+    ("seed = 1\ndesign = 'latin'\n[vary]\n'preferences.wage' = {low = 1, high = 2}\n", "samples", "required"),
+    ("seed = 1\ndesign = 'latin'\nsamples = 4\n[vary]\n'preferences.wage' = {low = 2, high = 1}\n",
+     "vary.preferences.wage", "low must be below high"),
+    ("seed = 1\nkeep = 'all'\n[vary]\n'preferences.wage' = [1.0]\n", "keep", "yearly, final"),
+    ("seed = 1\nreplicate = 2\n[vary]\n'preferences.wage' = [1.0]\n", "replicate", "unknown key"),
+    ("seed = 1\n[vary]\n", "vary", "at least one"),
+    ("seed = 1\ndesign = 'arms'\n[arms.a]\npolicies.salary_match.share = 7.0\n", "arms.a.policies.salary_match.share",
+     "must be"),
+    ("seed = 1\ndesign = 'arms'\n[arms.a]\nconfig = 'missing.toml'\n", "arms.a.config", "no such config file"),
+    ("seed = 1\nyears = 0\n[vary]\n'preferences.wage' = [1.0]\n", "years", ">= 1"),
+    ("seed = 1\n[set]\n'simulation.reconsider_hazard' = 2.0\n[vary]\n'preferences.wage' = [1.0]\n",
+     "set.simulation.reconsider_hazard", "must be"),
+    ("seed = 1\n[vary\n", "(top level)", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("body", "key", "hint"), BAD, ids=[b[1] + ":" + b[2] for b in BAD])
+def test_bad_sweep_files_give_one_line_naming_file_and_key(tmp_path, body, key, hint):
+    path = write_sweep(tmp_path, body)
+    with pytest.raises(ConfigError) as caught:
+        read_sweep(path)
+    text = str(caught.value)
+    assert "\n" not in text
+    assert text.startswith(f"{path}: {key}: "), text
+    assert hint in text
+
+
+def test_missing_base_names_the_key(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text("base = 'nowhere.toml'\nseed = 1\n[vary]\n'preferences.wage' = [1.0]\n")
+    with pytest.raises(ConfigError, match=r"s\.toml: base: no such config file nowhere\.toml"):
+        read_sweep(path)

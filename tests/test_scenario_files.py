@@ -1,0 +1,59 @@
+"""The scenario files in configs/: each lever file switches on its lever alone, combined.toml all four with the
+same values, and the three-country example adds China to the baseline by configuration alone.
+
+Numbers are not pinned (they are documented in the files and may be revised); the relations between files are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulation.config import config_as_raw, load_config
+from simulation.parameters import scale_population
+from simulation.run import simulate
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+LEVER_FILES = ("salary_match", "hours_exemption", "star_recruitment", "return_grant")
+
+
+@pytest.mark.parametrize("lever", LEVER_FILES)
+def test_lever_file_is_the_baseline_plus_its_lever_alone(lever):
+    baseline = config_as_raw(load_config(CONFIGS / "baseline.toml"))
+    scenario = config_as_raw(load_config(CONFIGS / f"{lever}.toml"))
+    assert list(scenario["policies"]) == [lever]
+    for section in ("countries", "simulation", "careers", "talent", "preferences"):
+        assert scenario[section] == baseline[section], section
+    assert scenario["name"] == lever
+
+
+def test_combined_file_has_all_four_levers_with_the_values_of_their_own_files():
+    combined = config_as_raw(load_config(CONFIGS / "combined.toml"))
+    assert sorted(combined["policies"]) == sorted(LEVER_FILES)
+    for lever in LEVER_FILES:
+        alone = config_as_raw(load_config(CONFIGS / f"{lever}.toml"))
+        assert combined["policies"][lever] == alone["policies"][lever], lever
+
+
+def test_every_lever_of_the_combined_scenario_reaches_researchers_within_budget():
+    """At 2,000 agents (35 people each) every programme enrols someone and none spends beyond its budget."""
+    config = scale_population(load_config(CONFIGS / "combined.toml"), 2_000)
+    yearly = simulate(config, seed=1, progress=False).yearly
+    for name, lever in config.policies.levers():
+        assert yearly[f"recipients_{name}"].sum() > 0, name
+        assert (yearly[f"spending_{name}"] <= lever.budget * (1 + 1e-9)).all(), name
+
+
+def test_three_country_example_adds_china_and_keeps_korea_and_the_us_as_in_the_baseline():
+    baseline = load_config(CONFIGS / "baseline.toml")
+    three = load_config(CONFIGS / "examples" / "three_countries.toml")
+    assert three.country_codes == ("KR", "US", "CN")
+    assert three.simulation.origin == "KR"
+    for code in ("KR", "US"):
+        assert three.countries[code] == baseline.countries[code]
+    china = three.countries["CN"]
+    assert china.hours_cap is None
+    # Thousand-Talents style friction: offers are rarer than the US's for the median researcher, steeper with talent
+    us = three.countries["US"]
+    assert china.offer_intercept < us.offer_intercept and china.offer_slope > us.offer_slope
