@@ -1,0 +1,50 @@
+"""The model is a Mesa citizen: ``mesa.batch_run`` builds it from keyword parameters and a seed list."""
+
+from __future__ import annotations
+
+import mesa
+import pandas as pd
+import pytest
+
+from simulation.model import TalentModel
+from simulation.observe import column_names
+
+PARAMETERS = {"researchers": 300, "years": 3, "match_share": [0.0, 0.5]}
+SEEDS = [1, 2]
+
+
+@pytest.fixture(scope="module")
+def batch() -> pd.DataFrame:
+    rows = mesa.batch_run(TalentModel, PARAMETERS, rng=SEEDS, max_steps=3, number_processes=1,
+                          display_progress=False)
+    return pd.DataFrame(rows)
+
+
+def test_batch_run_returns_one_row_per_parameter_point_and_seed_with_every_reporter(batch):
+    model = TalentModel(researchers=300, years=3, match_share=0.5, rng=1)
+    reporters = column_names(model.world, [lever.name for lever in model.levers])
+    assert "spending_salary_match" in reporters
+    assert len(batch) == len(SEEDS) * len(PARAMETERS["match_share"])
+    assert set(reporters) <= set(batch.columns)
+    assert sorted(zip(batch["rng"], batch["match_share"], strict=True)) == [(1, 0.0), (1, 0.5), (2, 0.0), (2, 0.5)]
+    assert (batch["Step"] == 3).all()
+    assert (batch["year"] == model.config.simulation.start_year + 3).all()
+    assert batch[reporters].notna().drop(columns=["stay_rate_5y_US"]).all().all()
+
+
+def test_batch_run_rows_equal_direct_runs_with_the_same_parameters_and_seed(batch):
+    for _, row in batch.iterrows():
+        model = TalentModel(researchers=300, years=3, match_share=row["match_share"], rng=int(row["rng"]))
+        while model.running:
+            model.step()
+        last = model.yearly().iloc[-1]
+        for name in ("researchers_total", "researchers_KR", "emigration", "share_abroad", "mentor_quality_KR"):
+            assert row[name] == last[name], name
+
+
+def test_batch_run_collects_every_year_when_asked():
+    rows = pd.DataFrame(mesa.batch_run(TalentModel, {"researchers": 300, "years": 3}, rng=[5], max_steps=3,
+                                       number_processes=1, data_collection_period=1, display_progress=False))
+    start = TalentModel(researchers=300, years=3).config.simulation.start_year
+    assert list(rows["Step"]) == [0, 1, 2, 3]
+    assert list(rows["year"]) == [start, start + 1, start + 2, start + 3]
