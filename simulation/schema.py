@@ -61,7 +61,8 @@ class SimulationConfig:
         76_000.0,
         unit="people",
         doc="people the initial population stands for (57,000 AI workers plus those in training)",
-        lo=0,
+        lo=1,
+        hi=1e9,
         lo_open=True,
     )
     cohort_size: int = param(
@@ -144,7 +145,13 @@ class TalentConfig:
     """Talent at entry and its growth under mentors."""
 
     sigma: float = param(
-        0.5, unit="log points", doc="standard deviation of log talent at entry", lo=0, lo_open=True, origin="design"
+        0.5,
+        unit="log points",
+        doc="standard deviation of log talent at entry",
+        lo=0,
+        hi=3,
+        lo_open=True,
+        origin="design",
     )
     training_gain: float = param(
         0.04,
@@ -253,13 +260,19 @@ class CountryConfig:
         None, unit="hours a week", doc="legal working-hour cap (absent: none)", lo=0, hi=168, lo_open=True
     )
     mentor_floor: float = param(
-        0.5, unit="mentor quality", doc="institutional mentor quality with no senior stars", lo=0, origin="calibrated"
+        0.5,
+        unit="mentor quality",
+        doc="institutional mentor quality with no senior stars",
+        lo=0,
+        hi=10,
+        origin="calibrated",
     )
     mentor_pool_weight: float = param(
         0.0,
         unit="mentor quality",
         doc="mentor quality added by the senior talent pool at its initial size",
         lo=0,
+        hi=10,
         origin="design",
     )
     offer_intercept: float = param(

@@ -77,7 +77,7 @@ BROKEN_SCENARIOS: list[tuple[str, str, str, str]] = [
     ("infinite weight", "[countries.US]\ninitial_abroad_weight = inf", "countries.US.initial_abroad_weight",
      "must be a finite number in [0, inf] (weight) (only budget and cap may be inf), got inf"),
     ("infinite population", "[simulation]\nrepresented = inf", "simulation.represented",
-     "must be a finite number in (0, inf] (people)"),
+     "must be a finite number in (1, 1,000,000,000] (people)"),
     ("infinite stars a year", "[policies.star_recruitment]\nstars_per_year = inf",
      "policies.star_recruitment.stars_per_year", "must be a finite number"),
     ("extends not a file name", "", "extends", "must be a file name, got 3"),
