@@ -1,0 +1,53 @@
+"""``talentflow viz [CONFIG] [--port N] [--host H]``: the live demo page (entry point of ``talentflow.commands``)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from typing import Any
+
+from simulation.viz.server import DEFAULT_HOST, DEFAULT_PORT
+
+MAX_PORT = 65_535
+#: Packages the page needs beyond the model's own (the viz extra).
+VIZ_MODULES: tuple[str, ...] = ("solara", "solara_assets", "ipyvuetify")
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_PORT}, got {text!r}") from None
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_PORT}, got {text!r}")
+    return port
+
+
+def command_viz(args: argparse.Namespace) -> int:
+    """Check CONFIG, then serve the demo until Ctrl-C; bad input raises ConfigError before the server starts."""
+    from simulation.cli import UsageError
+    from simulation.config import load_config
+
+    missing = [name for name in VIZ_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"viz needs {', '.join(missing)}: install the viz extra, pip install -e '.[viz]'")
+    if args.config is not None:
+        load_config(args.config)
+    from simulation.viz.server import serve
+
+    return serve(host=args.host, port=args.port, config=args.config)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``viz`` subcommand to the ``talentflow`` command line."""
+    viz = subparsers.add_parser(
+        "viz", help="start the live demo page (SolaraViz) in the browser",
+        description="Serve the live demo page: policy sliders and live charts of a policy run against its "
+                    "no-policy baseline. Open the printed address in a browser. Works offline.")
+    viz.add_argument("config", metavar="CONFIG", nargs="?",
+                     help="scenario TOML file the page opens with (default: configs/baseline.toml)")
+    viz.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    viz.add_argument("--host", default=DEFAULT_HOST,
+                     help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
+    viz.set_defaults(handler=command_viz)
