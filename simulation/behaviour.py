@@ -34,7 +34,7 @@ def age_one_year(pop: Population, world: World, config: Config, mentor_quality: 
     graduated = transition & (stage == POSTDOC) & (pop.stage == PHD)
     pop.phd_country[graduated] = pop.country[graduated]
     pop.phd_year[graduated] = year
-    pop.stage, pop.years_in_stage = stage, years
+    pop.stage[:], pop.years_in_stage[:] = stage, years
     pop.career_age += 1
     pop.years_in_place += 1
     pop.moved[:] = False
@@ -44,7 +44,8 @@ def age_one_year(pop: Population, world: World, config: Config, mentor_quality: 
 
 def base_pay(world: World, stage: np.ndarray, ln_talent: np.ndarray) -> np.ndarray:
     """Pay in each alternative (n, A), million KRW a year, before any subsidy."""
-    base = world.pay[world.alt_country[None, :], world.alt_sector[None, :], stage[:, None]]
+    schedule = world.pay[world.alt_country, world.alt_sector]  # (A, stage)
+    base = np.take(schedule, stage, axis=1).T  # alternative-major, as in simulation.choice
     return choice.pay(base, world.convexity[world.alt_country], ln_talent)
 
 
@@ -79,9 +80,9 @@ def choose_alternatives(pop: Population, world: World, config: Config, mentor_qu
         penalty=choice.hours_penalty(pop.desired_hours, world.hours_cap[alt_c], exempt),
         mentor_quality=mentor_quality[alt_c],
         contacts=contacts[alt_c],
-        is_home=alt_c[None, :] == pop.origin[:, None],
-        is_other_country=alt_c[None, :] != pop.country[:, None],
-        is_other_sector=world.alt_sector[None, :] != pop.sector[:, None],
+        is_home=(alt_c[:, None] == pop.origin[None, :]).T,
+        is_other_country=(alt_c[:, None] != pop.country[None, :]).T,
+        is_other_sector=(world.alt_sector[:, None] != pop.sector[None, :]).T,
     )
     return choice.choose(u, gumbel, available)
 

@@ -46,17 +46,105 @@ class Population:
 
     def take(self, rows: np.ndarray) -> Population:
         """The researchers at ``rows`` (an index or a boolean mask), as a new Population."""
-        # np.take with integer rows copies (n, k) fields several times faster than boolean indexing.
         index = np.flatnonzero(rows) if rows.dtype == bool else rows
-        return Population(**{name: np.take(getattr(self, name), index, axis=0) for name in FIELDS})
+        return Population(**{name: _take_rows(getattr(self, name), index) for name in FIELDS})
+
+    def compact(self, rows: np.ndarray) -> Population:
+        """The researchers at ``rows`` (an index or a boolean mask), like :meth:`take`, but into kept memory.
+
+        The rows go into a second set of arrays kept for the purpose (made on
+        first use), and the arrays they leave become that set for the next
+        compaction: year after year nothing is allocated, and the room behind
+        the rows takes the next :meth:`extend`. The next compaction writes
+        over this population's arrays; keep the returned population.
+        """
+        index = _row_index(rows, len(self))
+        k = len(index)
+        room, spare = getattr(self, "_room", {}), getattr(self, "_spare", {})
+        arrays, new_room, new_spare = {}, {}, {}
+        for name in FIELDS:
+            mine = getattr(self, name)
+            target = spare.get(name)
+            if target is None or len(target) < k:
+                target = _buffer(mine, k)
+            arrays[name] = _take_rows(mine, index, out=target[:k])
+            new_room[name] = target
+            if _is_front(mine, room.get(name)):
+                new_spare[name] = room[name]
+        return _with_memory(arrays, new_room, new_spare, handed_over_by=self)
 
     def extend(self, other: Population) -> Population:
-        """This population followed by ``other``."""
-        return Population(**{name: np.concatenate([getattr(self, name), getattr(other, name)]) for name in FIELDS})
+        """This population followed by ``other``.
+
+        After :meth:`compact`, ``other`` is written into the room behind this
+        population's rows and the result shares this population's memory;
+        otherwise all rows are copied into new arrays, with room to spare.
+        """
+        n, k = len(self), len(other)
+        room = getattr(self, "_room", {})
+        arrays, buffers = {}, {}
+        for name in FIELDS:
+            mine = getattr(self, name)
+            buffer = room.get(name)
+            if not _is_front(mine, buffer) or len(buffer) < n + k:
+                buffer = _buffer(mine, n + k)
+                buffer[:n] = mine
+            buffer[n:n + k] = getattr(other, name)
+            arrays[name], buffers[name] = buffer[:n + k], buffer
+        return _with_memory(arrays, buffers, getattr(self, "_spare", {}), handed_over_by=self)
 
 
 #: Names of the fields of :class:`Population`, in order.
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Population))
+#: Arrays made by :meth:`Population.extend` and :meth:`Population.compact` get room for 1/SPARE more rows.
+SPARE = 4
+
+
+def _row_index(rows: np.ndarray, n: int) -> np.ndarray:
+    """Row numbers from a boolean mask or an index, checked to lie in ``[0, n)``."""
+    if rows.dtype == bool:
+        return np.flatnonzero(rows)
+    if len(rows) and (rows.min() < 0 or rows.max() >= n):
+        raise IndexError(f"rows must lie in [0, {n}), got {rows.min()} to {rows.max()}")
+    return rows
+
+
+def _take_rows(array: np.ndarray, index: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``array[index]`` along the first axis, into ``out`` if given.
+
+    np.take copies rows of (n, k) arrays several times faster than fancy or
+    boolean indexing, but is slow on arrays with no columns (no levers: (n, 0)).
+    """
+    if 0 in array.shape[1:]:
+        return out if out is not None else np.empty((len(index), *array.shape[1:]), dtype=array.dtype)
+    if out is None:
+        return np.take(array, index, axis=0)
+    # The index is valid (see _row_index); numpy's default mode, "raise", would go through a temporary.
+    return np.take(array, index, axis=0, out=out, mode="wrap")
+
+
+def _buffer(like: np.ndarray, rows: int) -> np.ndarray:
+    """An empty array like ``like`` with ``rows`` rows and room for 1/SPARE more."""
+    return np.empty((rows + rows // SPARE, *like.shape[1:]), dtype=like.dtype)
+
+
+def _is_front(array: np.ndarray, buffer: np.ndarray | None) -> bool:
+    """Whether ``array`` is a view of the first rows of ``buffer``."""
+    return buffer is not None and (array.base is buffer or array is buffer) and array.ctypes.data == buffer.ctypes.data
+
+
+def _with_memory(arrays: dict[str, np.ndarray], room: dict[str, np.ndarray], spare: dict[str, np.ndarray],
+                 handed_over_by: Population) -> Population:
+    """A Population of ``arrays``, each the front of its ``room`` buffer, and a ``spare`` set for compaction.
+
+    The memory passes from ``handed_over_by`` to the new population: a second
+    extend or compaction of the old one copies instead of writing over the new one.
+    """
+    pop = Population(**arrays)
+    # Not dataclass fields: bookkeeping of memory, not state of researchers.
+    pop._room, pop._spare = room, spare
+    handed_over_by._room, handed_over_by._spare = {}, {}
+    return pop
 
 
 def _talent_and_tastes(rng: np.random.Generator, n: int, config: Config) -> tuple[np.ndarray, ...]:
@@ -161,13 +249,34 @@ class YearDraws:
     offer_u: np.ndarray  # (n, C) uniform; an offer from a country if below its probability
     noise_u: np.ndarray  # (n, A) uniform; the taste shock of each alternative (see gumbel_noise)
 
+    def offer_u_of(self, rows: np.ndarray) -> np.ndarray:
+        """``offer_u`` of the researchers at ``rows``, laid out country-major (see :mod:`simulation.choice`)."""
+        return np.asfortranarray(np.take(self.offer_u, rows, axis=0))
 
-def draw_year(rng: np.random.Generator, n: int, n_countries: int, n_alternatives: int) -> YearDraws:
-    """This year's uniforms for ``n`` researchers, in a fixed order."""
-    return YearDraws(exit_u=rng.random(n), reconsider_u=rng.random(n), offer_u=rng.random((n, n_countries)),
-                     noise_u=rng.random((n, n_alternatives)))
+    def noise_u_of(self, rows: np.ndarray) -> np.ndarray:
+        """``noise_u`` of the researchers at ``rows``, laid out alternative-major (see :mod:`simulation.choice`)."""
+        return np.asfortranarray(np.take(self.noise_u, rows, axis=0))
+
+
+def draw_year(rng: np.random.Generator, n: int, n_countries: int, n_alternatives: int,
+              space: np.ndarray | None = None) -> YearDraws:
+    """This year's uniforms for ``n`` researchers, in a fixed order: exit, reconsider, offers, noise.
+
+    ``space``, if given, is a float64 array of at least ``n * (2 + C + A)`` to
+    draw into (reused year after year, it spares the allocation); the draws
+    are then views of it. Either way the numbers are the same.
+    """
+    size = n * (2 + n_countries + n_alternatives)
+    u = rng.random(out=space[:size]) if space is not None else rng.random(size)
+    offers_end = n * (2 + n_countries)
+    return YearDraws(exit_u=u[:n], reconsider_u=u[n:2 * n], offer_u=u[2 * n:offers_end].reshape(n, n_countries),
+                     noise_u=u[offers_end:size].reshape(n, n_alternatives))
 
 
 def gumbel_noise(noise_u: np.ndarray) -> np.ndarray:
     """Standard Gumbel noise from uniforms by inversion: ``-ln(-ln u)``."""
-    return -np.log(-np.log(np.maximum(noise_u, 1e-300)))
+    noise = np.maximum(noise_u, 1e-300)  # then in place: the same operations, without temporaries
+    np.log(noise, out=noise)
+    np.negative(noise, out=noise)
+    np.log(noise, out=noise)
+    return np.negative(noise, out=noise)

@@ -1,0 +1,71 @@
+"""Where and when a benchmark ran: the machine, the load on it, the date and the versions."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), or what the platform reports."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def memory_gib() -> float | None:
+    """Total memory of the machine in GiB, where /proc/meminfo tells it."""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 2**20
+    return None
+
+
+def git_commit() -> str:
+    """The repository's commit, with "+ uncommitted changes" when the tree is dirty; "unknown" outside git."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit} + uncommitted changes" if dirty else commit
+
+
+def version(package: str) -> str:
+    """Installed version of ``package``, or "not installed"."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def describe() -> list[tuple[str, str]]:
+    """(label, value) lines describing this run's machine, load, date and versions."""
+    cores = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    memory = memory_gib()
+    machine = f"{cpu_model()}, {cores} cores ({usable} usable by this process)"
+    if memory is not None:
+        machine += f", {memory:.1f} GiB memory"
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
+    versions = ", ".join([f"Python {platform.python_version()}", *(f"{p} {version(p)}" for p in
+                                                                  ("numpy", "mesa", "pandas", "talentflow"))])
+    return [
+        ("Date", datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        ("Machine", f"{machine}; {platform.system()} {platform.release()}"),
+        ("Load average at start (1 / 5 / 15 min)", f"{load} (other work on the machine slows wall-clock times)"),
+        ("Versions", f"{versions}; git {git_commit()}"),
+    ]
