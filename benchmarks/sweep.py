@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import Section, Target, markdown_table, targets_table
 from experiments import runner
 from experiments.executors import InProcess, process_pool
 from experiments.sweepfile import read_sweep
@@ -67,6 +68,33 @@ def bench(runs: int = 400, researchers: int = 10_000, years: int = 30, workers: 
             "overhead_ms_per_run": round(1000 * (serial - simulated) / n, 3),
             "bytes_per_run": round(folder_bytes(tmp_path / "serial") / n),
         }
+
+
+QUICK_SIZE = {"runs": 40, "researchers": 3_000, "years": 30}
+
+
+def section(quick: bool = False) -> Section:
+    """The runner's measures against their targets, for ``python -m benchmarks``."""
+    size = QUICK_SIZE if quick else {"runs": 400, "researchers": 10_000, "years": 30}
+    r = bench(**size)
+    paragraphs = [
+        f"{r['runs']} runs of {r['researchers']:,} researchers for {r['years']} years (a grid of two points, common "
+        f"random numbers), first in this process, then on a pool of {r['workers']} worker processes started before "
+        "the clock. Parallel efficiency = serial wall time / (workers x pool wall time); overhead per run = "
+        "(serial wall time - time inside the runs, from the status log) / runs; bytes per run = the sweep folder "
+        "(Parquet parts, status log, manifest) / runs.",
+        markdown_table(["serial (s)", "pool (s)", "parallel efficiency", "overhead per run (ms)", "bytes per run"],
+                       [[f"{r['serial_seconds']:.1f}", f"{r['parallel_seconds']:.1f}",
+                         f"{r['parallel_efficiency']:.2f}", f"{r['overhead_ms_per_run']:.1f}",
+                         f"{r['bytes_per_run']:,}"]]),
+    ]
+    checked: tuple[Target, ...] = (
+        Target("parallel efficiency on 2 workers", f"{r['parallel_efficiency']:.2f}", ">= 0.85",
+               r["parallel_efficiency"] >= TARGETS["parallel_efficiency"]),
+        Target("overhead per run beyond the simulation", f"{r['overhead_ms_per_run']:.1f} ms", "<= 10 ms",
+               r["overhead_ms_per_run"] <= TARGETS["overhead_ms_per_run"]),
+    )
+    return Section("Experiment runner (sweeps)", "\n\n".join([*paragraphs, targets_table(checked)]), checked)
 
 
 def main(argv: list[str] | None = None) -> int:
