@@ -10,6 +10,7 @@ from conftest import ALL_LEVERS, build_small_config, lever_overrides, run_model
 from simulation import behaviour
 from simulation.careers import JUNIOR, STAGES
 from simulation.levers import YearContext
+from simulation.levers.base import talent_floor, talent_percentile
 from simulation.levers.salary_match import SalaryMatch, matched_amount
 from simulation.observe import hours_worked
 from simulation.population import draw_cohort
@@ -264,3 +265,13 @@ def test_every_lever_on_at_once_spends_within_each_budget(all_levers_config):
     for name in ("salary_match", "hours_exemption", "star_recruitment", "return_grant"):
         assert (y[f"spending_{name}"] <= budgets[f"policies.{name}.budget"] * (1 + 1e-9)).all(), name
     assert set(STAGES) >= set(all_levers_config.policies.salary_match.eligible_stages)
+
+
+@pytest.mark.parametrize("percentile", [0.0, 0.5, 10.0, 33.3, 90.0, 99.99, 100.0])
+def test_talent_floor_admits_exactly_those_at_or_above_the_percentile(percentile: float) -> None:
+    rng = np.random.default_rng(5)
+    reference = np.sort(rng.normal(size=997))
+    candidates = np.concatenate([reference, rng.normal(size=500), [-np.inf, np.inf]])
+    by_percentile = talent_percentile(candidates, reference) >= percentile
+    by_floor = candidates >= talent_floor(reference, percentile)
+    np.testing.assert_array_equal(by_floor, by_percentile)

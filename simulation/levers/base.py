@@ -54,6 +54,22 @@ def talent_percentile(ln_talent: np.ndarray, reference: np.ndarray) -> np.ndarra
     return 100.0 * np.searchsorted(reference, ln_talent, side="right") / len(reference)
 
 
+def talent_floor(reference: np.ndarray, percentile: float) -> float:
+    """The lowest log talent whose :func:`talent_percentile` is at least ``percentile``.
+
+    ``talent_percentile(x) >= percentile`` exactly when ``x >= talent_floor``: the
+    percentile counts the reference values at or below ``x``, so it reaches the
+    bar at the k-th smallest value, k the least count with ``100 k / n >= percentile``.
+    """
+    n = len(reference)
+    counts = np.arange(n + 1)
+    reached = np.flatnonzero(100.0 * counts / n >= percentile)
+    if len(reached) == 0:
+        return np.inf
+    k = int(reached[0])
+    return -np.inf if k == 0 else float(reference[k - 1])
+
+
 def greedy_within_budget(cost: np.ndarray, budget: float) -> np.ndarray:
     """Fund items in the given order while the running total stays within ``budget``.
 
@@ -88,7 +104,7 @@ class Lever:
         """Whether researchers at ``rows`` meet the stage and talent conditions."""
         ok = self._stages[pop.stage[rows]]
         if self.config.min_talent_percentile > 0:
-            ok &= talent_percentile(pop.ln_talent[rows], ctx.reference_talent) >= self.config.min_talent_percentile
+            ok &= pop.ln_talent[rows] >= talent_floor(ctx.reference_talent, self.config.min_talent_percentile)
         return ok
 
     def approach(self, pop: Population, staying: np.ndarray, ctx: YearContext) -> np.ndarray | None:
