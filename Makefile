@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+#: docs/results.md runs on the scenario its sweep files name (configs/calibrated.toml); RESULTS_CONFIG=FILE runs
+#: the sweeps of overrides on another scenario instead.
+RESULTS_CONFIG ?=
+RESULTS_WORKERS ?= 2
+
+.PHONY: run test bench lint clean results
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python >= 3.12 (pyenv: the repo's .python-version selects 3.12)" >&2; exit 2; }
@@ -14,13 +19,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/talentflow compare configs/baseline.toml configs/combined.toml --out out/compare
+	$(BIN)/talentflow compare configs/calibrated.toml configs/combined.toml --out out/compare
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Every named experiment from scratch (results/ is rebuilt), then docs/results.md and docs/img/results/.
+results: $(STAMP)
+	rm -rf results
+	$(BIN)/python -m experiments.named all $(if $(RESULTS_CONFIG),--base $(RESULTS_CONFIG) )--workers $(RESULTS_WORKERS) \
+		--out results --doc docs/results.md --quiet
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

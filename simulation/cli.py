@@ -32,7 +32,7 @@ from simulation.schema import Config
 PROG = "talentflow"
 ENTRY_POINT_GROUP = "talentflow.commands"
 ENGINES: tuple[str, ...] = ("agents", "vectorized")  # as simulation.model.ENGINES, without importing the model
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "baseline.toml"
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "calibrated.toml"
 
 
 class UsageError(ValueError):

@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 #: Marker file -> the ``kind`` it records, for each kind of talentflow output folder.
-MARKERS: dict[str, str] = {"run.json": "talentflow run", "compare.json": "talentflow compare"}
+MARKERS: dict[str, str] = {"run.json": "talentflow run", "compare.json": "talentflow compare",
+                           "report.json": "talentflow report"}
 
 
 class OutputError(ValueError):

@@ -1,5 +1,6 @@
-"""The scenario files in configs/: each lever file switches on its lever alone, combined.toml all four with the
-same values, and the three-country example adds China to the baseline by configuration alone.
+"""The scenario files in configs/: calibrated.toml is the baseline with fitted utility weights, each lever file switches
+on its lever alone on top of it, combined.toml all four with the same values, and the three-country example adds
+China to the baseline by configuration alone.
 
 Numbers are not pinned (they are documented in the files and may be revised); the relations between files are.
 """
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from experiments.calibration.targets import read_targets
 from simulation.config import config_as_raw, load_config
 from simulation.parameters import scale_population
 from simulation.run import simulate
@@ -18,9 +20,20 @@ CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 LEVER_FILES = ("salary_match", "hours_exemption", "star_recruitment", "return_grant")
 
 
-@pytest.mark.parametrize("lever", LEVER_FILES)
-def test_lever_file_is_the_baseline_plus_its_lever_alone(lever):
+def test_calibrated_file_is_the_baseline_with_only_its_fitted_utility_weights_changed():
     baseline = config_as_raw(load_config(CONFIGS / "baseline.toml"))
+    calibrated = config_as_raw(load_config(CONFIGS / "calibrated.toml"))
+    fitted = read_targets(CONFIGS / "calibration" / "targets.toml").parameters
+    for section in ("countries", "simulation", "careers", "talent", "policies"):
+        assert calibrated[section] == baseline[section], section
+    changed = {k for k, v in calibrated["preferences"].items() if v != baseline["preferences"][k]}
+    assert changed <= set(fitted)
+    assert calibrated["name"] == "calibrated"
+
+
+@pytest.mark.parametrize("lever", LEVER_FILES)
+def test_lever_file_is_the_calibrated_scenario_plus_its_lever_alone(lever):
+    baseline = config_as_raw(load_config(CONFIGS / "calibrated.toml"))
     scenario = config_as_raw(load_config(CONFIGS / f"{lever}.toml"))
     assert list(scenario["policies"]) == [lever]
     for section in ("countries", "simulation", "careers", "talent", "preferences"):
@@ -30,6 +43,9 @@ def test_lever_file_is_the_baseline_plus_its_lever_alone(lever):
 
 def test_combined_file_has_all_four_levers_with_the_values_of_their_own_files():
     combined = config_as_raw(load_config(CONFIGS / "combined.toml"))
+    calibrated = config_as_raw(load_config(CONFIGS / "calibrated.toml"))
+    for section in ("countries", "simulation", "careers", "talent", "preferences"):
+        assert combined[section] == calibrated[section], section
     assert sorted(combined["policies"]) == sorted(LEVER_FILES)
     for lever in LEVER_FILES:
         alone = config_as_raw(load_config(CONFIGS / f"{lever}.toml"))
