@@ -199,7 +199,7 @@ def build_parser() -> ArgumentParser:
                                  description="Print every parameter of a scenario with its value, unit, range, "
                                              "origin (data, calibrated, design) and description, as Markdown.")
     params.add_argument("config", metavar="CONFIG", nargs="?",
-                        help="scenario TOML file (default: configs/baseline.toml)")
+                        help="scenario TOML file (default: configs/calibrated.toml)")
     params.set_defaults(handler=command_params)
 
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):

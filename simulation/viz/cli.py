@@ -46,7 +46,7 @@ def register(subparsers: Any) -> None:
         description="Serve the live demo page: policy sliders and live charts of a policy run against its "
                     "no-policy baseline. Open the printed address in a browser. Works offline.")
     viz.add_argument("config", metavar="CONFIG", nargs="?",
-                     help="scenario TOML file the page opens with (default: configs/baseline.toml)")
+                     help="scenario TOML file the page opens with (default: configs/calibrated.toml)")
     viz.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     viz.add_argument("--host", default=DEFAULT_HOST,
                      help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
