@@ -108,16 +108,16 @@ def test_an_out_of_range_lever_value_becomes_a_message_and_that_lever_is_left_ou
     assert "salary matching left as in the scenario" in model.input_errors[0]
 
 
-def test_an_unknown_scenario_becomes_a_message_and_the_run_uses_the_baseline() -> None:
+def test_an_unknown_scenario_becomes_a_message_and_the_run_uses_the_default_scenario() -> None:
     model = DemoModel(researchers=SMALL, scenario_name="no_such_scenario")
-    assert model.scenario_name == "baseline"
+    assert model.scenario_name == "calibrated"
     assert model.input_errors[0].startswith("scenario: 'no_such_scenario' is not a file")
 
 
 def test_a_scenario_file_with_an_error_becomes_its_one_line_message(scenario_file) -> None:
     path = scenario_file("[simulation]\nyears = -3\n")
     model = DemoModel(researchers=SMALL, scenario_name=str(path))
-    assert model.scenario_name == "baseline"
+    assert model.scenario_name == "calibrated"
     assert len(model.input_errors) == 1
     assert str(path) in model.input_errors[0] and "simulation.years" in model.input_errors[0]
 
@@ -133,9 +133,9 @@ def test_scenario_files_lists_configs_and_examples_but_not_sweeps(tmp_path: Path
     assert scenario_files(tmp_path, extra=tmp_path / "a.toml").keys() == {"a", "examples/e"}
 
 
-def test_the_page_opens_on_the_cli_config_or_else_the_baseline(scenario_file, monkeypatch) -> None:
+def test_the_page_opens_on_the_cli_config_or_else_the_calibrated_scenario(scenario_file, monkeypatch) -> None:
     monkeypatch.delenv(CONFIG_ENV, raising=False)
-    assert default_scenario() == "baseline"
+    assert default_scenario() == "calibrated"
     path = scenario_file("")
     assert default_scenario() == str(path)
     monkeypatch.setenv(CONFIG_ENV, str(BASELINE))

@@ -65,7 +65,7 @@ def scenario_files(configs_dir: Path = CONFIGS_DIR, extra: str | Path | None = N
 
 
 def default_scenario(files: dict[str, Path] | None = None) -> str:
-    """The scenario the page opens with: the CLI's CONFIG if given, else "baseline"."""
+    """The scenario the page opens with: the CLI's CONFIG if given, else the calibrated default scenario."""
     files = scenario_files(extra=os.environ.get(CONFIG_ENV)) if files is None else files
     extra = os.environ.get(CONFIG_ENV)
     if extra:
@@ -73,7 +73,10 @@ def default_scenario(files: dict[str, Path] | None = None) -> str:
         for name, path in files.items():
             if path.resolve() == extra_path:
                 return name
-    return "baseline" if "baseline" in files else next(iter(files))
+    for name in ("calibrated", "baseline"):
+        if name in files:
+            return name
+    return next(iter(files))
 
 
 def parse_seed(value: Any) -> int:
@@ -159,17 +162,17 @@ class DemoModel(TalentModel):
         self.step_seconds = 0.0
 
     def _load_scenario(self, name: str, files: dict[str, Path], errors: list[str]) -> Config:
-        """The scenario ``name``, or the baseline with a message when it is unknown or does not load."""
+        """The scenario ``name``, or the default scenario with a message when it is unknown or does not load."""
         self.scenario_name = name
         if name not in files:
             errors.append(f"scenario: {name!r} is not a file in {CONFIGS_DIR}; allowed: {', '.join(files)}; "
-                          "using baseline")
+                          f"using {DEFAULT_CONFIG.stem}")
         else:
             try:
                 return load_config(files[name])
             except ConfigError as err:
-                errors.append(f"{err} (using baseline)")
-        self.scenario_name = "baseline"
+                errors.append(f"{err} (using {DEFAULT_CONFIG.stem})")
+        self.scenario_name = DEFAULT_CONFIG.stem
         return load_config(DEFAULT_CONFIG)
 
     def step(self) -> None:
