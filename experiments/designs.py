@@ -1,8 +1,8 @@
 """Experimental designs: pure functions from parameter ranges to a table of points.
 
 Each function returns a list of points, one dict ``{dotted_key: value}`` a point,
-in the design's own order (Sobol keeps SALib's sample order, which
-``SALib.analyze.sobol`` expects).
+in the design's own order (Sobol and Morris keep SALib's sample order, which
+``SALib.analyze.sobol`` and ``SALib.analyze.morris`` expect).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-DESIGNS: tuple[str, ...] = ("grid", "latin", "sobol", "arms")
+DESIGNS: tuple[str, ...] = ("grid", "latin", "sobol", "arms", "morris")
+#: Levels of the Morris grid (SALib's default); ``SALib.analyze.morris`` must be told the same number.
+MORRIS_LEVELS = 4
 
 
 def grid(levels: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
@@ -39,6 +41,19 @@ def sobol(bounds: Mapping[str, tuple[float, float]], samples: int, *, second_ord
     keys = list(bounds)
     problem = {"num_vars": len(keys), "names": keys, "bounds": [list(bounds[k]) for k in keys]}
     table = salib_sobol.sample(problem, samples, calc_second_order=second_order, seed=seed)
+    return [dict(zip(keys, (float(v) for v in row), strict=True)) for row in table]
+
+
+def morris(bounds: Mapping[str, tuple[float, float]], trajectories: int, *, seed: int) -> list[dict[str, float]]:
+    """Morris's one-at-a-time trajectories via SALib: ``trajectories * (D + 1)`` points, SALib's order.
+
+    Each trajectory starts at a random point of a ``MORRIS_LEVELS``-level grid and moves one parameter at a time.
+    """
+    from SALib.sample import morris as salib_morris
+
+    keys = list(bounds)
+    problem = {"num_vars": len(keys), "names": keys, "bounds": [list(bounds[k]) for k in keys]}
+    table = salib_morris.sample(problem, trajectories, num_levels=MORRIS_LEVELS, seed=seed)
     return [dict(zip(keys, (float(v) for v in row), strict=True)) for row in table]
 
 

@@ -19,7 +19,7 @@ Example (grid)::
     "preferences.wage" = [1.0, 1.5, 2.0]
     "preferences.mentor" = { low = 1.0, high = 2.0, steps = 3 }
 
-Latin and Sobol designs take ranges ``{ low, high }`` and ``samples``; an arms
+Latin, Sobol and Morris designs take ranges ``{ low, high }`` and ``samples`` (for Morris: trajectories); an arms
 design takes ``[arms.NAME]`` tables of dotted overrides and/or ``config = "file.toml"``.
 """
 
@@ -136,12 +136,12 @@ def read_sweep(path: str | Path) -> Sweep:
     researchers = check.whole(raw, "researchers", default=None, lo=10)
     fixed = _flatten(check.table(raw, "set"), "set", check, leaves_only=True)
 
-    sampled = design in ("latin", "sobol")
+    sampled = design in ("latin", "sobol", "morris")
     samples = check.whole(raw, "samples", default=None, lo=1)
     if sampled and samples is None:
         check.fail("samples", f"is required for a {design} design (a whole number >= 1)")
     if not sampled and samples is not None:
-        check.fail("samples", f"only applies to latin and sobol designs, not {design}")
+        check.fail("samples", f"only applies to latin, sobol and morris designs, not {design}")
     second_order = check.boolean(raw, "second_order", default=True)
     if "second_order" in raw and design != "sobol":
         check.fail("second_order", f"only applies to a sobol design, not {design}")
@@ -317,6 +317,8 @@ def _design(check: _Checker, design: str, vary: dict[str, Any], samples: int | N
         assert samples is not None
         if design == "latin":
             table = designs.latin(bounds, samples, np.random.default_rng(sequence))
+        elif design == "morris":
+            table = designs.morris(bounds, samples, seed=int(sequence.generate_state(1)[0]))
         else:
             table = designs.sobol(bounds, samples, second_order=second_order,
                                   seed=int(sequence.generate_state(1)[0]))

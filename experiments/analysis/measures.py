@@ -1,0 +1,172 @@
+"""The outputs analysed: their labels and units, and the few measures derived from the yearly columns.
+
+Model outputs are named as in :meth:`simulation.model.TalentModel.yearly` (``researchers_KR``,
+``top_talent_KR``, ``share_abroad``, ...). Counts are in people, money in million KRW, shares in
+shares of 1 (shown as percent in tables and figures).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation import schema
+from simulation.careers import SECTORS
+
+#: Display names of the country codes of the default scenario (others are shown by their code).
+COUNTRY_NAMES: dict[str, str] = {"KR": "Korea", "US": "the United States", "CN": "China"}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How an output is shown: a label, its unit, and the factor from the stored unit to the shown one."""
+
+    label: str
+    unit: str
+    scale: float = 1.0
+
+    @property
+    def axis(self) -> str:
+        """Axis label: ``label (unit)``."""
+        return f"{self.label} ({self.unit})"
+
+
+def country(code: str) -> str:
+    """Display name of a country code."""
+    return COUNTRY_NAMES.get(code, code)
+
+
+_PATTERNS: tuple[tuple[str, Measure], ...] = (
+    (r"researchers_(?P<c>[A-Z]+)", Measure("researchers in {c}", "people")),
+    (r"top_talent_(?P<c>[A-Z]+)", Measure("top-decile researchers in {c}", "people")),
+    (r"top_talent_share_(?P<c>[A-Z]+)", Measure("share of the top decile in {c}", "%", 100.0)),
+    (r"mentor_quality_(?P<c>[A-Z]+)", Measure("mentor quality in {c}", "model index")),
+    (r"research_output_(?P<c>[A-Z]+)", Measure("research output in {c}", "talent-hours index")),
+    (r"phd_share_(?P<c>[A-Z]+)", Measure("share of PhD students training in {c}", "%", 100.0)),
+    (r"share_abroad", Measure("share of post-PhD researchers abroad", "%", 100.0)),
+    (r"researchers_home", Measure("researchers in the origin country", "people")),
+    (r"researchers_abroad", Measure("researchers abroad", "people")),
+    (r"emigration", Measure("emigration", "people a year")),
+    (r"returns", Measure("returns", "people a year")),
+    (r"net_flow_per_10k", Measure("net flow", "per 10,000 researchers a year")),
+    (r"spending_total", Measure("policy spending", "billion KRW a year", 1e-3)),
+    (r"spending_(?P<l>[a-z_]+)", Measure("spending on {l}", "billion KRW a year", 1e-3)),
+    (r"stay_rate_5y_(?P<c>[A-Z]+)", Measure("five-year stay rate in {c}", "%", 100.0)),
+)
+
+
+def measure(column: str) -> Measure:
+    """Label and unit of a yearly output column (the column name itself when it is not known)."""
+    for pattern, template in _PATTERNS:
+        found = re.fullmatch(pattern, column)
+        if found:
+            parts = found.groupdict()
+            label = template.label.format(c=country(parts.get("c", "")), l=parts.get("l", "").replace("_", " "))
+            return Measure(label, template.unit, template.scale)
+    return Measure(column.replace("_", " "), "model units")
+
+
+def infer_origin(data: pd.DataFrame) -> str:
+    """The origin country's code: the country whose researcher count is ``researchers_home`` in every row."""
+    home = data["researchers_home"].to_numpy(dtype=float)
+    for column in data.columns:
+        found = re.fullmatch(r"researchers_([A-Z]+)", column)
+        if found and np.allclose(data[column].to_numpy(dtype=float), home):
+            return found.group(1)
+    raise ValueError("no researchers_<code> column equals researchers_home: cannot tell the origin country")
+
+
+def countries(data: pd.DataFrame) -> list[str]:
+    """Country codes present in the outputs, in column order."""
+    return [m.group(1) for c in data.columns if (m := re.fullmatch(r"mentor_quality_([A-Z]+)", c))]
+
+
+def add_phd_share(data: pd.DataFrame) -> pd.DataFrame:
+    """Add ``phd_share_<code>``: the share of all PhD students (both sectors) who train in each country.
+
+    The PhD students are the cohorts that entered in the last few years, so this share is how the next
+    generation splits between training at home and abroad. NaN in a year with no PhD students.
+    """
+    codes = countries(data)
+    phd = {c: sum(data[f"researchers_{c}_{s}_phd"].to_numpy(dtype=float) for s in SECTORS) for c in codes}
+    total = sum(phd.values())
+    out = data.copy()
+    for code in codes:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"phd_share_{code}"] = np.where(total > 0, phd[code] / total, np.nan)
+    return out
+
+
+#: Short labels of the parameters the project's sweeps vary (others are shown by their dotted key).
+PARAMETER_LABELS: dict[str, str] = {
+    "preferences.wage": "wage weight",
+    "preferences.hours": "hours-cap penalty weight",
+    "preferences.mentor": "mentor weight (training)",
+    "preferences.mentor_working": "mentor weight (working)",
+    "preferences.home": "home pull",
+    "preferences.moving_cost": "moving cost",
+    "talent.training_gain": "training gain",
+    "policies.salary_match.share": "matched share of the pay gap",
+    "policies.salary_match.budget": "salary-match budget",
+}
+
+#: Short labels of a country's parameters (``countries.<code>.<key>``).
+COUNTRY_PARAMETER_LABELS: dict[str, str] = {
+    "talent_convexity": "pay convexity",
+    "mentor_pool_weight": "mentor-pool weight",
+    "mentor_floor": "mentor floor",
+    "offer_intercept": "offer log odds",
+    "hours_cap": "hours cap",
+}
+
+
+def parameter_unit(dotted: str) -> str:
+    """The unit of a dotted config key, from the schema's field metadata ('' when unknown or unitless)."""
+    node: Any = schema.Config
+    meta: Mapping[str, Any] = {}
+    for part in dotted.split("."):
+        node = _strip_optional(node)
+        if dataclasses.is_dataclass(node):
+            fields = {f.name: f for f in dataclasses.fields(node)}
+            if part not in fields:
+                return ""
+            meta = fields[part].metadata
+            node = typing.get_type_hints(node)[part]
+        elif typing.get_origin(node) is dict:
+            node = typing.get_args(node)[1]
+        else:
+            return ""
+    return str(meta.get("unit", ""))
+
+
+def parameter_label(dotted: str, *, unit: bool = False) -> str:
+    """A short label of a dotted config key (``countries.US.talent_convexity`` -> ``pay convexity, US``)."""
+    label = PARAMETER_LABELS.get(dotted)
+    if label is None:
+        parts = dotted.split(".")
+        if parts[0] == "countries" and len(parts) == 5 and parts[2] == "salary":
+            label = f"{parts[4]} {parts[3]} pay, {parts[1]}"
+        elif parts[0] == "countries" and len(parts) >= 3:
+            field = ".".join(parts[2:])
+            label = f"{COUNTRY_PARAMETER_LABELS.get(field, field.replace('_', ' '))}, {parts[1]}"
+        else:
+            label = parts[-1].replace("_", " ")
+    if unit:
+        shown = parameter_unit(dotted)
+        if shown:
+            label = f"{label} ({shown})"
+    return label
+
+
+def _strip_optional(tp: Any) -> Any:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return next(a for a in typing.get_args(tp) if a is not type(None))
+    return tp

@@ -1,0 +1,155 @@
+"""What a named experiment is, and how one is run: its sweeps, then its report and its results section.
+
+An experiment names sweep files in ``configs/sweeps/`` and a ``section`` function that turns their
+finished folders into the tables and figures of docs/results.md. Running it into ``OUT``::
+
+    OUT/<sweep>/                the sweep folder (resumable: run the command again to finish it)
+    OUT/<sweep>/report/         the generic report of the sweep (talentflow report)
+    OUT/summary/                the experiment's section: results.md, results.html, figures/, tables/
+    OUT/sweeps/<sweep>.toml     only with --base: the sweep file with that base config
+
+With ``base`` the sweep files run on another scenario (configs/calibrated.toml, say) without being edited:
+a copy of each with its ``base`` line replaced is written to ``OUT/sweeps`` and run from there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from experiments import executors, runner, store
+from experiments.analysis.document import Document
+from experiments.analysis.report import write_report
+from experiments.sweepfile import read_sweep
+from simulation.config import ConfigError, read_toml
+from simulation.outputs import MARKERS, output_folder
+
+#: The project's sweep files.
+SWEEPS = Path(__file__).resolve().parent.parent.parent / "configs" / "sweeps"
+
+
+@dataclass
+class Context:
+    """The finished sweeps of an experiment, by sweep name."""
+
+    folders: dict[str, Path]
+    manifests: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def load(self, sweep: str) -> pd.DataFrame:
+        """The tidy results of one of the experiment's sweeps."""
+        return store.load(self.folders[sweep])
+
+
+Section = Callable[[Document, Path, Context], None]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A named experiment: a title, what it asks, its sweep files (by name) and its results section."""
+
+    name: str
+    title: str
+    question: str
+    sweeps: tuple[str, ...]
+    section: Section
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running an experiment produced."""
+
+    experiment: Experiment
+    out: Path
+    summary: Path
+    document: Document
+    seconds: float
+    runs: int
+    sweep_files: dict[str, Path]
+
+
+def sweep_file(name: str) -> Path:
+    """The sweep file of a sweep name (configs/sweeps/NAME.toml)."""
+    return SWEEPS / f"{name}.toml"
+
+
+def own_base(path: Path) -> Path | None:
+    """The base config a sweep file names, resolved (None when it names none)."""
+    name = read_toml(path).get("base")
+    return (path.parent / name).resolve() if isinstance(name, str) else None
+
+
+def with_base(path: Path, base: Path, folder: Path) -> Path:
+    """A copy of the sweep file at ``path`` whose ``base`` is ``base``, written into ``folder``; returns it.
+
+    Refuses (ConfigError) sweep files whose arms name config files: those paths would not follow the copy.
+    """
+    text = path.read_text(encoding="utf-8")
+    if re.search(r"(?m)^\s*config\s*=", text):
+        raise ConfigError(str(path), "arms", "names config files; --base only applies to sweeps of overrides")
+    if not re.search(r'(?m)^base\s*=\s*"[^"]*"\s*(#.*)?$', text):
+        raise ConfigError(str(path), "base", "must be one line base = \"FILE\" to be replaced by --base")
+    folder.mkdir(parents=True, exist_ok=True)
+    relative = os.path.relpath(base.resolve(), folder.resolve())
+    copy = folder / path.name
+    text = re.sub(r'(?m)^base\s*=\s*"[^"]*"', f'base = "{relative}"', text, count=1)
+    copy.write_text(f"# {path.name} with base = {base} (talentflow experiment --base)\n" + text, encoding="utf-8")
+    return copy
+
+
+def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path | None = None,
+                   workers: int | None = None, in_process: bool = False, progress: bool = True,
+                   command: tuple[str, ...] = ()) -> Outcome:
+    """Run (or resume) the experiment's sweeps into ``out``, write their reports and the experiment's section.
+
+    Runs go to ``workers`` local processes (default: one a CPU), or run in this process with ``in_process``.
+    """
+    out = Path(out)
+    start = time.perf_counter()
+    files = {}
+    for name in experiment.sweeps:
+        path = sweep_file(name)
+        if base is not None and Path(base).resolve() != own_base(path):
+            path = with_base(path, Path(base), out / "sweeps")
+        files[name] = path
+    sweeps = {name: read_sweep(path) for name, path in files.items()}
+    for name, sweep in sweeps.items():  # check every folder before running anything
+        runner.check_folder(sweep, out / name)
+    workers = workers or os.cpu_count() or 1
+    runs = 0
+    for name, sweep in sweeps.items():
+        folder = out / name
+        if in_process:
+            summary = runner.run_sweep(sweep, folder, executors.InProcess(), workers=1, progress=progress,
+                                       executor_name="in-process")
+        else:
+            with executors.process_pool(workers) as executor:
+                summary = runner.run_sweep(sweep, folder, executor, workers=workers, progress=progress,
+                                           executor_name=f"processes {workers}")
+        if summary.failed or summary.pending:
+            raise store.FolderError(f"{folder}: {summary.failed} runs failed; see talentflow status {folder}")
+        runs += summary.total
+        write_report(folder, folder / "report", command=("talentflow", "report", str(folder), "--out",
+                                                           str(folder / "report")))
+    context = Context({name: out / name for name in sweeps},
+                      {name: store.Folder(out / name).read_manifest() for name in sweeps})
+    summary_folder = out / "summary"
+    with output_folder(summary_folder) as staging:
+        for sub in ("figures", "tables"):
+            (staging / sub).mkdir()
+        doc = Document(experiment.title, staging)
+        experiment.section(doc, staging, context)
+        (staging / "results.md").write_text(doc.markdown(), encoding="utf-8")
+        (staging / "results.html").write_text(doc.html(), encoding="utf-8")
+        meta = {"kind": MARKERS["report.json"], "experiment": experiment.name, "command": list(command),
+                "sweeps": {name: str(path) for name, path in files.items()}}
+        (staging / "report.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    doc.root = summary_folder
+    return Outcome(experiment, out, summary_folder, doc, time.perf_counter() - start, runs, files)

@@ -1,0 +1,92 @@
+"""``talentflow experiment NAME`` and ``python -m experiments.named NAME``: run a named experiment.
+
+NAME is one of the experiments in :data:`experiments.named.EXPERIMENTS` or ``all``. Bad input (an unknown
+name, a bad --base config, an output folder holding another sweep) is one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from simulation.cli import ArgumentParser, UsageError, whole_number
+from simulation.config import ConfigError
+from simulation.outputs import OutputError
+
+RESULTS = Path("results")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from experiments.named import EXPERIMENTS
+
+    parser.add_argument("name", metavar="NAME", choices=[*EXPERIMENTS, "all"],
+                        help=f"one of {', '.join(EXPERIMENTS)}, or all")
+    parser.add_argument("--out", metavar="DIR", help="output folder (default: results/NAME; for all: results, one "
+                                                     "folder an experiment)")
+    parser.add_argument("--base", metavar="CONFIG", help="run the sweeps on this scenario instead of their own base "
+                                                         "(e.g. configs/calibrated.toml)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=whole_number(1), metavar="N", help="worker processes (default: CPUs)")
+    where.add_argument("--in-process", action="store_true", help="run in this process, one run after another")
+    parser.add_argument("--doc", metavar="FILE", help="also write the results document (e.g. docs/results.md), "
+                                                      "figures under its folder's img/results/")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``talentflow experiment``."""
+    parser = subparsers.add_parser("experiment", help="run a named experiment (sweeps, reports, results section)",
+                                   description="Run a named experiment: its sweeps (resumable), their reports, "
+                                               "and its results section; all: every experiment.")
+    add_arguments(parser)
+    parser.set_defaults(handler=experiment_command)
+    return parser
+
+
+def experiment_command(args: argparse.Namespace) -> int:
+    """Handler: run the experiment(s); FolderError becomes a one-line usage error."""
+    from experiments import store
+    from experiments.named import EXPERIMENTS, run_experiment
+    from experiments.named.results import write_results
+    from simulation.config import load_config
+
+    if args.base is not None:
+        load_config(args.base)  # a bad scenario fails here, before anything runs
+    command = list(getattr(args, "command_line", None) or ["python", "-m", "experiments.named", *sys.argv[1:]])
+    names = list(EXPERIMENTS) if args.name == "all" else [args.name]
+    start = time.perf_counter()
+    outcomes = []
+    try:
+        for name in names:
+            if args.name == "all":
+                out = Path(args.out or RESULTS) / name
+            else:
+                out = Path(args.out) if args.out else RESULTS / name
+            outcome = run_experiment(EXPERIMENTS[name], out, base=args.base, workers=args.workers,
+                                     in_process=args.in_process, progress=not args.quiet, command=tuple(command))
+            print(f"{name}: {outcome.runs} runs, {outcome.seconds:.0f} s -> {outcome.summary}/results.md")
+            outcomes.append(outcome)
+    except store.FolderError as err:
+        raise UsageError(str(err)) from None
+    if args.doc:
+        path = write_results(outcomes, args.doc, command=command, seconds=time.perf_counter() - start)
+        print(f"wrote {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m experiments.named``."""
+    prog = "python -m experiments.named"
+    try:
+        parser = ArgumentParser(prog=prog, description="Run a named experiment (see docs/results.md).")
+        add_arguments(parser)
+        args = parser.parse_args(argv)
+        args.command_line = ["python", "-m", "experiments.named", *(sys.argv[1:] if argv is None else argv)]
+        return experiment_command(args)
+    except (ConfigError, UsageError, OutputError) as err:
+        print(f"{prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2

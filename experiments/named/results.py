@@ -1,0 +1,100 @@
+"""docs/results.md: the named experiments' sections in one document, their figures copied under docs/img/results.
+
+The document states the command that produced it, the scenario (base config) it ran on, the code's git
+commit, the machine and how long it took, so that it can be rebuilt and checked.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import shlex
+import shutil
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from experiments import store
+from experiments.analysis.document import Document, Figure, Heading, Paragraph, Table
+from experiments.named.base import Outcome
+
+
+def relocate(outcome: Outcome, doc_folder: Path, images: Path) -> list[Heading | Paragraph | Table | Figure]:
+    """The experiment's blocks with its figures (PNG and PDF) copied to ``images/<name>/`` and relinked."""
+    target = images / outcome.experiment.name
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    blocks: list[Heading | Paragraph | Table | Figure] = []
+    for block in outcome.document.blocks:
+        if isinstance(block, Figure):
+            files = []
+            for name in block.files:
+                copied = target / Path(name).name
+                shutil.copyfile(outcome.summary / name, copied)
+                files.append(os.path.relpath(copied, doc_folder))
+            png = os.path.relpath(target / Path(block.path).name, doc_folder)
+            blocks.append(replace(block, path=Path(png).as_posix(), files=tuple(Path(f).as_posix() for f in files)))
+        elif isinstance(block, Table):
+            blocks.append(replace(block, files=()))  # CSV and LaTeX stay in the experiment's folder
+        elif isinstance(block, Heading):
+            blocks.append(replace(block, level=block.level + 1))
+        else:
+            blocks.append(block)
+    return blocks
+
+
+def scenarios(outcomes: Sequence[Outcome]) -> list[str]:
+    """The base configs the experiments' sweeps ran on (from their manifests), relative to the current folder."""
+    found = []
+    for outcome in outcomes:
+        for name in outcome.experiment.sweeps:
+            base = store.Folder(outcome.out / name).read_manifest()["base"]
+            shown = os.path.relpath(base) if not os.path.relpath(base).startswith("..") else base
+            if shown not in found:
+                found.append(shown)
+    return found
+
+
+def write_results(outcomes: Sequence[Outcome], path: str | Path, *, command: Sequence[str],
+                  seconds: float) -> Path:
+    """Write the results document at ``path`` (figures under ``<its folder>/img/results``)."""
+    path = Path(path)
+    base = ", ".join(f"`{b}`" for b in scenarios(outcomes)) or "none"
+    folder = path.parent
+    images = folder / "img" / "results"
+    git = store.git_state(Path(__file__).parent)
+    doc = Document("Results", folder)
+    runs = sum(o.runs for o in outcomes)
+    doc.add(Paragraph("The named experiments behind the published results. Everything below, text, tables and "
+                      "figures, is generated: do not edit it by hand, run the command again."),
+            Paragraph(f"Command: `{shlex.join(command)}` (or `make results`). Scenario (base config): {base}. "
+                      f"Code: git commit `{(git.get('commit') or 'unknown')[:12]}`"
+                      f"{' with uncommitted changes' if git.get('dirty') else ''}. Written "
+                      f"{datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')} on "
+                      f"{platform.node()} ({os.cpu_count()} CPUs): {runs:,} runs in {seconds / 60:.1f} minutes "
+                      "(wall clock, including analysis)."),
+            Paragraph("Counts are in people (agents times people per agent), money in billion or million KRW at "
+                      "2024 prices as labelled, shares in percent. Intervals are 95% confidence intervals: "
+                      "t-based over replicates, paired by replicate on common random numbers for differences "
+                      "against a reference, Fieller's for ratios, SALib's bootstrap for sensitivity indices. "
+                      "Each experiment's folder also holds its sweep's own report (report.md, report.html) and "
+                      "every table as CSV and LaTeX (`OUT/<experiment>/summary/tables/`)."))
+    doc.add(Heading("Contents"),
+            Paragraph("\n".join(f"{i}. [{o.experiment.title}](#{_anchor(o.experiment.title)})"
+                                for i, o in enumerate(outcomes, start=1))))
+    for outcome in outcomes:
+        e = outcome.experiment
+        files = ", ".join(f"`configs/sweeps/{n}.toml`" for n in e.sweeps)
+        doc.add(Heading(e.title),
+                Paragraph(f"*{e.question}* One command: `python -m experiments.named {e.name} --out "
+                          f"results/{e.name}`; sweep file{'s' if len(e.sweeps) > 1 else ''} {files}; "
+                          f"{outcome.runs:,} runs, {outcome.seconds:.0f} s."),
+                *relocate(outcome, folder, images))
+    path.write_text(doc.markdown(), encoding="utf-8")
+    return path
+
+
+def _anchor(title: str) -> str:
+    return "".join(c for c in title.lower().replace(" ", "-") if c.isalnum() or c == "-")

@@ -1,0 +1,188 @@
+"""The named experiments: their sweep files, how they pair points, and one run end to end on tiny sweeps."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+
+import pandas as pd
+import pytest
+from experiments_support import BASELINE, ROOT, write_sweep
+
+from experiments.named import EXPERIMENTS, base, match_budget, vicious_cycle
+from experiments.named.cli import main as named_main
+from experiments.sweepfile import read_sweep
+from simulation.cli import main as talentflow
+from simulation.config import ConfigError, load_config
+
+SWEEPS = ROOT / "configs" / "sweeps"
+
+
+def test_every_named_experiment_has_its_sweep_files():
+    assert set(EXPERIMENTS) == {"policy_comparison", "match_budget", "sensitivity", "vicious_cycle"}
+    for experiment in EXPERIMENTS.values():
+        for name in experiment.sweeps:
+            assert base.sweep_file(name).is_file(), name
+
+
+def test_sensitivity_sweeps_vary_the_same_ranges_around_the_base_scenario():
+    sobol = tomllib.loads((SWEEPS / "sensitivity_sobol.toml").read_text())
+    morris = tomllib.loads((SWEEPS / "sensitivity_morris.toml").read_text())
+    assert (sobol["design"], morris["design"]) == ("sobol", "morris")
+    assert sobol["vary"] == morris["vary"]
+    baseline = load_config(SWEEPS / sobol["base"])
+    for key, bounds in sobol["vary"].items():
+        node = baseline
+        for part in key.split("."):
+            node = node[part] if isinstance(node, dict) else getattr(node, part)
+        assert bounds["low"] <= node <= bounds["high"], key  # the base value is inside the range
+
+
+def test_match_budget_and_vicious_cycle_sweeps_hold_their_reference_points():
+    grid = pd.DataFrame(read_sweep(SWEEPS / "match_budget.toml").design_table())
+    assert (grid[match_budget.BUDGET] == 0).sum() == grid[match_budget.SHARE].nunique()
+    sweep = read_sweep(SWEEPS / "vicious_cycle.toml")
+    cycle = pd.DataFrame(sweep.design_table())
+    assert 0.0 in set(cycle[vicious_cycle.WEIGHT])
+    # the unshocked level is the base scenario's own US senior pay
+    assert cycle[vicious_cycle.PAY].min() == load_config(sweep.base).countries["US"].salary.industry["senior"]
+
+
+def test_zero_budget_pairs_compare_each_budget_with_no_budget_at_the_same_share():
+    design = pd.DataFrame({"point": range(6), match_budget.SHARE: [0.5, 0.5, 0.5, 1.0, 1.0, 1.0],
+                           match_budget.BUDGET: [0.0, 10.0, 20.0, 0.0, 10.0, 20.0]})
+    assert match_budget.zero_budget_pairs(design) == {1: 0, 2: 0, 4: 3, 5: 3}
+    with pytest.raises(ValueError, match="level of 0"):
+        match_budget.zero_budget_pairs(design[design[match_budget.BUDGET] > 0])
+
+
+def test_shock_pairs_compare_each_shock_with_the_unshocked_point_of_the_same_weight():
+    design = pd.DataFrame({"point": range(4), vicious_cycle.WEIGHT: [0.0, 0.0, 0.6, 0.6],
+                           vicious_cycle.PAY: [300.0, 600.0, 300.0, 600.0]})
+    assert vicious_cycle.shock_pairs(design) == {1: 0, 3: 2}
+
+
+def test_with_base_runs_a_sweep_file_on_another_scenario_without_editing_it(tmp_path):
+    scenario = tmp_path / "calibrated.toml"
+    scenario.write_text(f'extends = "{BASELINE}"\n[preferences]\nwage = 1.7\n')
+    original = (SWEEPS / "vicious_cycle.toml").read_text()
+    copy = base.with_base(SWEEPS / "vicious_cycle.toml", scenario, tmp_path / "sweeps")
+    assert (SWEEPS / "vicious_cycle.toml").read_text() == original
+    sweep = read_sweep(copy)
+    assert sweep.base == str(scenario.resolve())
+    assert all(p.config.preferences.wage == 1.7 for p in sweep.points)
+    arms = tmp_path / "arms.toml"
+    arms.write_text('base = "x.toml"\ndesign = "arms"\nseed = 1\n[arms.a]\nconfig = "y.toml"\n')
+    with pytest.raises(ConfigError, match="arms"):
+        base.with_base(arms, scenario, tmp_path / "sweeps")
+
+
+#: Tiny versions of the named experiments' sweep files (same names, designs and parameters; seconds to run).
+TINY = {
+    "policy_scenarios": """
+        design = "arms"
+        replicates = 2
+        years = 10
+        researchers = 300
+        seed = 2
+        [arms.baseline]
+        [arms.return_grant]
+        config = "grant.toml"
+        [arms.hours_exemption]
+        policies.hours_exemption = {}
+        """,
+    "match_budget": """
+        design = "grid"
+        replicates = 2
+        years = 10
+        researchers = 300
+        seed = 5
+        [set]
+        "policies.salary_match.start_year" = 2025
+        [vary]
+        "policies.salary_match.share" = [0.5, 1.0]
+        "policies.salary_match.budget" = [0.0, 100000.0]
+        """,
+    "sensitivity_sobol": """
+        design = "sobol"
+        samples = 4
+        years = 5
+        researchers = 300
+        keep = "final"
+        seed = 6
+        [vary]
+        "preferences.wage" = { low = 1.0, high = 1.5 }
+        "preferences.home" = { low = 2.5, high = 3.5 }
+        """,
+    "sensitivity_morris": """
+        design = "morris"
+        samples = 4
+        years = 5
+        researchers = 300
+        keep = "final"
+        seed = 7
+        [vary]
+        "preferences.wage" = { low = 1.0, high = 1.5 }
+        "preferences.home" = { low = 2.5, high = 3.5 }
+        """,
+    "vicious_cycle": """
+        design = "grid"
+        replicates = 2
+        years = 10
+        researchers = 300
+        seed = 3
+        [vary]
+        "countries.KR.mentor_pool_weight" = [0.0, 0.6]
+        "countries.US.salary.industry.senior" = [300.0, 600.0]
+        """,
+}
+
+
+def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_path, monkeypatch):
+    sweeps = tmp_path / "sweeps"
+    sweeps.mkdir()
+    (sweeps / "grant.toml").write_text(f'extends = "{BASELINE}"\n[policies.return_grant]\ngrant = 150.0\n'
+                                       'budget = 50000.0\n')
+    for name, body in TINY.items():
+        write_sweep(sweeps, f'name = "{name}"\n' + body, name=f"{name}.toml")
+    monkeypatch.setattr(base, "SWEEPS", sweeps)
+    out, doc_path = tmp_path / "results", tmp_path / "docs" / "results.md"
+    assert named_main(["all", "--out", str(out), "--in-process", "--quiet", "--doc", str(doc_path)]) == 0
+    doc = doc_path.read_text()
+    for experiment in EXPERIMENTS.values():
+        assert f"## {experiment.title}" in doc
+        assert f"python -m experiments.named {experiment.name} --out results/{experiment.name}" in doc
+        for sweep in experiment.sweeps:
+            assert (out / experiment.name / sweep / "report" / "report.md").is_file()  # each sweep's own report
+    images = sorted((tmp_path / "docs" / "img" / "results").rglob("*.png"))
+    assert {p.parent.name for p in images} == set(EXPERIMENTS)
+    for image in images:
+        assert f"(img/results/{image.parent.name}/{image.name})" in doc and image.with_suffix(".pdf").is_file()
+    assert f"Scenario (base config): `{os.path.relpath(BASELINE)}`" in doc and "runs in" in doc
+
+    effects = pd.read_csv(out / "vicious_cycle" / "summary" / "tables" / "vicious_cycle_effects.csv")
+    assert set(effects["weight"]) == {0.0, 0.6} and set(effects["pay"]) == {600.0}
+    no_channel = effects[(effects["weight"] == 0.0) & (effects["output"] == "mentor_quality_KR")]
+    assert (no_channel["effect"] == 0).all()  # with weight 0 mentor quality does not depend on who stays
+    assert effects["cycle"].notna().sum() == (effects["weight"] > 0).sum()
+    grid = pd.read_csv(out / "match_budget" / "summary" / "tables" / "match_budget.csv")
+    assert set(grid[match_budget.BUDGET]) == {100000.0}  # each budget against the zero budget of its share
+    policies = pd.read_csv(out / "policy_comparison" / "summary" / "tables" / "policy_comparison.csv")
+    assert set(policies["arm"]) == {"return grant", "hours exemption"}
+    arms = pd.read_csv(out / "policy_comparison" / "summary" / "tables" / "arms.csv").set_index("arm")
+    assert arms.loc["return grant", "settings"].startswith("grant.toml: return grant from 2025: ")
+    assert "budget 50,000" in arms.loc["return grant", "settings"]
+
+    # run one again: its sweeps resume (nothing left to run) and its summary is rewritten
+    assert named_main(["vicious_cycle", "--out", str(out / "vicious_cycle"), "--in-process", "--quiet"]) == 0
+
+
+def test_named_experiment_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    assert named_main(["bogus", "--out", str(tmp_path / "x")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert named_main(["vicious_cycle", "--base", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing.toml" in err
+    assert not (tmp_path / "x").exists()
+    assert talentflow(["experiment", "bogus"]) == 2  # the same command under talentflow
+    assert "invalid choice" in capsys.readouterr().err

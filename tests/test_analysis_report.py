@@ -1,0 +1,201 @@
+"""``talentflow report`` end to end through the command line, and the folders it refuses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from experiments_support import ROOT, write_sweep
+
+from experiments import load
+from simulation.cli import main
+
+SMOKE = ROOT / "configs" / "sweeps" / "smoke.toml"
+
+
+@pytest.fixture(scope="module")
+def smoke_sweep(tmp_path_factory) -> Path:
+    """The smoke sweep (12 runs of 300 researchers for 5 years), run once for the module."""
+    folder = tmp_path_factory.mktemp("smoke") / "sweep"
+    assert main(["sweep", str(SMOKE), "--out", str(folder), "--in-process", "--quiet"]) == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def smoke_report(smoke_sweep, tmp_path_factory) -> Path:
+    """The smoke sweep's report, written once for the module through the command line."""
+    out = tmp_path_factory.mktemp("smoke_report") / "report"
+    assert main(["report", str(smoke_sweep), "--out", str(out)]) == 0
+    return out
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("talentflow: error: "), err
+    return err
+
+
+def test_report_of_the_smoke_sweep_writes_the_bundle(smoke_sweep, smoke_report):
+    out = smoke_report
+    for name in ("report.md", "report.html", "manifest.json", "reproduce.sh", "report.json",
+                 "tables/replicate_statistics.md", "tables/replicate_statistics.csv",
+                 "tables/replicate_statistics.tex", "figures/time_series.png", "figures/time_series.pdf"):
+        assert (out / name).is_file(), name
+    assert json.loads((out / "manifest.json").read_text()) == json.loads((smoke_sweep / "manifest.json").read_text())
+    script = (out / "reproduce.sh").read_text()
+    assert f"talentflow sweep {SMOKE} --out {smoke_sweep}" in script
+    assert f"talentflow report {smoke_sweep} --out {out}" in script
+    # a two-parameter grid gets heat maps; every figure linked from the Markdown exists and is embedded in the HTML
+    markdown = (out / "report.md").read_text()
+    html = (out / "report.html").read_text()
+    figures = sorted((out / "figures").glob("*.png"))
+    assert any(f.name.startswith("heat_map_") for f in figures)
+    for figure in figures:
+        assert f"(figures/{figure.name})" in markdown
+        assert (out / "figures" / f"{figure.stem}.pdf").is_file()
+    assert html.count("data:image/png;base64,") == len(figures)
+    meta = json.loads((out / "report.json").read_text())
+    assert meta["kind"] == "talentflow report" and "report.md" in meta["files"]
+
+
+def test_replicate_statistics_csv_holds_the_mean_and_t_interval_of_the_runs(smoke_sweep, smoke_report):
+    from scipy import stats as scipy_stats
+
+    out = smoke_report
+    table = pd.read_csv(out / "tables" / "replicate_statistics.csv")
+    data = load(smoke_sweep)
+    last = data["year"].max()
+    values = data[(data["point"] == 3) & (data["year"] == last)]["researchers_KR"].to_numpy()
+    row = table[(table["point"] == 3) & (table["year"] == last) & (table["output"] == "researchers_KR")].iloc[0]
+    low, high = scipy_stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=scipy_stats.sem(values))
+    assert row["n"] == 2
+    assert (row["mean"], row["ci_low"], row["ci_high"]) == pytest.approx((values.mean(), low, high))
+    assert row["relative_half_width"] == pytest.approx((high - low) / 2 / values.mean())
+
+
+def test_report_goes_into_the_sweep_folder_by_default_and_can_be_rewritten(smoke_sweep, tmp_path, capsys):
+    folder = tmp_path / "copy"
+    shutil.copytree(smoke_sweep, folder)
+    assert main(["report", str(folder)]) == 0
+    assert f"wrote {folder / 'report'}/report.md" in capsys.readouterr().out
+    assert (folder / "report" / "report.md").is_file()
+    assert main(["report", str(folder)]) == 0  # an earlier report is replaced
+    assert len(load(folder)) == len(load(smoke_sweep))  # the sweep's results are untouched
+
+
+def test_report_of_an_arms_sweep_compares_the_policies_with_the_baseline(tmp_path):
+    path = write_sweep(tmp_path, """
+        name = "two_arms"
+        design = "arms"
+        replicates = 3
+        years = 12
+        researchers = 300
+        seed = 8
+        [arms.baseline]
+        [arms.return_grant]
+        policies.return_grant = { grant = 150.0, years = 3, budget = 50000.0, start_year = 2025 }
+        """)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "sweep"), "--in-process", "--quiet"]) == 0
+    assert main(["report", str(tmp_path / "sweep"), "--out", str(tmp_path / "report")]) == 0
+    comparison = pd.read_csv(tmp_path / "report" / "tables" / "policy_comparison.csv")
+    assert set(comparison["arm"]) == {"return grant"}
+    assert {"extra_researchers_10y", "extra_top_talent_10y", "extra_researcher_years", "spending",
+            "cost_per_researcher_year"} <= set(comparison["metric"])
+    assert "extra_researchers_20y" not in set(comparison["metric"])  # beyond the 12 simulated years
+    assert (tmp_path / "report" / "figures" / "cost_effectiveness.png").is_file()
+    assert (tmp_path / "report" / "tables" / "policy_comparison.tex").read_text().startswith(r"\begin{table}")
+    assert "Policies against the baseline" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_a_folder_that_is_not_a_sweep_gets_one_line_and_nothing_is_written(tmp_path, capsys):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "notes.txt").write_text("not a sweep")
+    for folder, message in ((plain, "not a sweep folder"), (tmp_path / "missing", "no such folder")):
+        assert main(["report", str(folder), "--out", str(tmp_path / "out")]) == 2
+        assert f"{folder}: {message}" in one_line_error(capsys)
+    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in plain.iterdir()) == ["notes.txt"]
+
+
+def test_a_folder_with_a_broken_manifest_gets_one_line(tmp_path, capsys):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "manifest.json").write_text("{not json")
+    assert main(["report", str(tmp_path / "bad")]) == 2
+    assert "cannot be read" in one_line_error(capsys)
+    assert not (tmp_path / "bad" / "report").exists()
+
+
+@pytest.mark.parametrize("damage", ["pending", "failed"])
+def test_an_unfinished_sweep_gets_one_line_and_nothing_is_written(smoke_sweep, tmp_path, capsys, damage):
+    folder = tmp_path / "unfinished"
+    shutil.copytree(smoke_sweep, folder)
+    status = folder / "status.jsonl"
+    lines = status.read_text().splitlines()
+    if damage == "pending":
+        status.write_text("\n".join(lines[:5]) + "\n")
+    else:
+        record = json.loads(lines[0]) | {"status": "failed", "traceback": "RuntimeError: boom"}
+        status.write_text("\n".join([*lines, json.dumps(record)]) + "\n")
+    assert main(["report", str(folder)]) == 2
+    err = one_line_error(capsys)
+    assert "unfinished sweep" in err and f"talentflow sweep {SMOKE} --out {folder}" in err
+    assert ("--retry-failed" in err) == (damage == "failed")
+    assert not (folder / "report").exists()
+
+
+def test_an_output_folder_holding_other_files_is_refused(smoke_sweep, tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    assert main(["report", str(smoke_sweep), "--out", str(out)]) == 2
+    assert "--out" in one_line_error(capsys)
+    assert sorted(p.name for p in out.iterdir()) == ["thesis.tex"]
+
+
+DESIGNS = {
+    "latin": ("""
+        design = "latin"
+        samples = 4
+        replicates = 2
+        [vary]
+        "preferences.wage" = { low = 1.0, high = 1.5 }
+        """, "Replicate statistics", "tables/replicate_statistics.csv"),
+    "sobol": ("""
+        design = "sobol"
+        samples = 4
+        keep = "final"
+        [vary]
+        "preferences.wage" = { low = 1.0, high = 1.5 }
+        "preferences.home" = { low = 2.0, high = 3.0 }
+        """, "Sobol indices", "figures/sobol_indices.pdf"),
+    "morris": ("""
+        design = "morris"
+        samples = 4
+        keep = "final"
+        [vary]
+        "preferences.wage" = { low = 1.0, high = 1.5 }
+        "preferences.home" = { low = 2.0, high = 3.0 }
+        """, "Morris screening", "tables/morris_indices.tex"),
+    "one_replicate_arms_without_a_baseline": ("""
+        design = "arms"
+        [arms.a]
+        [arms.b]
+        policies.hours_exemption = {}
+        """, "One replicate a point", "tables/replicate_statistics.md"),
+}
+
+
+@pytest.mark.parametrize("design", list(DESIGNS))
+def test_report_fits_its_sections_to_the_design(tmp_path, design):
+    body, section, file = DESIGNS[design]
+    path = write_sweep(tmp_path, "years = 4\nresearchers = 200\nseed = 1\n" + body)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "sweep"), "--in-process", "--quiet"]) == 0
+    assert main(["report", str(tmp_path / "sweep")]) == 0
+    report = tmp_path / "sweep" / "report"
+    assert section in (report / "report.md").read_text()
+    assert (report / file).is_file()
+    assert "Policies against" not in (report / "report.md").read_text()
