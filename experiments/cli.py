@@ -15,7 +15,6 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from experiments import store
 from simulation.config import ConfigError
 
 
@@ -76,7 +75,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     """Handler of ``talentflow sweep``."""
     import os
 
-    from experiments import executors, runner
+    from experiments import executors, runner, store
     from experiments.sweepfile import read_sweep
 
     try:
@@ -108,6 +107,8 @@ def sweep_command(args: argparse.Namespace) -> int:
 
 def status_lines(folder: str | Path, tracebacks: bool = False) -> list[str]:
     """What ``talentflow status`` prints: counts, failures, time left."""
+    from experiments import store
+
     sweep_folder = store.Folder(Path(folder))
     manifest = sweep_folder.read_manifest()
     records = sweep_folder.records()
@@ -159,6 +160,8 @@ def _duration(seconds: float) -> str:
 
 def status_command(args: argparse.Namespace) -> int:
     """Handler of ``talentflow status``."""
+    from experiments import store
+
     try:
         lines = status_lines(args.folder, args.tracebacks)
     except store.FolderError as err:

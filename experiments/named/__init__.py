@@ -2,15 +2,47 @@
 
 ``python -m experiments.named NAME --out DIR`` (or ``talentflow experiment NAME --out DIR``) runs one;
 ``NAME = all`` runs them all and, with ``--doc docs/results.md``, writes the results document.
+
+:data:`NAMES` is light; ``EXPERIMENTS``, ``Experiment``, ``Outcome`` and ``run_experiment`` are imported
+on first use (PEP 562), so that the ``talentflow`` command line can offer the names without importing
+the experiments (pandas, scipy, matplotlib, the model).
 """
 
 from __future__ import annotations
 
-from experiments.named import match_budget, policy_comparison, sensitivity, vicious_cycle
-from experiments.named.base import Experiment, Outcome, run_experiment
+from typing import TYPE_CHECKING, Any
 
-#: Every named experiment, in the order of docs/results.md.
-EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (policy_comparison.EXPERIMENT, match_budget.EXPERIMENT,
-                                                           sensitivity.EXPERIMENT, vicious_cycle.EXPERIMENT)}
+if TYPE_CHECKING:
+    from experiments.named.base import Experiment, Outcome, run_experiment
 
-__all__ = ["EXPERIMENTS", "Experiment", "Outcome", "run_experiment"]
+    EXPERIMENTS: dict[str, Experiment]
+
+#: The names of the named experiments, in the order of docs/results.md (the keys of ``EXPERIMENTS``).
+NAMES: tuple[str, ...] = ("policy_comparison", "match_budget", "sensitivity", "vicious_cycle")
+
+__all__ = ["EXPERIMENTS", "NAMES", "Experiment", "Outcome", "run_experiment"]
+
+_BASE_EXPORTS = ("Experiment", "Outcome", "run_experiment")
+
+
+def _experiments() -> dict[str, Experiment]:
+    """Every named experiment, in the order of docs/results.md."""
+    from experiments.named import match_budget, policy_comparison, sensitivity, vicious_cycle
+
+    return {e.name: e for e in (policy_comparison.EXPERIMENT, match_budget.EXPERIMENT, sensitivity.EXPERIMENT,
+                                vicious_cycle.EXPERIMENT)}
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``EXPERIMENTS``, ``Experiment``, ``Outcome`` and ``run_experiment`` on first use."""
+    if name == "EXPERIMENTS":
+        value: Any = _experiments()
+    elif name in _BASE_EXPORTS:
+        from experiments.named import base
+
+        value = getattr(base, name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+

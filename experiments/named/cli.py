@@ -21,10 +21,10 @@ RESULTS = Path("results")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from experiments.named import EXPERIMENTS
+    from experiments.named import NAMES
 
-    parser.add_argument("name", metavar="NAME", choices=[*EXPERIMENTS, "all"],
-                        help=f"one of {', '.join(EXPERIMENTS)}, or all")
+    parser.add_argument("name", metavar="NAME", choices=[*NAMES, "all"],
+                        help=f"one of {', '.join(NAMES)}, or all")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: results/NAME; for all: results, one "
                                                      "folder an experiment)")
     parser.add_argument("--base", metavar="CONFIG", help="run the sweeps on this scenario instead of their own base "

@@ -11,8 +11,6 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from simulation.viz.demo import CONFIG_ENV
-
 APP = "simulation.viz.app"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -26,6 +24,8 @@ def server_command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[s
 
 def server_environment(config: str | Path | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The server's environment: ``base`` (default: this process's) with telemetry off and the opening scenario."""
+    from simulation.viz.demo import CONFIG_ENV  # here, not at the top: the demo imports the model
+
     env = dict(os.environ if base is None else base)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
     env.pop(CONFIG_ENV, None)
