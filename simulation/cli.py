@@ -221,6 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prefix = "--out " if isinstance(err, OutputError) else ""
         print(f"{PROG}: error: {prefix}{message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`talentflow params | head`): nothing more to say
+        sys.stderr.close()
+        return 0
     return int(code or 0)
 
 

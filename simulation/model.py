@@ -53,7 +53,7 @@ class TalentModel(mesa.Model):
 
     Args:
         config: a :class:`~simulation.schema.Config`, or the path of a TOML scenario
-            (default: configs/baseline.toml).
+            (default: configs/calibrated.toml, the baseline with fitted weights).
         engine: "agents" (Mesa agents) or "vectorized" (numpy arrays).
         record_agents: keep one row per researcher per year (see :meth:`agent_rows`).
         rng: seed or numpy Generator for every random draw.

@@ -66,7 +66,12 @@ class SimulationConfig:
         lo_open=True,
     )
     cohort_size: int = param(
-        600, unit="agents a year", doc="new students entering each year at this population size", lo=0, hi=100_000_000
+        600,
+        unit="agents a year",
+        doc="new students entering each year at this population size",
+        lo=0,
+        hi=100_000_000,
+        origin="design",
     )
     origin: str = param("KR", doc="country code of the researchers' origin")
     reconsider_hazard: float = param(
@@ -320,10 +325,15 @@ class LeverConfig:
 
 @dataclass(frozen=True)
 class SalaryMatchConfig(LeverConfig):
-    """Salary matching: the government pays a share of the gap to the best foreign offer."""
+    """Salary matching: the government pays a share of the gap between the best foreign pay and pay at home."""
 
     min_talent_percentile: float = param(
-        90.0, unit="percentile", doc="lowest talent percentile eligible", lo=0, hi=100, origin="policy"
+        90.0,
+        unit="percentile",
+        doc="lowest talent percentile eligible (of the initial post-PhD population)",
+        lo=0,
+        hi=100,
+        origin="policy",
     )
     budget: float = param(100_000.0, unit="million KRW a year", doc="hard yearly budget", lo=0, origin="policy")
     share: float = param(0.5, unit="share of the gap", doc="share of the pay gap matched", lo=0, hi=1, origin="policy")
@@ -353,7 +363,12 @@ class StarRecruitmentConfig(LeverConfig):
 
     eligible_stages: list[str] = param(["senior"], doc="stages eligible", keys=STAGES, origin="policy")
     min_talent_percentile: float = param(
-        90.0, unit="percentile", doc="lowest talent percentile eligible", lo=0, hi=100, origin="policy"
+        90.0,
+        unit="percentile",
+        doc="lowest talent percentile eligible (of the initial post-PhD population)",
+        lo=0,
+        hi=100,
+        origin="policy",
     )
     budget: float = param(40_000.0, unit="million KRW a year", doc="hard yearly budget", lo=0, origin="policy")
     stars_per_year: float = param(20.0, unit="people a year", doc="packages offered each year", lo=0, origin="policy")

@@ -129,8 +129,9 @@ class ContractLever(Lever, abc.ABC):
 
     Contracts are funded in talent order within the yearly budget: first the
     contracts already running, then new ones while money is left, so the
-    budget is never exceeded. A contract ends when its holder leaves the home
-    country or research, or when the programme ends.
+    budget is never exceeded. A contract ends when its holder leaves the posts it
+    pays for (:meth:`offered_alternatives`: home, or home academia for a star's
+    package) or research, or when the programme ends.
     """
 
     contract_years: int

@@ -30,10 +30,8 @@ class StarRecruitment(ContractLever):
         if not self.config.active(ctx.year):
             return None
         self._carry += self.config.stars_per_year / ctx.people_per_agent
-        owed = float(np.floor(self._carry + 1e-9))
-        if np.isfinite(owed):  # an infinite number of packages a year: offer every eligible star, every year
-            self._carry -= owed
-        count = owed
+        count = float(np.floor(self._carry + 1e-9))
+        self._carry -= count
         package_cost = self.config.package * ctx.people_per_agent
         if package_cost > 0:  # an unlimited budget (or a tiny package) makes ``affordable`` infinite
             affordable = float(np.floor((self.config.budget - self.committed(pop, ctx)) / package_cost + 1e-9))
