@@ -130,3 +130,12 @@ def test_analyse_refuses_a_sweep_missing_points():
     data = pd.DataFrame({"point": range(len(points) - 1), "year": 2030, "y": 1.0})
     with pytest.raises(ValueError, match="indices need them all"):
         sensitivity.analyse(data, manifest, ["y"])
+
+
+def test_sobol_and_morris_intervals_are_the_same_when_analysed_twice():
+    x = table(designs.sobol(ISHIGAMI, 256, second_order=True, seed=3), ISHIGAMI)
+    pd.testing.assert_frame_equal(sensitivity.sobol_indices(ishigami(x), ISHIGAMI),
+                                  sensitivity.sobol_indices(ishigami(x), ISHIGAMI))
+    xm = table(designs.morris(ISHIGAMI, 20, seed=3), ISHIGAMI)
+    pd.testing.assert_frame_equal(sensitivity.morris_indices(xm, ishigami(xm), ISHIGAMI),
+                                  sensitivity.morris_indices(xm, ishigami(xm), ISHIGAMI))

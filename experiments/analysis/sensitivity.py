@@ -26,6 +26,8 @@ from experiments.designs import MORRIS_LEVELS
 
 #: Bootstrap resamples behind the SALib intervals.
 RESAMPLES = 1000
+#: Seed of SALib's bootstrap. Not 0: SALib's Sobol analysis treats a seed of 0 as no seed at all.
+BOOTSTRAP_SEED = 20240604
 
 
 def sweep_bounds(manifest: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
@@ -63,13 +65,16 @@ def point_means(data: pd.DataFrame, outputs: Sequence[str], year: int | None = N
 
 
 def sobol_indices(y: np.ndarray, bounds: Mapping[str, tuple[float, float]], *, calc_second_order: bool = True,
-                  level: float = stats.LEVEL, seed: int = 0) -> pd.DataFrame:
+                  level: float = stats.LEVEL, seed: int = BOOTSTRAP_SEED) -> pd.DataFrame:
     """First-order and total Sobol indices of ``y`` (one value a point, Saltelli's order), with intervals.
 
     Returns one row a parameter: ``parameter``, ``S1``, ``S1_low``, ``S1_high``, ``ST``, ``ST_low``,
     ``ST_high`` (shares of the output's variance). All NaN when ``y`` does not vary.
     """
     from SALib.analyze import sobol as salib_sobol
+
+    if seed == 0:
+        raise ValueError("seed 0 would leave SALib's bootstrap unseeded; choose another")
 
     y = np.asarray(y, dtype=float)
     names = list(bounds)
@@ -87,7 +92,7 @@ def sobol_indices(y: np.ndarray, bounds: Mapping[str, tuple[float, float]], *, c
 
 
 def morris_indices(x: np.ndarray, y: np.ndarray, bounds: Mapping[str, tuple[float, float]], *,
-                   level: float = stats.LEVEL, seed: int = 0) -> pd.DataFrame:
+                   level: float = stats.LEVEL, seed: int = BOOTSTRAP_SEED) -> pd.DataFrame:
     """Morris screening of ``y`` at the trajectory points ``x`` (one row a point, SALib's order).
 
     Returns one row a parameter: ``parameter``, ``mu``, ``mu_star``, ``mu_star_low``, ``mu_star_high``,
@@ -106,7 +111,7 @@ def morris_indices(x: np.ndarray, y: np.ndarray, bounds: Mapping[str, tuple[floa
 
 
 def analyse(data: pd.DataFrame, manifest: Mapping[str, Any], outputs: Sequence[str], *,
-            year: int | None = None, seed: int = 0) -> pd.DataFrame:
+            year: int | None = None, seed: int = BOOTSTRAP_SEED) -> pd.DataFrame:
     """Sobol or Morris indices (by the sweep's design) of each output at ``year`` (default: the last).
 
     Returns the indices' rows with an ``output`` column first.
