@@ -15,17 +15,8 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from simulation.cli import whole_number
 from simulation.config import ConfigError
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return value
 
 
 def _address(text: str) -> str:
@@ -48,15 +39,16 @@ def register_sweep(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("file", help="sweep file (TOML), e.g. configs/sweeps/smoke.toml")
     parser.add_argument("--out", required=True, help="folder for the results (new, empty, or this sweep's)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive, default=None,
+    where.add_argument("--workers", type=whole_number(1), default=None,
                        help="local worker processes (default: the number of CPUs)")
     where.add_argument("--scheduler", type=_address, help="address of a Dask scheduler, e.g. tcp://HOST:8786")
-    where.add_argument("--dask-local", type=_positive, metavar="N", help="start a local Dask cluster of N workers")
+    where.add_argument("--dask-local", type=whole_number(1), metavar="N",
+                       help="start a local Dask cluster of N workers")
     where.add_argument("--in-process", action="store_true", help="run in this process, one run after another")
-    parser.add_argument("--connect-timeout", type=_positive, default=10, metavar="SECONDS",
+    parser.add_argument("--connect-timeout", type=whole_number(1), default=10, metavar="SECONDS",
                         help="seconds to wait for the Dask scheduler (default 10)")
     parser.add_argument("--retry-failed", action="store_true", help="run the failed runs again")
-    parser.add_argument("--batch-size", type=_positive, default=None, help="runs per task (default: automatic)")
+    parser.add_argument("--batch-size", type=whole_number(1), default=None, help="runs per task (default: automatic)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=sweep_command)
     return parser
@@ -90,8 +82,7 @@ def sweep_command(args: argparse.Namespace) -> int:
                                        **options)
         elif args.scheduler or args.dask_local:
             name = f"dask {args.scheduler}" if args.scheduler else f"dask local {args.dask_local}"
-            with executors.dask_executor(args.scheduler, args.dask_local,
-                                                                         args.connect_timeout) as (executor, workers):
+            with executors.dask_executor(args.scheduler, args.dask_local, args.connect_timeout) as (executor, workers):
                 summary = runner.run_sweep(sweep, args.out, executor, workers=workers, executor_name=name, **options)
         else:
             workers = args.workers or os.cpu_count() or 1

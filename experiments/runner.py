@@ -182,17 +182,16 @@ def run_sweep(sweep: Sweep, out: str | Path, executor: concurrent.futures.Execut
     """
     folder = check_folder(sweep, out)
     started = store.now()
-    described = manifest_for(sweep)
+    versions, git, host = store.package_versions(), store.git_state(Path(__file__).parent), store.host()
     if folder.exists():
         manifest = folder.read_manifest()
         folder.repair()
     else:
         folder.create()
-        manifest = {**described, "versions": store.package_versions(), "git": store.git_state(Path(__file__).parent),
-                    "host": store.host(), "started": started, "ended": None, "sessions": []}
-    session = {"started": started, "ended": None, "host": store.host(), "executor": executor_name,
-               "workers": workers, "retry_failed": retry_failed, "versions": store.package_versions(),
-               "git": store.git_state(Path(__file__).parent)}
+        manifest = {**manifest_for(sweep), "versions": versions, "git": git, "host": host, "started": started,
+                    "ended": None, "sessions": []}
+    session = {"started": started, "ended": None, "host": host, "executor": executor_name,
+               "workers": workers, "retry_failed": retry_failed, "versions": versions, "git": git}
     manifest["sessions"].append(session)
     folder.write_manifest(manifest)
 

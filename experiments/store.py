@@ -24,7 +24,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -101,7 +101,6 @@ class Folder:
     """The files of one sweep."""
 
     path: Path
-    _last: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def manifest_path(self) -> Path:

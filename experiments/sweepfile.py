@@ -8,7 +8,7 @@ is allowed, so the command line prints it on one line and exits with code 2.
 Example (grid)::
 
     base = "../baseline.toml"      # relative to the sweep file
-    design = "grid"                # grid | latin | sobol | arms
+    design = "grid"                # grid | latin | sobol | morris | arms
     replicates = 2
     years = 10
     seed = 20240601
@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -146,7 +145,7 @@ def read_sweep(path: str | Path) -> Sweep:
     if "second_order" in raw and design != "sobol":
         check.fail("second_order", f"only applies to a sobol design, not {design}")
 
-    common = [(k, v) for k, v in fixed.items()]
+    common = list(fixed.items())
     if years is not None:
         common.append(("simulation.years", years))
     if design == "arms":
@@ -154,7 +153,7 @@ def read_sweep(path: str | Path) -> Sweep:
             check.fail("vary", "does not apply to an arms design (give each arm its overrides)")
         rows = _arms(check, raw, path)
         parameters: tuple[str, ...] = ("arm",)
-        points = [_build(check, path, base, common, f"arms.{arm}", overrides, arm_config, researchers, i, arm,
+        points = [_build(check, base, common, f"arms.{arm}", overrides, arm_config, researchers, i, arm,
                          {"arm": arm})
                   for i, (arm, arm_config, overrides) in enumerate(rows)]
     else:
@@ -168,8 +167,8 @@ def read_sweep(path: str | Path) -> Sweep:
             check.fail(f"vary.{clash[0]}", "is also fixed in [set]; give it in one place")
         table = _design(check, design, vary, samples, second_order, seed)
         parameters = tuple(vary)
-        points = [_build(check, path, base, common, "vary", list(values.items()), None, researchers, i,
-                         f"p{i}", values)
+        points = [_build(check, base, common, "vary", list(values.items()), None, researchers, i, f"p{i}",
+                         values)
                   for i, values in enumerate(table)]
     years_run = points[0].config.simulation.years
     return Sweep(path=source, text=text, sha256=hashlib.sha256(text.encode()).hexdigest(), name=name,
@@ -245,25 +244,8 @@ def _flatten(table: Mapping[str, Any], prefix: str, check: _Checker, *, leaves_o
 
 def _field_type(dotted: str) -> Any:
     """The schema type of a dotted config key (None if there is no such key)."""
-    tp: Any = schema.Config
-    parts = dotted.split(".")
-    i = 0
-    while i < len(parts):
-        if typing.get_origin(tp) in (typing.Union, types.UnionType):
-            tp = next(a for a in typing.get_args(tp) if a is not type(None))
-        if dataclasses.is_dataclass(tp):
-            hints = typing.get_type_hints(tp)
-            if parts[i] not in hints:
-                return None
-            tp = hints[parts[i]]
-        elif typing.get_origin(tp) is dict:
-            tp = typing.get_args(tp)[1]
-        else:
-            return None
-        i += 1
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        tp = next(a for a in typing.get_args(tp) if a is not type(None))
-    return tp
+    found = schema.field_at(dotted)
+    return None if found is None else found[0]
 
 
 def _number(check: _Checker, key: str, value: Any, what: str) -> float:
@@ -351,7 +333,7 @@ def _arms(check: _Checker, raw: Mapping[str, Any], path: Path) -> list[tuple[str
     return rows
 
 
-def _build(check: _Checker, path: Path, base: Path, common: list[tuple[str, Any]], section: str,
+def _build(check: _Checker, base: Path, common: list[tuple[str, Any]], section: str,
            own: list[tuple[str, Any]], arm_config: Path | None, researchers: int | None, index: int, name: str,
            values: Mapping[str, Any]) -> Point:
     """Build one point's config, turning a config error into an error about the sweep file's key."""

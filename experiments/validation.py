@@ -25,8 +25,7 @@ from experiments import seeds
 from experiments.calibration.moments import Window
 from experiments.runner import run_model
 from simulation.chart import COLOURS
-from simulation.config import load_config
-from simulation.model import DEFAULT_CONFIG
+from simulation.config import DEFAULT_CONFIG, load_config
 from simulation.outputs import MARKERS, output_folder
 
 #: Burn-in before the measurement window, as in configs/calibration/targets.toml.
@@ -41,7 +40,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("junior", "senior"): "into senior",
 }
 MARKER = "facts.json"
-KIND = "talentflow validation"
+KIND = MARKERS[MARKER]
 
 
 def _native(rows: pd.DataFrame, origin: str) -> pd.DataFrame:
@@ -106,7 +105,7 @@ def return_hazard_by_span(hazard: pd.DataFrame) -> dict[str, float]:
 def share_abroad_by_talent(rows: pd.DataFrame, origin: str, window: Window, groups: int = 10) -> pd.DataFrame:
     """Share abroad of origin-country researchers after the PhD, by talent decile (ranked within each year and run)."""
     post = rows[(rows["origin"] == origin) & rows["stage"].isin(["postdoc", "junior", "senior"])
-                & (rows["year"] >= window.first) & (rows["year"] <= window.last)]
+                & window.contains(rows["year"])]
     rank = post.groupby(["run", "year"])["talent"].rank(pct=True, method="first")
     decile = np.minimum((rank * groups).apply(np.ceil).astype(int), groups)
     table = pd.DataFrame({"decile": decile, "abroad": post["country"] != origin}).groupby("decile")["abroad"]
@@ -166,11 +165,9 @@ def measure(config: Any, yearly: pd.DataFrame, rows: pd.DataFrame) -> dict[str, 
     hazard = return_hazard(rows, origin, window, start)
     talent = share_abroad_by_talent(rows, origin, window)
     stay = stay_rate_by_year(yearly)
-    inside = (yearly["year"] >= window.first) & (yearly["year"] <= window.last)
-    in_window = yearly[inside]
+    in_window = yearly[window.contains(yearly["year"])]
     slopes = [np.polyfit(g["year"], g["stay_rate_5y_US"], 1)[0] for _, g in in_window.groupby("run")]
     slope_se = float(np.std(slopes, ddof=1) / np.sqrt(len(slopes))) if len(slopes) > 1 else float("nan")
-    flows = yearly.loc[inside]
     return {
         "window": [window.first, window.last],
         "return_hazard": hazard.to_dict(orient="list"),
@@ -181,9 +178,9 @@ def measure(config: Any, yearly: pd.DataFrame, rows: pd.DataFrame) -> dict[str, 
         "stay_rate_slope_per_year": float(np.mean(slopes)),
         "stay_rate_slope_se": slope_se,
         "return_hazard_by_span": return_hazard_by_span(hazard),
-        "net_flow_per_10k": float(flows["net_flow_per_10k"].mean()),
-        "emigration_per_year": float(flows["emigration"].mean()),
-        "returns_per_year": float(flows["returns"].mean()),
+        "net_flow_per_10k": float(in_window["net_flow_per_10k"].mean()),
+        "emigration_per_year": float(in_window["emigration"].mean()),
+        "returns_per_year": float(in_window["returns"].mean()),
     }
 
 
@@ -268,7 +265,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the figures and numbers")
     args = parser.parse_args(argv)
-    MARKERS.setdefault(MARKER, KIND)
     command = "python -m experiments.validation " + " ".join(argv if argv is not None else sys.argv[1:])
     config, yearly, rows = simulate(args.config, args.replicates, args.seed)
     facts = measure(config, yearly, rows)

@@ -15,8 +15,3 @@ WORKING_STAGES: Final[tuple[int, ...]] = (JUNIOR, SENIOR)
 
 SECTORS: Final[tuple[str, ...]] = ("academia", "industry")
 ACADEMIA, INDUSTRY = range(2)
-
-
-def stage_index(name: str) -> int:
-    """Index of a stage name in :data:`STAGES`."""
-    return STAGES.index(name)

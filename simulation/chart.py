@@ -14,13 +14,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from simulation.schema import Config
+from simulation.summary import BILLION
 
 #: Okabe-Ito colours, safe for colour-blind readers.
 COLOURS: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 #: Line styles of the runs drawn together (the first run solid).
 STYLES: tuple[str, ...] = ("-", "--", ":", "-.")
-#: Million KRW in a billion KRW.
-BILLION = 1_000.0
 
 
 def _series(yearly: pd.DataFrame, config: Config) -> list[tuple[str, str, list[tuple[str, pd.Series]]]]:

@@ -24,7 +24,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, NoReturn
 
-from simulation.config import ConfigError, load_config, parse_override
+from simulation.config import DEFAULT_CONFIG, ConfigError, load_config, parse_override
 from simulation.outputs import OutputError, check_output_folder, folder_name
 from simulation.paramtable import parameter_rows, render_markdown
 from simulation.schema import Config
@@ -32,7 +32,6 @@ from simulation.schema import Config
 PROG = "talentflow"
 ENTRY_POINT_GROUP = "talentflow.commands"
 ENGINES: tuple[str, ...] = ("agents", "vectorized")  # as simulation.model.ENGINES, without importing the model
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "calibrated.toml"
 
 
 class UsageError(ValueError):
@@ -197,7 +196,8 @@ def build_parser() -> ArgumentParser:
 
     params = commands.add_parser("params", help="print the parameter table as Markdown",
                                  description="Print every parameter of a scenario with its value, unit, range, "
-                                             "origin (data, calibrated, design) and description, as Markdown.")
+                                             "origin (data, calibrated, design, policy) and description, as "
+                                             "Markdown.")
     params.add_argument("config", metavar="CONFIG", nargs="?",
                         help="scenario TOML file (default: configs/calibrated.toml)")
     params.set_defaults(handler=command_params)

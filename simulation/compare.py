@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation.summary import billions, checkpoints, format_table, people, row_label
+from simulation.summary import billions, checkpoints, format_table, people, percent, row_label
 
 
 def measures(yearly: pd.DataFrame, origin: str) -> pd.DataFrame:
@@ -65,9 +65,6 @@ def comparison_text(table: pd.DataFrame, origin: str, home_name: str, base_label
         values = [fmt(y[f"{name}_{arm}"]) for arm in ("base", "policy")]
         return [*values, _signed(fmt(y[f"{name}_difference"]))]
 
-    def points(share: float) -> str:
-        return "n/a" if pd.isna(share) else f"{100 * share:.1f}"
-
     for r in checkpoints(n_years):
         if r == 0:
             continue
@@ -75,7 +72,7 @@ def comparison_text(table: pd.DataFrame, origin: str, home_name: str, base_label
         rows.append([f"{row_label(r, n_years)}, {int(y['year'])}", "", "", ""])
         rows.append([f"  researchers in {home_name} (people)", *triple(f"researchers_{origin}", people)])
         rows.append([f"  top talent in {home_name} (people)", *triple(f"top_talent_{origin}", people)])
-        rows.append(["  share abroad (% of post-PhD)", *triple("share_abroad", points)])
+        rows.append(["  share abroad (% of post-PhD)", *triple("share_abroad", percent)])
         rows.append(["  spending this year (bn KRW)", *triple("spending_total", billions)])
         rows.append(["  spending so far (bn KRW)", *triple("spending_cumulative", billions)])
         rows.append([f"  researcher-years in {home_name} so far (difference: extra)",

@@ -19,6 +19,8 @@ from typing import Any
 from simulation import schema
 from simulation.careers import STAGES
 
+#: The default scenario: the baseline with its utility weights fitted (``talentflow calibrate``).
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "calibrated.toml"
 #: Parameters that may be infinite, meaning "no limit": a lever's yearly budget and per-person cap.
 #: Anywhere else an infinity (an infinite weight, mentor quality or population) breaks the model.
 UNLIMITED: frozenset[str] = frozenset({"budget", "cap"})
@@ -30,18 +32,6 @@ class ConfigError(ValueError):
     def __init__(self, source: str, key: str, message: str) -> None:
         self.source, self.key, self.message = source, key, message
         super().__init__(f"{source}: {key or '(top level)'}: {message}")
-
-
-def _type_name(tp: Any) -> str:
-    if tp is float:
-        return "a number"
-    if tp is int:
-        return "a whole number"
-    if tp is str:
-        return "a string"
-    if tp is bool:
-        return "true or false"
-    return "a table"
 
 
 def _describe(value: Any) -> str:

@@ -21,8 +21,8 @@ import numpy as np
 
 from simulation import behaviour, observe
 from simulation.agents import STATE_FIELDS, Researcher
-from simulation.careers import PHD
-from simulation.config import load_config
+from simulation.careers import PHD, SECTORS, STAGES
+from simulation.config import DEFAULT_CONFIG, load_config
 from simulation.levers import Spending, YearContext, build_levers
 from simulation.lifecycle import decides
 from simulation.mentors import mentor_quality, senior_talent_pool
@@ -33,7 +33,6 @@ from simulation.world import World
 
 Engine = Literal["agents", "vectorized"]
 ENGINES: tuple[str, ...] = ("agents", "vectorized")
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "calibrated.toml"
 
 
 def report(model: TalentModel, name: str) -> float:
@@ -286,7 +285,6 @@ class TalentModel(mesa.Model):
         frame = pd.DataFrame({k: np.concatenate([chunk[k] for chunk in self._agent_rows])
                               for k in self._agent_rows[0]})
         codes = np.array(self.world.codes)
-        from simulation.careers import SECTORS, STAGES
         frame["origin"] = codes[frame["origin"].to_numpy()]
         frame["country"] = codes[frame["country"].to_numpy()]
         frame["sector"] = np.array(SECTORS)[frame["sector"].to_numpy()]

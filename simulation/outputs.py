@@ -3,9 +3,9 @@
 A run's files are written into a hidden temporary sibling of the output
 folder, which is renamed into place only once every file is written: a run
 that fails leaves nothing behind. An existing folder is replaced only when it
-is empty or holds an earlier talentflow output (marked by its run.json or
-compare.json); anything else is refused, so a typo in ``--out`` cannot wipe a
-folder of someone's files.
+is empty or holds an earlier talentflow output (marked by one of the files of
+:data:`MARKERS`, e.g. its run.json); anything else is refused, so a typo in
+``--out`` cannot wipe a folder of someone's files.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-#: Marker file -> the ``kind`` it records, for each kind of talentflow output folder.
+#: Marker file -> the ``kind`` it records, for each kind of talentflow output folder (every command that
+#: writes one, the experiments' included, declares its marker here, so that any of them may replace it).
 MARKERS: dict[str, str] = {"run.json": "talentflow run", "compare.json": "talentflow compare",
-                           "report.json": "talentflow report"}
+                           "report.json": "talentflow report", "calibration.json": "talentflow calibrate",
+                           "facts.json": "talentflow validation"}
 
 
 class OutputError(ValueError):

@@ -1,7 +1,7 @@
 """The parameter table of a scenario, from the schema's field metadata (for docs/ODD.md).
 
 Every row is one config key: its value in the scenario, unit, allowed range,
-origin (data, calibrated or design) and description. Policy levers that the
+origin (data, calibrated, design or policy) and description. Policy levers that the
 scenario leaves off are listed with their defaults, marked as off.
 """
 
@@ -29,7 +29,7 @@ class ParameterRow:
     value: str
     unit: str
     range: str
-    origin: str  # data, calibrated or design
+    origin: str  # data, calibrated, design or policy
     description: str
 
 

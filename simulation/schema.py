@@ -10,6 +10,9 @@ hours in hours a week, shares and probabilities as a share of 1.
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +35,8 @@ def param(
     """Declare a parameter: its default, unit, range and provenance.
 
     ``origin`` is "data" (set from a source), "calibrated" (fitted, no direct
-    empirical counterpart) or "design" (a modelling choice). ``keys`` lists the
-    allowed keys of a per-stage table.
+    empirical counterpart), "design" (a modelling choice) or "policy" (a setting
+    of a policy lever). ``keys`` lists the allowed keys of a per-stage table.
     """
     meta = {"unit": unit, "doc": doc, "lo": lo, "hi": hi, "lo_open": lo_open, "origin": origin, "keys": keys}
     if isinstance(default, (dict, list)):
@@ -425,3 +428,33 @@ class Config:
     def origin_index(self) -> int:
         """Index of the origin country."""
         return self.country_codes.index(self.simulation.origin)
+
+
+def field_at(dotted: str) -> tuple[Any, Mapping[str, Any]] | None:
+    """The type of the dotted config key ``dotted`` and the metadata of its field; None if there is no such key.
+
+    Inside a table of free keys (``countries.US``, ``careers.duration.phd``) the metadata is the table's field's.
+    ``X | None`` is given as ``X``.
+    """
+    tp: Any = Config
+    meta: Mapping[str, Any] = {}
+    for part in dotted.split("."):
+        tp = _without_none(tp)
+        if dataclasses.is_dataclass(tp):
+            found = {f.name: f for f in dataclasses.fields(tp)}.get(part)
+            if found is None:
+                return None
+            meta = found.metadata
+            tp = typing.get_type_hints(tp)[part]
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        else:
+            return None
+    return _without_none(tp), meta
+
+
+def _without_none(tp: Any) -> Any:
+    """``X`` for ``X | None``; any other type as it is."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return next(a for a in typing.get_args(tp) if a is not type(None))
+    return tp

@@ -93,12 +93,6 @@ def run() -> Callable[..., TalentModel]:
 
 
 @pytest.fixture(scope="session")
-def baseline_config() -> Config:
-    """The baseline scenario as it stands in configs/baseline.toml (full size)."""
-    return load_config(BASELINE)
-
-
-@pytest.fixture(scope="session")
 def small_config() -> Config:
     """The baseline with 400 agents for 8 years, no policy."""
     return build_small_config()

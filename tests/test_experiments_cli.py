@@ -6,18 +6,12 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pandas as pd
 import pytest
-from experiments_support import ROOT, SMALL_GRID, write_sweep
+from experiments_support import SMALL_GRID, TALENTFLOW, in_process_results, wait_for_lines, write_sweep
 
 import experiments
-from experiments import runner
-from experiments.executors import InProcess
-from experiments.sweepfile import read_sweep
-
-TALENTFLOW = ROOT / ".venv" / "bin" / "talentflow"
 
 
 def talentflow(*args, **kwargs) -> subprocess.CompletedProcess:
@@ -109,11 +103,7 @@ def test_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_results(tmp_path
     process = subprocess.Popen([str(TALENTFLOW), "sweep", str(path), "--out", str(out), "--workers", "2",
                                 "--batch-size", "2", "--quiet"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if status.is_file() and status.read_text().count("\n") >= 10:
-            break
-        time.sleep(0.02)
+    wait_for_lines(status, 10)
     os.killpg(process.pid, signal.SIGKILL)  # the sweep and its worker processes, all started by this test
     process.wait()
     first = [json.loads(x) for x in status.read_text().splitlines() if x.endswith("}")]
@@ -127,6 +117,4 @@ def test_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_results(tmp_path
     finished_before = {r["run"] for r in first}
     rerun = {r["run"] for r in records if r["session"] == 1}
     assert not finished_before & rerun  # none recomputed
-    reference = tmp_path / "reference"
-    runner.run_sweep(read_sweep(path), reference, InProcess(), progress=False)
-    pd.testing.assert_frame_equal(experiments.load(out), experiments.load(reference))
+    pd.testing.assert_frame_equal(experiments.load(out), in_process_results(path, tmp_path / "reference"))

@@ -7,11 +7,10 @@ import os
 import signal
 import socket
 import subprocess
-import time
 
 import pandas as pd
 import pytest
-from experiments_support import ROOT, write_sweep
+from experiments_support import ROOT, TALENTFLOW, in_process_results, wait_for_lines, write_sweep
 
 import experiments
 from experiments import runner
@@ -19,7 +18,6 @@ from experiments.executors import InProcess, dask_executor
 from experiments.sweepfile import read_sweep
 
 DASK = ROOT / ".venv" / "bin" / "dask"
-TALENTFLOW = ROOT / ".venv" / "bin" / "talentflow"
 
 #: 60 runs of 3,000 researchers for 30 years, in tasks of two runs.
 SWEEP = """
@@ -85,9 +83,7 @@ def test_killing_a_dask_worker_mid_sweep_loses_and_duplicates_nothing(tmp_path, 
     sweep = subprocess.Popen([str(TALENTFLOW), "sweep", str(path), "--out", str(out), "--scheduler", address,
                               "--batch-size", "2", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (status.is_file() and status.read_text().count("\n") >= 6):
-        time.sleep(0.02)
+    wait_for_lines(status, 6)
     assert workers[0].poll() is None  # still in the cluster when killed
     os.killpg(workers[0].pid, signal.SIGKILL)
     before = status.read_text().count("\n")
@@ -97,6 +93,4 @@ def test_killing_a_dask_worker_mid_sweep_loses_and_duplicates_nothing(tmp_path, 
     records = [json.loads(x) for x in status.read_text().splitlines()]
     assert all(r["status"] == "ok" for r in records)
     assert sorted(r["run"] for r in records) == list(range(60))  # none lost, none duplicated
-    reference = tmp_path / "reference"
-    runner.run_sweep(read_sweep(path), reference, InProcess(), progress=False)
-    pd.testing.assert_frame_equal(experiments.load(out), experiments.load(reference))
+    pd.testing.assert_frame_equal(experiments.load(out), in_process_results(path, tmp_path / "reference"))

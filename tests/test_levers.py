@@ -112,10 +112,10 @@ def test_hours_exemption_within_a_budget_exempts_as_many_as_it_pays_for():
 
 
 # ------------------------------------------------------------------------ salary matching
-def salary_match_setup(ln_talent: np.ndarray, budget: float):
+def salary_match_setup(ln_talent: np.ndarray, budget: float, **settings):
     """Five juniors in Korea who decide this year, and a salary-match lever (one person an agent)."""
     config = build_small_config(lever_overrides("salary_match", budget=budget, share=0.5, cap=1000.0,
-                                                eligible_stages=["junior"]))
+                                                eligible_stages=["junior"], **settings))
     world = World.from_config(config)
     pop = draw_cohort(np.random.default_rng(0), len(ln_talent), config, world, 0, 1)
     pop.stage[:] = JUNIOR
@@ -175,14 +175,8 @@ def test_salary_match_pays_running_contracts_before_new_ones():
 
 def test_salary_match_offers_nothing_below_the_talent_percentile():
     ln_talent = np.array([0.1, 0.9, 0.5, -0.3, 0.7])
-    config = build_small_config(lever_overrides("salary_match", budget=1e9, min_talent_percentile=60.0))
-    world = World.from_config(config)
-    pop = draw_cohort(np.random.default_rng(0), len(ln_talent), config, world, 0, 1)
-    pop.stage[:] = JUNIOR
-    pop.ln_talent[:] = ln_talent
-    lever = SalaryMatch("salary_match", config.policies.salary_match, 0, world)
-    ctx = YearContext(2025, world, 1.0, np.sort(ln_talent))
-    offer = lever.offer(pop, np.arange(5), behaviour.base_pay(world, pop.stage, pop.ln_talent), ctx)
+    lever, pop, ctx, pay, _, _ = salary_match_setup(ln_talent, 1e9, min_talent_percentile=60.0)
+    offer = lever.offer(pop, np.arange(5), pay, ctx)
     offered = offer.wage_bonus.any(axis=1)
     np.testing.assert_array_equal(offered, ln_talent >= np.sort(ln_talent)[2])  # the top 60 percent
 

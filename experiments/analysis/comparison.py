@@ -18,7 +18,7 @@ Measures, each the policy minus the baseline:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,14 +110,9 @@ def compare(outcomes: pd.DataFrame, pairs: Mapping[int, int], *, origin: str, pa
     ``ci_high``, ``sd``, ``n``, ``relative_half_width``, in the metric's unit (spending in billion KRW).
     """
     years = int(outcomes["years"].min())
-    by_point = {p: g.set_index("replicate").sort_index() for p, g in outcomes.groupby("point")}
+    diff = stats.paired_difference if paired else stats.welch_difference
     rows = []
-    for point, reference in pairs.items():
-        treated, base = by_point[point], by_point[reference]
-        if paired:
-            common = treated.index.intersection(base.index)
-            treated, base = treated.loc[common], base.loc[common]
-        diff = stats.paired_difference if paired else stats.welch_difference
+    for point, reference, treated, base in _compared(outcomes, pairs, paired):
         for metric in metrics(origin, horizons, years):
             if metric.name == "cost_per_researcher_year":
                 if not paired:
@@ -144,6 +139,20 @@ def arm_pairs(design: pd.DataFrame, reference: str = "baseline") -> dict[int, in
     return {int(p): int(names[reference]) for arm, p in names.items() if arm != reference}
 
 
+def _compared(outcomes: pd.DataFrame, pairs: Mapping[int, int], paired: bool
+              ) -> Iterator[tuple[int, int, pd.DataFrame, pd.DataFrame]]:
+    """Each (point, reference, the point's runs, the reference's runs), runs indexed by replicate.
+
+    ``paired`` keeps only the replicates both have, in the same order (replicate r against replicate r).
+    """
+    by_point = {p: g.set_index("replicate").sort_index() for p, g in outcomes.groupby("point")}
+    for point, reference in pairs.items():
+        treated, base = by_point[point], by_point[reference]
+        if paired:
+            common = treated.index.intersection(base.index)
+            treated, base = treated.loc[common], base.loc[common]
+        yield point, reference, treated, base
+
 
 def cost_effectiveness(outcomes: pd.DataFrame, pairs: Mapping[int, int], horizon: int,
                        level: float = stats.LEVEL) -> pd.DataFrame:
@@ -152,12 +161,8 @@ def cost_effectiveness(outcomes: pd.DataFrame, pairs: Mapping[int, int], horizon
     Paired differences with their intervals; columns ``point``, ``x``, ``x_low``, ``x_high`` (extra top
     talent), ``y``, ``y_low``, ``y_high`` (spending).
     """
-    by_point = {p: g.set_index("replicate").sort_index() for p, g in outcomes.groupby("point")}
     rows = []
-    for point, reference in pairs.items():
-        treated, base = by_point[point], by_point[reference]
-        common = treated.index.intersection(base.index)
-        treated, base = treated.loc[common], base.loc[common]
+    for point, _, treated, base in _compared(outcomes, pairs, paired=True):
         top = stats.paired_difference(treated[f"top_talent_{horizon}y"], base[f"top_talent_{horizon}y"], level)
         spent = stats.paired_difference(treated[f"spending_{horizon}y"] * 1e-3, base[f"spending_{horizon}y"] * 1e-3,
                                         level)

@@ -7,13 +7,8 @@ shares of 1 (shown as percent in tables and figures).
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import types
-import typing
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,21 +125,8 @@ COUNTRY_PARAMETER_LABELS: dict[str, str] = {
 
 def parameter_unit(dotted: str) -> str:
     """The unit of a dotted config key, from the schema's field metadata ('' when unknown or unitless)."""
-    node: Any = schema.Config
-    meta: Mapping[str, Any] = {}
-    for part in dotted.split("."):
-        node = _strip_optional(node)
-        if dataclasses.is_dataclass(node):
-            fields = {f.name: f for f in dataclasses.fields(node)}
-            if part not in fields:
-                return ""
-            meta = fields[part].metadata
-            node = typing.get_type_hints(node)[part]
-        elif typing.get_origin(node) is dict:
-            node = typing.get_args(node)[1]
-        else:
-            return ""
-    return str(meta.get("unit", ""))
+    found = schema.field_at(dotted)
+    return "" if found is None else str(found[1].get("unit", ""))
 
 
 def parameter_label(dotted: str, *, unit: bool = False) -> str:
@@ -164,9 +146,3 @@ def parameter_label(dotted: str, *, unit: bool = False) -> str:
         if shown:
             label = f"{label} ({shown})"
     return label
-
-
-def _strip_optional(tp: Any) -> Any:
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        return next(a for a in typing.get_args(tp) if a is not type(None))
-    return tp

@@ -106,11 +106,13 @@ def _cells(summary: pd.DataFrame, output: str) -> list[str]:
 
 
 def figure_block(root: Path, png: Path, caption: str) -> Figure:
+    """A figure block for ``png`` (saved with its PDF beside it), paths relative to ``root``."""
     relative = png.relative_to(root).as_posix()
     return Figure(relative, caption, (relative, png.with_suffix(".pdf").relative_to(root).as_posix()))
 
 
 def table_block(root: Path, shown: pd.DataFrame, full: pd.DataFrame, stem: str, caption: str) -> Table:
+    """Write ``shown`` (Markdown, LaTeX) and ``full`` (CSV) under ``root/tables``; the block that shows them."""
     paths = tables.write_all(shown, full, root / "tables", stem, caption)
     return Table(shown, caption, tuple(p.relative_to(root).as_posix() for p in paths))
 
@@ -167,7 +169,7 @@ def replicate_section(doc: Document, root: Path, manifest: Mapping[str, Any], da
         rel = shown.groupby(["point", "year"])["relative_half_width"].max().to_numpy()
         wide["largest relative half-width (%)"] = [tables.number(100 * v) for v in rel]
         doc.add(table_block(root, wide, summary, "replicate_statistics",
-                       f"Mean ({stats.LEVEL:.0%} interval) over replicates"))
+                            f"Mean ({stats.LEVEL:.0%} interval) over replicates"))
     else:
         summary.to_csv(root / "tables" / "replicate_statistics.csv", index=False)
         doc.add(Paragraph("Too many points to list; see [replicate_statistics.csv](tables/replicate_statistics.csv)."))
@@ -182,7 +184,7 @@ def time_series_section(doc: Document, root: Path, manifest: Mapping[str, Any], 
     png = figures.time_series(summary, outputs, point_names(manifest), root / "figures" / stem)
     doc.add(Heading("Time series"),
             figure_block(root, png, f"Mean over {manifest['replicates']} replicates per point, with "
-                               f"{stats.LEVEL:.0%} confidence bands."))
+                                    f"{stats.LEVEL:.0%} confidence bands."))
 
 
 def comparison_section(doc: Document, root: Path, manifest: Mapping[str, Any], data: pd.DataFrame,
@@ -206,7 +208,7 @@ def comparison_section(doc: Document, root: Path, manifest: Mapping[str, Any], d
                       "Fieller's interval; unbounded when the extra researcher-years are not clearly non-zero)."))
     wide = tables.comparison_wide(result, names)
     doc.add(table_block(root, wide, result, "policy_comparison",
-                   f"Policies against the {BASELINE}: estimate ({stats.LEVEL:.0%} interval)"))
+                        f"Policies against the {BASELINE}: estimate ({stats.LEVEL:.0%} interval)"))
     horizons = comparison.horizons_within(outcomes)
     if horizons and paired:
         h = horizons[-1]
@@ -216,8 +218,8 @@ def comparison_section(doc: Document, root: Path, manifest: Mapping[str, Any], d
             points, f"extra top-decile researchers in {country(origin)}, year {h} (people)",
             f"spending, years 1-{h} (billion KRW)", root / "figures" / "cost_effectiveness")
         doc.add(figure_block(root, png, f"Spending up to year {h} against the extra top-decile researchers in "
-                                   f"{country(origin)} in year {h}, each policy against the {BASELINE}; bars are "
-                                   f"{stats.LEVEL:.0%} intervals of the paired differences."))
+                                        f"{country(origin)} in year {h}, each policy against the {BASELINE}; bars are "
+                                        f"{stats.LEVEL:.0%} intervals of the paired differences."))
 
 
 def heat_map_section(doc: Document, root: Path, manifest: Mapping[str, Any], data: pd.DataFrame,
@@ -225,8 +227,8 @@ def heat_map_section(doc: Document, root: Path, manifest: Mapping[str, Any], dat
     x, y = manifest["parameters"][1], manifest["parameters"][0]
     last = int(data["year"].max())
     doc.add(Heading("Heat maps"))
+    at = data[data["year"] == last]
     for output in outputs:
-        at = data[data["year"] == last]
         shown = measure(output)
         grid = at.groupby([y, x])[output].mean().unstack(x) * shown.scale
         if not np.isfinite(grid.to_numpy(dtype=float)).any() or np.nanstd(grid.to_numpy(dtype=float)) == 0:
@@ -234,15 +236,20 @@ def heat_map_section(doc: Document, root: Path, manifest: Mapping[str, Any], dat
         png = figures.heat_map(grid, x, y, shown.axis, root / "figures" / f"heat_map_{output}",
                                title=f"{shown.label[:1].upper() + shown.label[1:]}, {last}")
         doc.add(figure_block(root, png, f"{shown.label[:1].upper() + shown.label[1:]} in {last}, mean over "
-                                   f"{manifest['replicates']} replicates, over the two varied parameters."))
+                                        f"{manifest['replicates']} replicates, over the two varied parameters."))
 
 
 def sensitivity_section(doc: Document, root: Path, manifest: Mapping[str, Any], data: pd.DataFrame,
-                        outputs: Sequence[str]) -> None:
+                        outputs: Sequence[str], indices: pd.DataFrame | None = None) -> None:
+    """Sobol or Morris indices of ``outputs`` (those in ``data``): a table and a chart.
+
+    ``indices``, if given, are :func:`experiments.analysis.sensitivity.analyse` of the same data and outputs,
+    already computed by the caller.
+    """
     design = manifest["design"]
     last = int(data["year"].max())
-    outputs = [o for o in outputs if o in data.columns]
-    indices = sensitivity.analyse(data, manifest, outputs)
+    if indices is None:
+        indices = sensitivity.analyse(data, manifest, [o for o in outputs if o in data.columns])
     bounds = sensitivity.sweep_bounds(manifest)
     ranges = "; ".join(f"{parameter_label(k)} {tables.value(lo)} to {tables.value(hi)}"
                        for k, (lo, hi) in bounds.items())

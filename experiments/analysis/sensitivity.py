@@ -124,14 +124,17 @@ def analyse(data: pd.DataFrame, manifest: Mapping[str, Any], outputs: Sequence[s
     expected = len(manifest["design_table"])
     if len(means) != expected:
         raise ValueError(f"the sweep has {len(means)} of its {expected} points: indices need them all")
+    if design == "sobol":
+        with_second_order = second_order(manifest)
+    else:
+        points = pd.DataFrame(manifest["design_table"]).sort_values("point")[list(bounds)].to_numpy(dtype=float)
     frames = []
     for output in outputs:
         y = means[output].to_numpy(dtype=float)
         if design == "sobol":
-            table = sobol_indices(y, bounds, calc_second_order=second_order(manifest), seed=seed)
+            table = sobol_indices(y, bounds, calc_second_order=with_second_order, seed=seed)
         else:
-            points = pd.DataFrame(manifest["design_table"]).sort_values("point")
-            table = morris_indices(points[list(bounds)].to_numpy(dtype=float), y, bounds, seed=seed)
+            table = morris_indices(points, y, bounds, seed=seed)
         table.insert(0, "output", output)
         frames.append(table)
     return pd.concat(frames, ignore_index=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -76,7 +75,7 @@ def latex(frame: pd.DataFrame, caption: str = "", label: str = "") -> str:
     headers = [_escape(str(c)) for c in frame.columns]
     cells = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
     spec = "l" + "".join("r" if all(_numeric(row[i]) for row in cells) else "l" for i in range(1, len(headers)))
-    body = [" & ".join(_escape(_cell(v)) for v in row) + r" \\" for row in frame.itertuples(index=False)]
+    body = [" & ".join(_escape(c) for c in row) + r" \\" for row in cells]
     lines = [r"\begin{table}[htbp]", r"\centering", r"\small"]
     if caption:
         lines.append(rf"\caption{{{_escape(caption)}}}")
@@ -95,14 +94,6 @@ def write_all(frame: pd.DataFrame, data: pd.DataFrame, folder: Path, stem: str, 
     data.to_csv(paths[1], index=False)
     paths[2].write_text(latex(frame, caption, f"tab:{stem}"), encoding="utf-8")
     return paths
-
-
-def formatted(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """``frame`` with the numeric ``columns`` shown to three significant figures."""
-    out = frame.copy()
-    for column in columns:
-        out[column] = [number(v) for v in frame[column]]
-    return out
 
 
 def _cell(value: object) -> str:

@@ -19,12 +19,11 @@ from typing import Any
 
 from simulation.cli import UsageError, resolve_config, whole_number
 from simulation.config import ConfigError, read_toml
-from simulation.outputs import MARKERS, check_output_folder
+from simulation.outputs import check_output_folder
 
 #: Defaults, measured to finish within 10 minutes on 2 shared cores (docs/calibration.md, "Runtime").
 DEFAULT_BUDGET = 40
 DEFAULT_REPLICATES = 10
-REPORT_MARKER = "calibration.json"
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -113,7 +112,6 @@ def calibrate_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--budget: must be at least {minimum_budget(len(targets.parameters))} for "
                          f"{len(targets.parameters)} fitted weights (a search step and the {1 + 2 * len(WEIGHTS)} "
                          f"evaluations after it), got {args.budget}")
-    MARKERS.setdefault(REPORT_MARKER, "talentflow calibrate")  # so that a later run may replace this report
     out = Path(args.out)
     check_output_folder(out)
     calibrated = Path(args.calibrated) if args.calibrated else config_path.parent / "calibrated.toml"

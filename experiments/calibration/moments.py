@@ -49,6 +49,10 @@ class Window:
         """The calendar years of the window."""
         return range(self.first, self.last + 1)
 
+    def contains(self, year: pd.Series) -> pd.Series:
+        """Whether each calendar year of ``year`` lies in the window."""
+        return (year >= self.first) & (year <= self.last)
+
 
 @dataclass(frozen=True)
 class RunRecord:
@@ -89,8 +93,7 @@ def stay_counts(record: RunRecord, window: Window, host: str = "US") -> tuple[in
     ``stay_rate_5y_{host}`` of :mod:`simulation.observe`, pooled over years.
     """
     grads = phd_graduates(record.agents, record.origin)
-    grads = grads[(grads["phd_country"] == host) & (grads["year"] + STAY_YEARS >= window.first)
-                  & (grads["year"] + STAY_YEARS <= window.last)]
+    grads = grads[(grads["phd_country"] == host) & window.contains(grads["year"] + STAY_YEARS)]
     later = record.agents[["id", "year", "country"]]
     seen = grads.assign(year=grads["year"] + STAY_YEARS)[["id", "year"]].merge(later, on=["id", "year"])
     return int((seen["country"] == host).sum()), len(seen)
@@ -104,7 +107,7 @@ def share_abroad(record: RunRecord, window: Window) -> float:
     Observed: 0.16 in 2024 (Bank of Korea, Dec 2025).
     """
     yearly = record.yearly
-    inside = (yearly["year"] >= window.first) & (yearly["year"] <= window.last)
+    inside = window.contains(yearly["year"])
     return float(yearly.loc[inside, "share_abroad"].mean())
 
 
@@ -127,7 +130,7 @@ def us_phd_graduates_per_year(record: RunRecord, window: Window) -> float:
     (NSF, Survey of Earned Doctorates: 1,229 in 2016 to 1,025 in 2021).
     """
     grads = phd_graduates(record.agents, record.origin)
-    inside = (grads["phd_country"] == "US") & (grads["year"] >= window.first) & (grads["year"] <= window.last)
+    inside = (grads["phd_country"] == "US") & window.contains(grads["year"])
     n_years = len(window.years())
     return float(inside.sum()) * record.config.simulation.people_per_agent / n_years
 
@@ -150,8 +153,7 @@ def post_phd_ln_talent(record: RunRecord, window: Window, stages: tuple[str, ...
                        ) -> np.ndarray:
     """Log talent of origin-country researchers at ``stages`` in every year of the window (one value a row)."""
     rows = record.agents
-    pick = ((rows["origin"] == record.origin) & rows["stage"].isin(stages) & (rows["year"] >= window.first)
-            & (rows["year"] <= window.last))
+    pick = (rows["origin"] == record.origin) & rows["stage"].isin(stages) & window.contains(rows["year"])
     return np.log(rows.loc[pick, "talent"].to_numpy(dtype=float))
 
 
@@ -193,8 +195,7 @@ def median_pay_ratio_realized(record: RunRecord, window: Window, abroad: str = "
     weights through who leaves, so it is reported beside :func:`median_pay_ratio`.
     """
     rows = record.agents
-    pick = ((rows["origin"] == record.origin) & (rows["stage"] == "senior") & (rows["year"] >= window.first)
-            & (rows["year"] <= window.last))
+    pick = (rows["origin"] == record.origin) & (rows["stage"] == "senior") & window.contains(rows["year"])
     seniors = rows.loc[pick]
     medians = []
     for country in (abroad, record.origin):

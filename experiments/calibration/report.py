@@ -16,16 +16,18 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from experiments import seeds
 from experiments.calibration.fit import STEP, Z95, Fit, Problem
 from experiments.calibration.targets import WEIGHTS, Target
 from simulation.chart import COLOURS
 from simulation.config import config_to_json
+from simulation.outputs import MARKERS
 from simulation.schema import Config
 
 #: First line of every calibrated config: how the command recognises a file it may replace.
 HEADER = "# Written by talentflow calibrate"
 #: Kind recorded in calibration.json (the marker of a calibration output folder).
-KIND = "talentflow calibrate"
+KIND = MARKERS["calibration.json"]
 
 
 def number(value: float, digits: int = 4) -> str:
@@ -70,7 +72,7 @@ def summary(fit: Fit, problem: Problem, *, command: list[str], base_path: str, s
         "targets_sha256": hashlib.sha256(Path(problem.targets.path).read_bytes()).hexdigest(),
         "window": {"first": problem.window.first, "last": problem.window.last},
         "researchers": sim.researchers, "years": sim.years, "replicates": problem.replicates,
-        "seeds": [{"entropy": int(s.entropy), "spawn_key": list(s.spawn_key)} for s in problem.seeds],
+        "seeds": [seeds.describe(s) for s in problem.seeds],
         "evaluations": len(problem.history), "search_evaluations": fit.search_evaluations,
         "converged": fit.converged, "message": fit.message, "seconds": round(seconds, 1),
         "loss": fit.final.loss,

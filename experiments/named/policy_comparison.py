@@ -106,8 +106,9 @@ def section(doc: Document, root: Path, context: Context) -> None:
     pairs = comparison.arm_pairs(pd.DataFrame(manifest["design_table"]))
     outcomes = comparison.run_outcomes(data, origin)
     result = comparison.compare(outcomes, pairs, origin=origin, paired=bool(manifest["common_random_numbers"]))
+    settings = arm_settings(manifest)
     doc.add(Paragraph(sweep_sentence(manifest)),
-            table(root, arm_settings(manifest), arm_settings(manifest), "arms",
+            table(root, settings, settings, "arms",
                   "The arms and their settings (money in million KRW a year, talent percentiles of the initial "
                   "post-PhD population)"),
             Paragraph(headline(result, names, origin)))

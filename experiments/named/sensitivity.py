@@ -8,9 +8,7 @@ mentor-pool weight and the training gain).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -24,9 +22,11 @@ from experiments.named.common import sweep_sentence
 SOBOL, MORRIS = "sensitivity_sobol", "sensitivity_morris"
 
 
-def ranking(data: pd.DataFrame, manifest: Mapping[str, Any], outputs: Sequence[str]) -> str:
-    """Per output, the parameters with the largest total Sobol index (those above 0.05)."""
-    indices = sensitivity.analyse(data, manifest, outputs)
+def ranking(indices: pd.DataFrame) -> str:
+    """Per output, the parameters with the largest total Sobol index (those above 0.05).
+
+    ``indices`` are the Sobol indices of :func:`experiments.analysis.sensitivity.analyse`.
+    """
     parts = []
     for output, rows in indices.groupby("output", sort=False):
         top = rows.sort_values("ST", ascending=False)
@@ -40,9 +40,9 @@ def section(doc: Document, root: Path, context: Context) -> None:
     """Sobol and Morris tables and charts."""
     sobol = add_phd_share(context.load(SOBOL))
     outputs = sensitivity_outputs(infer_origin(sobol))
-    doc.add(Paragraph(sweep_sentence(context.manifests[SOBOL])),
-            Paragraph(ranking(sobol, context.manifests[SOBOL], outputs)))
-    sensitivity_section(doc, root, context.manifests[SOBOL], sobol, outputs)
+    indices = sensitivity.analyse(sobol, context.manifests[SOBOL], outputs)  # once: the bootstrap takes a while
+    doc.add(Paragraph(sweep_sentence(context.manifests[SOBOL])), Paragraph(ranking(indices)))
+    sensitivity_section(doc, root, context.manifests[SOBOL], sobol, outputs, indices)
     morris = add_phd_share(context.load(MORRIS))
     doc.add(Paragraph(sweep_sentence(context.manifests[MORRIS])))
     sensitivity_section(doc, root, context.manifests[MORRIS], morris, outputs)

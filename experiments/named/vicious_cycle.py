@@ -87,9 +87,9 @@ def section(doc: Document, root: Path, context: Context) -> None:
                       f"{tables.value(reference)} to {', '.join(tables.value(v) for v in sorted(design[PAY].unique())
                                                                   if v != reference)} from the start; "
                       f"{parameter_label(WEIGHT)} 0 switches the mentor channel off."))
-    strong = {p: r for p, r in pairs.items() if design.set_index("point").loc[p, PAY] == strongest}
-    names = {p: f"{parameter_label(WEIGHT)} = {tables.value(design.set_index('point').loc[p, WEIGHT])}"
-             for p in strong}
+    by_point = design.set_index("point")
+    strong = {p: r for p, r in pairs.items() if by_point.loc[p, PAY] == strongest}
+    names = {p: f"{parameter_label(WEIGHT)} = {tables.value(by_point.loc[p, WEIGHT])}" for p in strong}
     differences = stats.paired_summary(data, outputs, strong)
     png = figures.time_series(differences, outputs, names, root / "figures" / "vicious_cycle",
                               title=f"US senior pay {tables.value(reference)} -> {tables.value(strongest)}: "

@@ -22,6 +22,7 @@ from simulation.careers import SECTORS, STAGES
 STAGE_COLOURS: tuple[str, ...] = ("#9ecae1", "#4292c6", "#41ab5d", "#fd8d3c", "#d62728")
 #: Colour of each country, in config order (Korea first in the shipped scenarios).
 COUNTRY_COLOURS: tuple[str, ...] = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b")
+#: Display names of the levers, by config section.
 LEVER_LABELS: dict[str, str] = {
     "salary_match": "salary matching",
     "hours_exemption": "52-hour exemption",

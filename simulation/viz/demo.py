@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulation.config import ConfigError, load_config
-from simulation.model import DEFAULT_CONFIG, TalentModel
+from simulation.config import DEFAULT_CONFIG, ConfigError, load_config
+from simulation.model import TalentModel
 from simulation.parameters import SWITCHES, with_parameters
 from simulation.schema import Config
+from simulation.viz.components import LEVER_LABELS
 
 CONFIGS_DIR: Path = DEFAULT_CONFIG.parent
 #: Environment variable naming the scenario that ``talentflow viz CONFIG`` opens with.
@@ -36,13 +37,6 @@ LEVER_CONTROLS: dict[str, tuple[str, tuple[str, ...]]] = {
     "hours_exemption": ("hours_exemption", ()),
     "star_recruitment": ("star_recruitment", ("stars_per_year", "star_budget")),
     "return_grant_on": ("return_grant", ("return_grant", "return_grant_budget")),
-}
-#: Display names of the levers, by config section.
-LEVER_NAMES: dict[str, str] = {
-    "salary_match": "salary matching",
-    "hours_exemption": "52-hour exemption",
-    "star_recruitment": "star recruitment",
-    "return_grant": "return grant",
 }
 
 
@@ -66,8 +60,8 @@ def scenario_files(configs_dir: Path = CONFIGS_DIR, extra: str | Path | None = N
 
 def default_scenario(files: dict[str, Path] | None = None) -> str:
     """The scenario the page opens with: the CLI's CONFIG if given, else the calibrated default scenario."""
-    files = scenario_files(extra=os.environ.get(CONFIG_ENV)) if files is None else files
     extra = os.environ.get(CONFIG_ENV)
+    files = scenario_files(extra=extra) if files is None else files
     if extra:
         extra_path = Path(extra).resolve()
         for name, path in files.items():
@@ -113,9 +107,9 @@ def apply_controls(config: Config, researchers: int, levers: dict[str, Any]) -> 
             continue
         values = {keyword: levers[keyword] for keyword in keywords if levers.get(keyword) is not None}
         try:
-            config = with_parameters(config, source=LEVER_NAMES[section], **{switch: True}, **values)
+            config = with_parameters(config, source=LEVER_LABELS[section], **{switch: True}, **values)
         except (ConfigError, TypeError, ValueError) as err:
-            errors.append(f"{err}; {LEVER_NAMES[section]} left as in the scenario")
+            errors.append(f"{err}; {LEVER_LABELS[section]} left as in the scenario")
     return config, errors
 
 
