@@ -12,9 +12,9 @@ Example (grid)::
     replicates = 2
     years = 10
     seed = 20240601
-    researchers = 500              # optional: scales the initial population and the cohort together
+    researchers = 500              # optional: agents in the steady state (the cohort follows)
     [set]                          # optional: fixed overrides for every point
-    "simulation.reconsider_hazard" = 0.1
+    "preferences.tie_growth" = 0.1
     [vary]
     "preferences.wage" = [1.0, 1.5, 2.0]
     "preferences.mentor" = { low = 1.0, high = 2.0, steps = 3 }

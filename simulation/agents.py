@@ -17,6 +17,8 @@ from simulation import behaviour
 from simulation.careers import SECTORS, STAGES
 from simulation.lifecycle import decides
 from simulation.population import Population, gumbel_noise
+from simulation.schema import Config
+from simulation.world import World
 
 if TYPE_CHECKING:
     from simulation.model import TalentModel
@@ -41,6 +43,7 @@ class Researcher(mesa.Agent):
         self.transition = False
         self.leaving = False
         self.deciding = False
+        self.available = np.zeros(0, dtype=bool)
 
     # --- state as a one-row Population, for the shared pure functions ---
     def state(self) -> Population:
@@ -54,19 +57,24 @@ class Researcher(mesa.Agent):
             setattr(self, name, value.copy() if isinstance(value, np.ndarray) else value)
 
     # --- the researcher's year ---
-    def age(self, year: int, mentor_quality: np.ndarray, exit_u: float) -> None:
-        """Train under this year's mentors, grow a year older, finish a stage or leave research."""
+    def age(self, world: World, config: Config, year: int, quality: float, exit_u: float, advance_u: float) -> None:
+        """Train under ``quality`` mentors, grow a year older, finish a stage or leave research."""
         state = self.state()
-        transition, leaving = behaviour.age_one_year(state, self.model.world, self.model.config, mentor_quality,
-                                                     year, np.array([exit_u]))
+        transition, leaving = behaviour.age_one_year(state, world, config, np.array([quality]), year,
+                                                     np.array([exit_u]), np.array([advance_u]))
         self.load(state)
         self.transition, self.leaving = bool(transition[0]), bool(leaving[0])
 
-    def consider(self, reconsider_u: float, approached: bool) -> bool:
-        """Whether to choose this year: at a transition, when approached, or on the yearly hazard."""
-        hazard = self.model.config.simulation.reconsider_hazard
-        self.deciding = bool(decides(np.array([self.transition]), np.array([reconsider_u]), hazard,
-                                     np.array([approached]), np.array([self.leaving]))[0])
+    def consider(self, world: World, offer_u: np.ndarray, approached: np.ndarray) -> bool:
+        """Whether to choose this year: at a transition, holding an offer of another post, or approached by a
+        programme (``approached``: the posts it offers, (A,)); records the posts open to the researcher."""
+        state = self.state()
+        held = behaviour.offers_held(state, world, offer_u[None, :]) | approached[None, :]
+        offered = behaviour.holds_new_offer(held, behaviour.current_alternative(state, world))
+        self.deciding = bool(decides(np.array([self.transition]), offered, np.array([approached.any()]),
+                                     np.array([self.leaving]))[0])
+        if self.deciding:
+            self.available = behaviour.open_alternatives(state, world, held, np.array([self.transition]))[0]
         return self.deciding
 
     def step(self) -> None:
@@ -74,13 +82,14 @@ class Researcher(mesa.Agent):
         if not self.deciding:
             return
         m = self.model
-        wage_bonus, exempt, offer_u, noise_u = m.decision_inputs(self)
+        config, world = m._year_inputs()
+        available, wage_bonus, exempt, noise_u = m.decision_inputs(self)
         state = self.state()
-        pay = behaviour.base_pay(m.world, state.stage, state.ln_talent)
-        chosen = behaviour.choose_alternatives(state, m.world, m.config, m.mentor_quality, m.contacts, pay,
-                                               wage_bonus[None, :], exempt[None, :], offer_u[None, :],
-                                               gumbel_noise(noise_u[None, :]))
-        behaviour.move(state, np.array([0]), chosen, m.world)
+        pay = behaviour.base_pay(world, state.stage, state.ln_talent)
+        chosen = behaviour.choose_alternatives(state, world, config, m.mentor_quality, m.lab_cut, m.lab_gain,
+                                               m.contacts, pay, wage_bonus[None, :], exempt[None, :],
+                                               available[None, :], gumbel_noise(noise_u[None, :]))
+        behaviour.move(state, np.array([0]), chosen, world)
         self.load(state)
 
     @property

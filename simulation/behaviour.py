@@ -1,4 +1,4 @@
-"""A researcher's year as pure functions over a Population: ageing, choosing, moving.
+"""A researcher's year as pure functions over a Population: training, ageing, offers, choosing, moving.
 
 The vectorized engine calls them on everyone at once; each agent of the agent
 engine calls them on a one-row Population of its own state. Same code, same
@@ -10,27 +10,37 @@ from __future__ import annotations
 import numpy as np
 
 from simulation import choice
-from simulation.careers import PHD, POSTDOC
+from simulation.careers import ACADEMIA, INDUSTRY, PHD, POSTDOC
+from simulation.hours import cap_cut
 from simulation.lifecycle import advance_careers, exits
-from simulation.mentors import talent_growth
-from simulation.population import TASTES, Population
+from simulation.mentors import is_trainee, talent_growth
+from simulation.population import Population
 from simulation.schema import Config
 from simulation.world import World
 
-_WAGE, _HOURS, _MENTOR, _HOME, _MOVING = (TASTES.index(t) for t in ("wage", "hours", "mentor", "home", "moving_cost"))
+
+def training_quality(pop: Population, mentor_quality: np.ndarray, lab_cut: np.ndarray, lab_gain: np.ndarray
+                     ) -> np.ndarray:
+    """Mentor quality each researcher trains under: the country's, plus a star lab's gain for the trainees of
+    talent at or above the country's ``lab_cut`` (C,; inf where there are no labs)."""
+    c = pop.country
+    in_lab = pop.ln_talent >= lab_cut[c]
+    return mentor_quality[c] + np.where(in_lab, lab_gain[c], 0.0)
 
 
-def age_one_year(pop: Population, world: World, config: Config, mentor_quality: np.ndarray, year: int,
-                 exit_u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def age_one_year(pop: Population, world: World, config: Config, quality: np.ndarray, year: int,
+                 exit_u: np.ndarray, advance_u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Train, age and advance every researcher of ``pop`` by one year, in place.
 
-    Trainees gain talent from the mentors where they are; those who finish a
-    stage move to the next (PhD graduates record where and when). Returns who
-    made a transition and who leaves research this year.
+    Trainees gain talent from the mentor ``quality`` they train under (n,);
+    those who finish a stage move to the next (PhD graduates record where and
+    when). Returns who made a transition and who leaves research this year.
     """
-    pop.ln_talent += talent_growth(world.training[pop.stage], mentor_quality[pop.country], config.talent.training_gain)
+    trainee = is_trainee(pop.stage, pop.sector)
+    pop.ln_talent += talent_growth(trainee, quality, config.talent.training_gain)
     leaving = exits(exit_u, pop.stage, pop.career_age, world.exit_hazard, config.simulation.max_career_age)
-    stage, years, transition = advance_careers(pop.stage, pop.years_in_stage, world.durations)
+    stage, years, transition = advance_careers(pop.stage, pop.years_in_stage, world.min_years, world.advance_p,
+                                               advance_u)
     graduated = transition & (stage == POSTDOC) & (pop.stage == PHD)
     pop.phd_country[graduated] = pop.country[graduated]
     pop.phd_year[graduated] = year
@@ -42,48 +52,109 @@ def age_one_year(pop: Population, world: World, config: Config, mentor_quality: 
     return transition, leaving
 
 
+def offers_held(pop: Population, world: World, offer_u: np.ndarray) -> np.ndarray:
+    """Which alternatives each researcher holds an offer of this year (n, A): a draw below the offer's chance,
+    for posts open at the researcher's stage."""
+    prob = choice.offer_probability(pop.ln_talent, pop.stage, world.talent_sigma, world.offer_intercept,
+                                    world.offer_slope, world.stage_shift)
+    return (offer_u < prob) & world.stage_allows[pop.stage]
+
+
+def current_alternative(pop: Population, world: World) -> np.ndarray:
+    """Index of the alternative (country, sector) each researcher is in (n,)."""
+    return world.alternative(pop.country, pop.sector)
+
+
+def holds_new_offer(held: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Whether each researcher holds an offer of a post other than their own (n,)."""
+    other = held.copy()
+    other[np.arange(len(current)), current] = False
+    return other.any(axis=1)
+
+
+def open_alternatives(pop: Population, world: World, held: np.ndarray, transition: np.ndarray) -> np.ndarray:
+    """The posts each researcher may choose this year (n, A): their own, those they hold offers of, and, at a
+    stage transition, every post of their own country open at the new stage."""
+    mine = world.alt_country[None, :] == pop.country[:, None]
+    open_ = held | (mine & transition[:, None] & world.stage_allows[pop.stage])
+    open_[np.arange(len(pop)), current_alternative(pop, world)] = True
+    return open_
+
+
 def base_pay(world: World, stage: np.ndarray, ln_talent: np.ndarray) -> np.ndarray:
-    """Pay in each alternative (n, A), million KRW a year, before any subsidy."""
+    """Pay in each alternative (n, A), million KRW a year, before any subsidy; where a sector has no post at a
+    stage, its pay is 0 (never chosen: such posts are not open)."""
     schedule = world.pay[world.alt_country, world.alt_sector]  # (A, stage)
     base = np.take(schedule, stage, axis=1).T  # alternative-major, as in simulation.choice
-    return choice.pay(base, world.convexity[world.alt_country], ln_talent)
+    return choice.pay(base, world.convexity, ln_talent)
+
+
+def current_pay(world: World, pop: Population, rows: np.ndarray) -> np.ndarray:
+    """Pay of the researchers at ``rows`` in their own post, million KRW a year."""
+    a = current_alternative(pop, world)[rows]
+    base = world.pay[world.alt_country[a], world.alt_sector[a], pop.stage[rows]]
+    return base * np.exp(world.convexity[a] * pop.ln_talent[rows])
+
+
+def effective_cap(pop: Population, world: World, exempt: np.ndarray | None = None) -> np.ndarray:
+    """The working-hour cap each researcher would face in each alternative (n, A), hours a week: the country's
+    cap where it binds them (employees whose employer it covers, not exempt), inf elsewhere."""
+    c = world.alt_country
+    covered = pop.employer_rank[:, None] < world.cap_coverage[c][None, :]
+    bound = covered & world.capped[pop.stage][:, None]
+    if exempt is not None:
+        bound &= ~exempt
+    return np.where(bound, world.hours_cap[c][None, :], np.inf)
+
+
+def mentor_by_alternative(pop: Population, world: World, mentor_quality: np.ndarray, lab_cut: np.ndarray,
+                          lab_gain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mentor quality each researcher would meet in each alternative, and whether they would train there (n, A).
+
+    Students and PhD candidates train wherever they go; postdoc-stage researchers
+    train in academia. A trainee of talent at or above a country's lab cut would
+    get a place in a star's lab there (academia) and its gain.
+    """
+    c, academia = world.alt_country, world.alt_sector == ACADEMIA
+    trainee = (pop.stage[:, None] < POSTDOC) | ((pop.stage[:, None] == POSTDOC) & academia[None, :])
+    in_lab = (pop.ln_talent[:, None] >= lab_cut[c][None, :]) & trainee & academia[None, :]
+    quality = mentor_quality[c][None, :] + np.where(in_lab, lab_gain[c][None, :], 0.0)
+    return quality, trainee
 
 
 def choose_alternatives(pop: Population, world: World, config: Config, mentor_quality: np.ndarray,
-                        contacts: np.ndarray, pay: np.ndarray, wage_bonus: np.ndarray, exempt: np.ndarray,
-                        offer_u: np.ndarray, gumbel: np.ndarray) -> np.ndarray:
+                        lab_cut: np.ndarray, lab_gain: np.ndarray, contacts: np.ndarray, pay: np.ndarray,
+                        wage_bonus: np.ndarray, exempt: np.ndarray, available: np.ndarray,
+                        gumbel: np.ndarray) -> np.ndarray:
     """The alternative each researcher of ``pop`` chooses this year (n,).
 
     ``pay`` (n, A) is :func:`base_pay`; ``wage_bonus`` and ``exempt`` (n, A) are
-    what the policy levers offer; ``offer_u`` (n, C) and ``gumbel`` (n, A) are
-    the researcher's draws.
+    what the policy levers offer; ``available`` (n, A) the open posts
+    (:func:`open_alternatives`); ``gumbel`` (n, A) the year's taste shocks.
     """
-    p = config.preferences
-    alt_c = world.alt_country
-    prob = choice.offer_probability(pop.ln_talent, config.talent.sigma, world.offer_intercept, world.offer_slope)
-    has_offer = offer_u < prob
-    training = world.training[pop.stage]
-    available = choice.open_alternatives(training, pop.country, pop.origin, has_offer, alt_c, world.alt_sector)
-    tie_growth = 1.0 + p.moving_cost_growth * pop.years_in_place
+    p, h = config.preferences, config.hours
+    c = world.alt_country
     weights = choice.Weights(
-        wage=p.wage * pop.taste[:, _WAGE],
-        hours=p.hours * pop.taste[:, _HOURS],
-        mentor=np.where(training, p.mentor, p.mentor_working) * pop.taste[:, _MENTOR],
-        network=p.network,
-        home=p.home * pop.taste[:, _HOME],
-        moving_cost=p.moving_cost * pop.taste[:, _MOVING] * tie_growth,
-        sector_switch_cost=p.sector_switch_cost,
+        wage=p.wage, curvature=p.income_curvature, hours=p.hours, mentor=p.mentor,
+        mentor_working=p.mentor_working, network=p.network, home=p.home,
+        moving_cost=p.moving_cost * (1.0 + p.tie_growth * pop.years_in_place), sector_switch_cost=p.sector_switch_cost,
     )
+    quality, trainee = mentor_by_alternative(pop, world, mentor_quality, lab_cut, lab_gain)
+    taste = np.take(pop.country_taste, c, axis=1) + np.outer(pop.industry_taste, world.alt_sector == INDUSTRY)
     u = choice.utility(
         weights,
-        wage=pay + wage_bonus,
-        penalty=choice.hours_penalty(pop.desired_hours, world.hours_cap[alt_c], exempt),
-        mentor_quality=mentor_quality[alt_c],
-        contacts=contacts[alt_c],
-        is_home=(alt_c[:, None] == pop.origin[None, :]).T,
-        is_other_country=(alt_c[:, None] != pop.country[None, :]).T,
-        is_other_sector=(world.alt_sector[:, None] != pop.sector[None, :]).T,
+        income=np.where(available, pay + wage_bonus, choice.INCOME_REFERENCE),
+        cut=cap_cut(pop.desired_hours[:, None], effective_cap(pop, world, exempt), h.peak_share, h.peak_extra),
+        mentor_quality=quality,
+        trainee=trainee,
+        contacts=contacts[c],
+        is_home=c[None, :] == pop.origin[:, None],
+        taste=taste,
+        is_other_country=c[None, :] != pop.country[:, None],
+        is_other_sector=world.alt_sector[None, :] != pop.sector[:, None],
     )
+    if not np.isfinite(u[available]).all():
+        raise FloatingPointError("a utility is not finite: a weight or an input is too large for the model")
     return choice.choose(u, gumbel, available)
 
 

@@ -1,4 +1,4 @@
-"""The decision math: pay, the hours cap's bite, offers, utility and the logit choice.
+"""The decision math: pay, the utility of income, offers, utility and the logit choice.
 
 Pure functions over numpy arrays with a leading researcher axis (n) and, where
 it applies, an alternative axis (A). Both engines call these same functions, the
@@ -9,6 +9,15 @@ array and returned as its transpose. A is a handful and n up to a million, so
 numpy then loops over researchers in its inner loop, several times faster than
 over the alternatives of one researcher. Layout never changes a value: each
 element goes through the same floating-point operations either way.
+
+Income enters utility through ``g(y) = ((y / 100)^(1 - rho) - 1) / (1 - rho)``, y in
+million KRW a year (``ln(y / 100)`` at rho = 1): its slope at 100 million is 1
+per 100 million, so the wage weight is in utils per 100 million KRW a year
+whatever the curvature. The default, rho = 0, is income in levels: absolute
+gaps drive the choice, as Grogger and Hanson (2011) find for the selection and
+sorting of international migrants, and as the structural migration model of
+Kennan and Walker (2011) assumes; a gap of a billion won then weighs ten times a
+gap of 100 million, not the same as a 10-fold gap at any level (logs).
 """
 
 from __future__ import annotations
@@ -17,10 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.careers import ACADEMIA
-
-#: Hours a week over the cap that make one unit of the hours penalty.
-HOURS_UNIT = 10.0
+#: Pay (million KRW a year) at which the utility of income has slope 1 per 100 million.
+INCOME_REFERENCE = 100.0
 
 
 def pay(base: np.ndarray, convexity: np.ndarray, ln_talent: np.ndarray) -> np.ndarray:
@@ -28,68 +35,95 @@ def pay(base: np.ndarray, convexity: np.ndarray, ln_talent: np.ndarray) -> np.nd
 
     ``base`` (n, A) is the schedule's pay for each researcher's stage at median
     entry talent (``ln_talent = 0``); ``convexity`` (A,) is the elasticity of pay
-    to talent, larger at the US top ("seven figures" only for the best).
+    to talent in each alternative, largest at the top of US industry.
     """
     return base * np.exp(convexity[:, None] * ln_talent[None, :]).T
 
 
-def hours_penalty(desired_hours: np.ndarray, cap: np.ndarray, exempt: np.ndarray | None = None) -> np.ndarray:
-    """Hours the cap takes away, in units of 10 hours a week: ``max(0, desired - cap) / 10``.
+def income_utility(income: np.ndarray, curvature: float) -> np.ndarray:
+    """``g(y)`` of the module docstring, in units of the wage weight; ``income`` in million KRW a year."""
+    x = income / INCOME_REFERENCE
+    if curvature == 0.0:
+        return x - 1.0
+    if curvature == 1.0:
+        return np.log(x)
+    return (np.power(x, 1.0 - curvature) - 1.0) / (1.0 - curvature)
 
-    ``desired_hours`` (n,), ``cap`` (A,) hours a week (inf: no cap); ``exempt``
-    (n, A) marks alternatives where the researcher is exempt from the cap.
+
+def money_equivalent(income: np.ndarray, gain: np.ndarray, curvature: float) -> np.ndarray:
+    """Extra pay (million KRW a year) worth ``gain`` (utils over the wage weight) to someone paid ``income``.
+
+    Solves ``g(income + m) = g(income) + gain`` for ``m``.
     """
-    over = (np.maximum(desired_hours[None, :] - cap[:, None], 0.0) / HOURS_UNIT).T
-    if exempt is not None and exempt.any():
-        over = np.where(exempt, 0.0, over)
-    return over
+    target = income_utility(income, curvature) + gain
+    if curvature == 0.0:
+        total = target + 1.0
+    elif curvature == 1.0:
+        total = np.exp(target)
+    else:
+        base = np.maximum(1.0 + (1.0 - curvature) * target, 0.0)
+        total = np.power(base, 1.0 / (1.0 - curvature))
+    return INCOME_REFERENCE * total - income
 
 
-def offer_probability(ln_talent: np.ndarray, sigma: float, intercept: np.ndarray, slope: np.ndarray) -> np.ndarray:
-    """Chance of an offer (admission, job or visa) from each country, rising with talent.
+def offer_probability(ln_talent: np.ndarray, stage: np.ndarray, sigma: float, intercept: np.ndarray,
+                      slope: np.ndarray, stage_shift: np.ndarray) -> np.ndarray:
+    """Chance of holding an offer of each alternative this year, rising with talent and stage, shape (n, A).
 
-    Logistic in standardized talent ``z = ln_talent / sigma``:
-    ``1 / (1 + exp(-(intercept + slope * z)))``; shape (n, C).
+    Logistic in standardized entry talent ``z = ln_talent / sigma``:
+    ``1 / (1 + exp(-(intercept + slope z + shift[stage])))``.
     """
-    z = ln_talent[None, :] / sigma
-    return (1.0 / (1.0 + np.exp(-(intercept[:, None] + slope[:, None] * z)))).T
+    eta = slope[:, None] * (ln_talent / sigma)[None, :]
+    eta += intercept[:, None]
+    eta += stage_shift[stage][None, :]
+    np.negative(eta, out=eta)
+    np.exp(eta, out=eta)
+    eta += 1.0
+    return np.reciprocal(eta, out=eta).T
 
 
 @dataclass(frozen=True)
 class Weights:
-    """Utility weights, each already multiplied by the researcher's own taste, shape (n,)."""
+    """Utility weights; ``moving_cost`` is per researcher (n,), grown with years in place."""
 
-    wage: np.ndarray
-    hours: np.ndarray
-    mentor: np.ndarray
+    wage: float
+    curvature: float
+    hours: float
+    mentor: float
+    mentor_working: float
     network: float
-    home: np.ndarray
+    home: float
     moving_cost: np.ndarray
     sector_switch_cost: float
 
 
 def utility(
     weights: Weights,
-    wage: np.ndarray,
-    penalty: np.ndarray,
+    income: np.ndarray,
+    cut: np.ndarray,
     mentor_quality: np.ndarray,
+    trainee: np.ndarray,
     contacts: np.ndarray,
     is_home: np.ndarray,
+    taste: np.ndarray,
     is_other_country: np.ndarray,
     is_other_sector: np.ndarray,
 ) -> np.ndarray:
     """Systematic utility of each alternative, shape (n, A).
 
-    ``U = b_wage ln(wage) - b_hours penalty + b_mentor mentor + b_net ln(1 + contacts)
-    + b_home [home] - moving_cost [other country] - switch_cost [other sector, same country]``.
-    ``wage`` includes any subsidy (million KRW a year); ``mentor_quality`` and
-    ``contacts`` are per alternative (A,); the indicator arrays are (n, A).
+    ``U = b_wage g(income) - b_hours cut + b_mentor quality + b_net ln(1 + contacts) + b_home [home] + taste
+    - moving_cost [other country] - switch_cost [other sector, same country]``, where ``b_mentor`` is the
+    training weight where the researcher would train (``trainee``) and the working weight elsewhere.
+    ``income`` (pay and any subsidy, million KRW a year), ``cut`` (hours a week), ``mentor_quality``,
+    ``trainee``, ``taste`` (persistent tastes, utils) and the indicators are (n, A); ``contacts`` is per
+    alternative (A,).
     """
-    u = weights.wage[:, None] * np.log(wage)
-    u -= weights.hours[:, None] * penalty
-    u += (mentor_quality[:, None] * weights.mentor[None, :]).T
-    u += weights.network * np.log1p(contacts)[None, :]
-    u += weights.home[:, None] * is_home
+    u = weights.wage * income_utility(income, weights.curvature)
+    u -= weights.hours * cut
+    u += np.where(trainee, weights.mentor, weights.mentor_working) * mentor_quality
+    u += (weights.network * np.log1p(contacts))[None, :]
+    u += weights.home * is_home
+    u += taste
     u -= weights.moving_cost[:, None] * is_other_country
     u -= weights.sector_switch_cost * (is_other_sector & ~is_other_country)
     return u
@@ -122,24 +156,3 @@ def first_argmax(x: np.ndarray) -> np.ndarray:
         found |= (column == top) | np.isnan(column)  # argmax takes the first NaN as the maximum
         index += ~found
     return index.reshape(x.shape[:-1])
-
-
-def open_alternatives(
-    training: np.ndarray,
-    country: np.ndarray,
-    origin: np.ndarray,
-    has_offer: np.ndarray,
-    alt_country: np.ndarray,
-    alt_sector: np.ndarray,
-) -> np.ndarray:
-    """Which alternatives a researcher may choose, shape (n, A).
-
-    The current country and the origin country are always open; any other
-    needs an offer (``has_offer``, (n, C)). Researchers in training (``training``,
-    (n,)) can only choose academia.
-    """
-    reachable = has_offer.T[alt_country]  # (A, n)
-    reachable |= alt_country[:, None] == country[None, :]
-    reachable |= alt_country[:, None] == origin[None, :]
-    reachable &= ~((alt_sector[:, None] != ACADEMIA) & training[None, :])
-    return reachable.T

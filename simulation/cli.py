@@ -118,13 +118,14 @@ def command_compare(args: argparse.Namespace) -> int:
     import json
 
     from simulation.chart import draw_runs
-    from simulation.compare import comparison_text, difference_table
+    from simulation.compare import comparison_text, difference_table, lever_table, lever_text
     from simulation.outputs import MARKERS, output_folder
     from simulation.run import simulate, write_run_files
     from simulation.summary import last_line
 
     base = simulate(base_config, args.seed)
-    policy = simulate(policy_config, args.seed)
+    policy = simulate(policy_config, args.seed, deadweight=True)
+    levers = lever_table(policy.yearly)
     base_label, policy_label = folder_name(base_config.name), folder_name(policy_config.name)
     if base_label == policy_label:
         base_label, policy_label = f"base-{base_label}", f"policy-{policy_label}"
@@ -134,15 +135,21 @@ def command_compare(args: argparse.Namespace) -> int:
         write_run_files(base, staging / base_label, command=args.command_line)
         write_run_files(policy, staging / policy_label, command=args.command_line)
         table.to_csv(staging / "difference.csv", index=False)
+        levers.to_csv(staging / "levers.csv", index=False)
         draw_runs({base_label: (base.yearly, base_config), policy_label: (policy.yearly, policy_config)},
                   staging / "chart.png", title=f"{policy_config.name} against {base_config.name}, seed {args.seed}")
         meta = {"kind": MARKERS["compare.json"], "base": base_label, "policy": policy_label, "seed": args.seed,
                 "command": args.command_line,
-                "files": [f"{base_label}/", f"{policy_label}/", "difference.csv", "chart.png", "compare.json"]}
+                "files": [f"{base_label}/", f"{policy_label}/", "difference.csv", "levers.csv", "chart.png",
+                          "compare.json"]}
         (staging / "compare.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     home = base_config.countries[origin].name
     print(f"{policy_config.name} against {base_config.name}, same seed ({args.seed}); difference = policy - base")
     print(comparison_text(table, origin, home, base_label, policy_label))
+    if len(policy_config.policies.levers()):
+        print("\nProgrammes: value to those reached is the pay rise worth as much to them; deadweight is what goes "
+              "to people who are in the country anyway in the baseline, on the same random numbers.")
+        print(lever_text(levers))
     print(f"wrote {out}")
     print(last_line(base.researcher_years + policy.researcher_years, base.seconds + policy.seconds))
     return 0

@@ -56,6 +56,33 @@ def _signed(text: str) -> str:
     return text if text.startswith(("-", "n/a")) else f"+{text}"
 
 
+def lever_names(yearly: pd.DataFrame) -> list[str]:
+    """The levers a run's yearly outputs report on (from their ``spending_<lever>`` columns)."""
+    return [c.removeprefix("spending_") for c in yearly.columns if c.startswith("spending_") and c != "spending_total"]
+
+
+def lever_table(policy: pd.DataFrame) -> pd.DataFrame:
+    """Per year and lever of the policy run: what it spent, whom it reached, what that is worth to them (share of
+    their pay) and its deadweight (share of the spending on people in the country anyway, on the same draws)."""
+    table = {"year": policy["year"].to_numpy()}
+    for name in lever_names(policy):
+        spent = policy[f"spending_{name}"].to_numpy(dtype=float)
+        table[f"spending_{name}"] = spent
+        table[f"recipients_{name}"] = policy[f"recipients_{name}"].to_numpy(dtype=float)
+        table[f"wage_equivalent_{name}"] = policy[f"wage_equivalent_{name}"].to_numpy(dtype=float)
+        dead = policy[f"deadweight_{name}"].to_numpy(dtype=float)
+        reached = policy[f"recipients_{name}"].to_numpy(dtype=float)
+        dead_people = policy[f"deadweight_recipients_{name}"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table[f"deadweight_share_{name}"] = np.where(spent > 0, dead / spent, np.nan)
+            table[f"deadweight_recipient_share_{name}"] = np.where(reached > 0, dead_people / reached, np.nan)
+    return pd.DataFrame(table)
+
+
+def _share(value: float) -> str:
+    return "n/a" if pd.isna(value) else percent(value)
+
+
 def comparison_text(table: pd.DataFrame, origin: str, home_name: str, base_label: str, policy_label: str) -> str:
     """The side-by-side difference at years 10 and 20 and at the end, from :func:`difference_table`."""
     n_years = len(table) - 1
@@ -81,3 +108,20 @@ def comparison_text(table: pd.DataFrame, origin: str, home_name: str, base_label
         rows.append(["  cost per extra researcher-year (M KRW)", "", "",
                      "n/a" if pd.isna(cost) else f"{cost:,.1f}"])
     return format_table(["", base_label, policy_label, "difference"], rows)
+
+
+def lever_text(levers: pd.DataFrame) -> str:
+    """Each lever at years 10 and 20 and at the end, from :func:`lever_table`: spending, people reached, what it
+    is worth to them as a pay rise, and its deadweight."""
+    n_years = len(levers) - 1
+    rows = []
+    for r in checkpoints(n_years):
+        if r == 0:
+            continue
+        y = levers.iloc[r]
+        for name in lever_names(levers):
+            rows.append([f"{row_label(r, n_years)}: {name.replace('_', ' ')}", billions(y[f"spending_{name}"]),
+                         people(y[f"recipients_{name}"]), _share(y[f"wage_equivalent_{name}"]),
+                         _share(y[f"deadweight_share_{name}"]), _share(y[f"deadweight_recipient_share_{name}"])])
+    return format_table(["programme", "spent (bn KRW)", "reached (people)", "value to them (% of pay)",
+                         "deadweight (% of spending)", "deadweight (% of people)"], rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import re
 import tomllib
 import types
 import typing
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from simulation import schema
-from simulation.careers import STAGES
+from simulation.careers import SECTORS, STAGES
+from simulation.paths import YEAR_RANGE, path_refusal, with_value
 
 #: The default scenario: the baseline with its utility weights fitted (``talentflow calibrate``).
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "calibrated.toml"
@@ -64,8 +66,34 @@ class _Builder:
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                     self.fail(sub, "is required")
                 continue
-            values[name] = self.value(hints[name], raw[name], sub, f.metadata)
+            if cls is schema.Config and name == "paths":
+                values[name] = self.paths(raw[name])
+            else:
+                values[name] = self.value(hints[name], raw[name], sub, f.metadata)
         return cls(**values)
+
+    def paths(self, raw: Any) -> dict[str, dict[int, float]]:
+        """The ``[paths]`` table: for each pathable key, calendar years and the key's values in them."""
+        if not isinstance(raw, dict):
+            self.fail("paths", f"must be a table of dotted keys, got {_describe(raw)}")
+        out: dict[str, dict[int, float]] = {}
+        for key, points in raw.items():
+            sub = f"paths.{key}"
+            refusal = path_refusal(key)
+            if refusal:
+                self.fail(sub, refusal)
+            if not isinstance(points, dict) or not points:
+                self.fail(sub, f"must be a table of years and values such as {{ 2018 = 0.5, 2021 = 1.0 }}, "
+                               f"got {_describe(points)}")
+            meta = schema.field_at(key)[1]
+            series: dict[int, float] = {}
+            for year_text, value in points.items():
+                if not (str(year_text).isdigit() and YEAR_RANGE[0] <= int(year_text) <= YEAR_RANGE[1]):
+                    self.fail(f"{sub}.{year_text}", f"must be a calendar year from {YEAR_RANGE[0]} to "
+                                                    f"{YEAR_RANGE[1]}")
+                series[int(year_text)] = self.scalar(float, value, f"{sub}.{year_text}", meta)
+            out[key] = dict(sorted(series.items()))
+        return out
 
     def value(self, tp: Any, raw: Any, key: str, meta: typing.Mapping[str, Any]) -> Any:
         origin = typing.get_origin(tp)
@@ -148,6 +176,11 @@ def _join(key: str, name: str) -> str:
     return f"{key}.{name}" if key else str(name)
 
 
+#: Country codes: capital letters and digits, starting with a letter (KR, US, CN). Output columns are named
+#: ``researchers_<code>``; lower-case global names (``researchers_total``) can then never collide with them.
+COUNTRY_CODE = re.compile(r"[A-Z][A-Z0-9]{1,7}")
+
+
 def _check_consistency(config: schema.Config, source: str) -> None:
     """Checks that span several keys."""
     def fail(key: str, message: str) -> typing.NoReturn:
@@ -159,27 +192,39 @@ def _check_consistency(config: schema.Config, source: str) -> None:
     if config.simulation.origin not in codes:
         fail("simulation.origin",
              f"must be one of the countries ({', '.join(codes)}), got {config.simulation.origin!r}")
-    shares = config.careers.initial_stage_share
-    if set(shares) != set(STAGES) or abs(sum(shares.values()) - 1.0) > 1e-6:
-        fail("careers.initial_stage_share", f"needs every stage ({', '.join(STAGES)}) and must sum to 1, "
-             f"got a sum of {sum(shares.values()):g}")
-    for name in ("duration", "exit_hazard", "initial_abroad_share"):
-        table = getattr(config.careers, name)
-        expected = STAGES[:-1] if name == "duration" else STAGES
+    sim = config.simulation
+    if sim.spin_up < sim.max_career_age:
+        fail("simulation.spin_up", f"must be at least simulation.max_career_age ({sim.max_career_age} years), so that "
+                                   f"everyone alive at the start entered during the spin-up; got {sim.spin_up}")
+    careers = config.careers
+    for name in ("duration_mean", "duration_min", "exit_hazard"):
+        table = getattr(careers, name)
+        expected = STAGES if name == "exit_hazard" else STAGES[:-1]
         missing = [s for s in expected if s not in table]
         if missing:
             fail(f"careers.{name}", f"is missing {', '.join(missing)}")
-    abroad = [c for c in codes if c != config.simulation.origin]
-    if sum(config.countries[c].initial_abroad_weight for c in abroad) <= 0:
-        fail("countries", "the countries abroad need a positive initial_abroad_weight in all")
+    for stage, low in careers.duration_min.items():
+        if low > careers.duration_mean[stage]:
+            fail(f"careers.duration_min.{stage}", f"must not exceed careers.duration_mean.{stage} "
+                                                  f"({careers.duration_mean[stage]:g} years), got {low}")
+    hours = config.hours
+    if hours.output_flat <= hours.output_kink:
+        fail("hours.output_flat", f"must be above hours.output_kink ({hours.output_kink:g} hours a week), "
+                                  f"got {hours.output_flat:g}")
+    if hours.capped_from not in STAGES:
+        fail("hours.capped_from", f"must be one of {', '.join(STAGES)}, got {hours.capped_from!r}")
     for code, country in config.countries.items():
         missing = [s for s in STAGES if s not in country.salary.academia]
         if missing:
             fail(f"countries.{code}.salary.academia", f"is missing {', '.join(missing)}")
-        missing = [s for s in ("junior", "senior") if s not in country.salary.industry]
+        missing = [s for s in schema.INDUSTRY_STAGES if s not in country.salary.industry]
         if missing:
             fail(f"countries.{code}.salary.industry", f"is missing {', '.join(missing)}")
-        for sector in ("academia", "industry"):
+        for name in ("talent_convexity", "offers", "pay_level"):
+            missing = [s for s in SECTORS if s not in getattr(country, name)]
+            if missing:
+                fail(f"countries.{code}.{name}", f"is missing {', '.join(missing)}")
+        for sector in SECTORS:
             table = getattr(country.salary, sector)
             for stage, pay in table.items():
                 if pay <= 0:
@@ -191,12 +236,30 @@ def _check_consistency(config: schema.Config, source: str) -> None:
             fail(f"{key}.country", f"must be one of the countries ({', '.join(codes)}), got {lever.country!r}")
         if lever.end_year < lever.start_year:
             fail(f"{key}.end_year", f"must not be before start_year ({lever.start_year}), got {lever.end_year}")
+        if lever.start_year <= sim.start_year:
+            fail(f"{key}.start_year", f"must be after simulation.start_year ({sim.start_year}): the top-talent bar "
+                                      f"that eligibility uses is set at the start; got {lever.start_year}")
         if not lever.eligible_stages:
             fail(f"{key}.eligible_stages", f"must name at least one stage of {', '.join(STAGES)}")
+    for key, points in config.paths.items():
+        try:
+            with_value(config, key, next(iter(points.values())))
+        except (KeyError, AttributeError):
+            fail(f"paths.{key}", "names a key this scenario does not have (check the country code and the table)")
+
+
+def _check_country_codes(raw: dict[str, Any], source: str) -> None:
+    """Country codes name output columns (``researchers_KR``): refuse any that could clash with other names."""
+    countries = raw.get("countries") if isinstance(raw, dict) else None
+    for code in countries if isinstance(countries, dict) else ():
+        if not COUNTRY_CODE.fullmatch(str(code)):
+            raise ConfigError(source, f"countries.{code}", "a country code must be 2 to 8 capital letters or digits, "
+                                                           "starting with a letter (such as KR or US)")
 
 
 def build_config(raw: dict[str, Any], source: str = "<config>") -> schema.Config:
     """Validate a parsed TOML document and return the frozen :class:`schema.Config`."""
+    _check_country_codes(raw, source)
     config = _Builder(source).dataclass(schema.Config, raw, "")
     _check_consistency(config, source)
     return config

@@ -1,4 +1,12 @@
-"""Careers year by year: ageing, stage transitions and exits, as pure functions."""
+"""Careers year by year: ageing, stage transitions and exits, as pure functions.
+
+A stage lasts at least its minimum number of years; after that it ends each
+year with a fixed chance (a shifted geometric length), so that stage ends, and
+the decisions they bring, spread over career ages instead of falling on one
+clock for everyone. Exits (leaving research) and stage ends depend on stage and
+career age only, never on where a researcher is: :func:`steady_state_presence`
+can therefore give the expected life of a cohort in closed form.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +15,17 @@ import numpy as np
 from simulation.careers import SENIOR
 
 
-def advance_careers(stage: np.ndarray, years_in_stage: np.ndarray, durations: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def advance_careers(stage: np.ndarray, years_in_stage: np.ndarray, minimum: np.ndarray, advance_p: np.ndarray,
+                    advance_u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One more year in the stage; those who complete it move to the next.
 
-    Returns the new stage, the new years in stage, and whether each
-    researcher made a transition this year (and so must choose where to go).
+    ``minimum`` (stage,) is the fewest years of each stage and ``advance_p`` (stage,)
+    the yearly chance of ending it after that; ``advance_u`` (n,) are uniform draws.
+    Returns the new stage, the new years in stage, and whether each researcher made
+    a transition this year (and so chooses where to go).
     """
     years = years_in_stage + 1
-    transition = (years >= durations[stage]) & (stage < SENIOR)
+    transition = (years >= minimum[stage]) & (advance_u < advance_p[stage]) & (stage < SENIOR)
     new_stage = np.where(transition, stage + 1, stage).astype(stage.dtype)
     new_years = np.where(transition, 0, years).astype(years_in_stage.dtype)
     return new_stage, new_years, transition
@@ -27,8 +37,42 @@ def exits(exit_u: np.ndarray, stage: np.ndarray, career_age: np.ndarray, exit_ha
     return (exit_u < exit_hazard[stage]) | (career_age >= max_career_age)
 
 
-def decides(transition: np.ndarray, reconsider_u: np.ndarray, hazard: float, approached: np.ndarray,
-            leaving: np.ndarray) -> np.ndarray:
-    """Who chooses this year: everyone at a transition or approached by a programme,
-    and others with the yearly reconsideration hazard; never those who leave."""
-    return (transition | approached | (reconsider_u < hazard)) & ~leaving
+def decides(transition: np.ndarray, offered: np.ndarray, approached: np.ndarray, leaving: np.ndarray) -> np.ndarray:
+    """Who chooses this year: those at a stage transition, those holding an offer of a post other than their own,
+    and those a programme approaches; never those who leave research."""
+    return (transition | offered | approached) & ~leaving
+
+
+def steady_state_presence(minimum: np.ndarray, advance_p: np.ndarray, exit_hazard: np.ndarray,
+                          max_career_age: int) -> np.ndarray:
+    """Expected researchers in each stage, at each year's observation, per entrant a year, in the steady state.
+
+    Follows one entrant through the year's order of the model: it enters as a
+    student, then each year may leave (its stage's hazard, or retirement once its
+    career age reaches ``max_career_age``), finishes a year of its stage (and may
+    move to the next), and is observed if it stayed. With one entrant a year, the
+    number observed in a stage in the steady state is the sum over career ages of
+    the chance of being observed there. Shape (stage,), in researchers.
+    """
+    n_stages = len(minimum)
+    depth = int(min(max(minimum[:-1].max(initial=1), 1), max_career_age + 1)) + 1
+    mass = np.zeros((n_stages, depth))  # (stage, years in stage capped at the minimum): chance before the year
+    mass[0, 0] = 1.0
+    presence = np.zeros(n_stages)
+    for _ in range(max_career_age):
+        mass *= (1.0 - exit_hazard)[:, None]
+        after = np.zeros_like(mass)
+        for s in range(n_stages):
+            for y in range(depth):
+                m = mass[s, y]
+                if m == 0.0:
+                    continue
+                served = y + 1
+                if s < n_stages - 1 and served >= minimum[s]:
+                    after[s + 1, 0] += m * advance_p[s]
+                    after[s, min(served, depth - 1)] += m * (1.0 - advance_p[s])
+                else:
+                    after[s, min(served, depth - 1)] += m
+        mass = after
+        presence += mass.sum(axis=1)
+    return presence

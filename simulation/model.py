@@ -6,12 +6,20 @@ the same pure functions run over numpy arrays of all researchers at once.
 Both draw the same random numbers in the same order from ``self.rng``, so the
 same config and seed give the same yearly outputs.
 
+The starting population is the model's own history: the model starts empty
+``simulation.spin_up`` years before the start year, and cohorts enter and live
+their careers under the scenario's inputs (its paths, if any) until the start
+year, whose state is the first recorded row. The spin-up runs on the vectorized
+engine for both engines (its years are not recorded); the agent engine then
+makes an agent of each researcher.
+
 The year (``step``) reads as the schedule of docs/ODD.md:
-entry, training and careers, decisions, policies, mentor quality, observation.
+entry, training and careers, offers and decisions, policies, mentor quality, observation.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 from typing import Any, Literal
@@ -23,16 +31,27 @@ from simulation import behaviour, observe
 from simulation.agents import STATE_FIELDS, Researcher
 from simulation.careers import PHD, SECTORS, STAGES
 from simulation.config import DEFAULT_CONFIG, load_config
-from simulation.levers import Spending, YearContext, build_levers
+from simulation.levers import Approach, Choices, Lever, Offer, Payments, YearContext, build_levers
 from simulation.lifecycle import decides
-from simulation.mentors import mentor_quality, senior_talent_pool
+from simulation.mentors import is_trainee, lab_talent_cut, mentor_quality, talent_per_trainee
 from simulation.parameters import with_parameters
-from simulation.population import SPARE, Population, draw_cohort, draw_year, gumbel_noise, initial_population
-from simulation.schema import Config
+from simulation.paths import config_in_year, values_in_year
+from simulation.population import (
+    SPARE,
+    Population,
+    draw_cohort,
+    draw_size,
+    draw_year,
+    empty_population,
+    gumbel_noise,
+)
+from simulation.schema import Config, PolicyConfig
 from simulation.world import World
 
 Engine = Literal["agents", "vectorized"]
 ENGINES: tuple[str, ...] = ("agents", "vectorized")
+#: Talent percentile of the "top 1 percent" output.
+TOP1_SHARE = 0.01
 
 
 def report(model: TalentModel, name: str) -> float:
@@ -47,6 +66,18 @@ def contacts_by_country(country: np.ndarray, origin: np.ndarray, origin_country:
     return 100.0 * observe.count_by_country(country, n_countries, where=native) / n
 
 
+def top_cut(sorted_talent: np.ndarray, share: float) -> float:
+    """The log talent at or above which the top ``share`` of ``sorted_talent`` lies (inf for no talent)."""
+    if len(sorted_talent) == 0:
+        return np.inf
+    return float(sorted_talent[min(int(np.floor((1 - share) * len(sorted_talent))), len(sorted_talent) - 1)])
+
+
+def without_policies(config: Config) -> Config:
+    """``config`` with every lever off: the baseline of a policy run on common random numbers."""
+    return dataclasses.replace(config, policies=PolicyConfig())
+
+
 class TalentModel(mesa.Model):
     """The researcher-migration model.
 
@@ -55,6 +86,9 @@ class TalentModel(mesa.Model):
             (default: configs/calibrated.toml, the baseline with fitted weights).
         engine: "agents" (Mesa agents) or "vectorized" (numpy arrays).
         record_agents: keep one row per researcher per year (see :meth:`agent_rows`).
+        deadweight: with levers on, also run the baseline (the same config with every lever off) on the same
+            random numbers, year by year, and report each lever's deadweight: what it spends on people who are
+            in its country in the baseline that year.
         rng: seed or numpy Generator for every random draw.
         **params: keyword parameters of :data:`simulation.parameters.PARAMETER_KEYS`
             and :data:`~simulation.parameters.SWITCHES`, and ``researchers``.
@@ -65,7 +99,8 @@ class TalentModel(mesa.Model):
     """
 
     def __init__(self, config: Config | str | Path | None = None, *, engine: Engine = "vectorized",
-                 record_agents: bool = False, rng: Any = None, **params: Any) -> None:
+                 record_agents: bool = False, deadweight: bool = False, rng: Any = None,
+                 _history: TalentModel | None = None, **params: Any) -> None:
         super().__init__(rng=rng)
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -75,145 +110,228 @@ class TalentModel(mesa.Model):
             config = with_parameters(config, **params)
         self.config = config
         self.engine = engine
-        self.world = World.from_config(config)
-        self.levers = build_levers(config, self.world)
-        self.people_per_agent = config.simulation.people_per_agent
-        self.year = config.simulation.start_year
         self.record_agents = record_agents
         self._agent_rows: list[dict[str, np.ndarray]] = []
-
-        world = self.world
-        start_quality = world.mentor_floor + world.mentor_pool_weight
-        pop = initial_population(self.rng, config, world, start_quality, len(self.levers))
-        self.reference_talent = np.sort(pop.ln_talent[pop.stage > PHD])
-        cut_index = min(int(np.floor((1 - config.talent.top_share) * len(self.reference_talent))),
-                        len(self.reference_talent) - 1)
-        self.top_cut = float(self.reference_talent[cut_index]) if len(self.reference_talent) else np.inf
-        self.initial_pool = senior_talent_pool(pop.country, pop.stage, pop.ln_talent, world.n_countries)
-        self.mentor_quality = mentor_quality(world.mentor_floor, world.mentor_pool_weight, self.initial_pool,
-                                             self.initial_pool)
-        self._next_id = len(pop)
-        self.population: Population | None = None
+        sim = config.simulation
+        self.people_per_agent = config.people_per_agent
+        self._cohort_agents = config.cohort_agents
+        self._cohort_carry = 0.0
+        self._worlds: dict[tuple[float, ...], tuple[Config, World]] = {}
+        self.world = World.from_config(config)
+        self.levers: list[Lever] = build_levers(config, self.world)
+        self.twin: TalentModel | None = None
         self.researchers: list[Researcher] = []
-        if engine == "agents":
-            self.researchers = [Researcher(self, pop, i) for i in range(len(pop))]
-        else:
-            self.population = pop
-        self.contacts = contacts_by_country(pop.country, pop.origin, world.origin, world.n_countries)
-        self._decision: dict[int, tuple[np.ndarray, ...]] = {}
+        self.population: Population | None = empty_population(self.world.n_countries, len(self.levers))
         self._draws = np.empty(0)  # see _draw_space
+        self._decision: dict[int, tuple[np.ndarray, ...]] = {}
+        self.mentor_quality = self.world.mentor_floor.copy()
+        self.lab_cut = np.full(self.world.n_countries, np.inf)
+        self.lab_gain = np.zeros(self.world.n_countries)
+        self.contacts = np.zeros(self.world.n_countries)
+        self.reference_talent = np.zeros(0)
+        self.top_cut = self.top1_cut = np.inf
+        self._next_id = 0
 
-        names = observe.column_names(world, [lv.name for lv in self.levers])
+        # The spin-up: the model's own history up to the start year, on the vectorized engine, not recorded.
+        # Levers start after the start year, so a baseline twin shares the history of its policy run.
+        self.year = sim.start_year - sim.spin_up
+        if _history is None:
+            for _ in range(sim.spin_up):
+                self._year_vectorized(record=False)
+        else:
+            self._take_history(_history)
+        if deadweight and self.levers:
+            self.twin = TalentModel(without_policies(config), engine="vectorized", rng=np.random.default_rng(),
+                                    _history=self)
+        pop = self.population
+        self.reference_talent = np.sort(pop.ln_talent[pop.stage > PHD])
+        self.top_cut = top_cut(self.reference_talent, config.talent.top_share)
+        self.top1_cut = top_cut(self.reference_talent, TOP1_SHARE)
+        if engine == "agents":
+            pop = pop.take(np.arange(len(pop)))  # the agents' own copy
+            self.researchers = [Researcher(self, pop, i) for i in range(len(pop))]
+            self.population = None
+
+        names = observe.column_names(self.world, [lv.name for lv in self.levers])
         self.datacollector = mesa.DataCollector(
             model_reporters={name: functools.partial(report, name=name) for name in names})
-        self._observe(pop, observe.Flows(0, 0, 0), entries=0, exits=0,
-                      spending={lv.name: Spending(0.0, 0.0) for lv in self.levers}, exempt=None)
+        self._observe(pop, observe.Flows(0, 0, 0, 0, 0), entries=0, exits=0,
+                      levers={lv.name: observe.LeverYear(0.0, 0.0, np.nan, np.nan, np.nan) for lv in self.levers})
+
+    def _take_history(self, other: TalentModel) -> None:
+        """Start from ``other``'s state at the start year (a copy), its random generator's state included."""
+        self.rng.bit_generator.state = other.rng.bit_generator.state
+        pop = other.population.take(np.arange(len(other.population)))
+        n_levers = len(self.levers)
+        pop.contract_amount = np.zeros((len(pop), n_levers))
+        pop.contract_left = np.zeros((len(pop), n_levers), dtype=np.int16)
+        self.population = pop
+        self.year, self._next_id, self._cohort_carry = other.year, other._next_id, other._cohort_carry
+        self.mentor_quality, self.contacts = other.mentor_quality.copy(), other.contacts.copy()
+        self.lab_cut, self.lab_gain = other.lab_cut.copy(), other.lab_gain.copy()
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
-        """One year: entry, training and careers, decisions, policies, mentors, observation."""
-        self.year += 1
+        """One year: entry, training and careers, offers and decisions, policies, mentors, observation."""
+        if self.twin is not None:
+            self.twin.step()
         if self.engine == "agents":
-            self._step_agents()
+            self._year_agents()
         else:
-            self._step_vectorized()
+            self._year_vectorized(record=True)
         if self.steps >= self.config.simulation.years:
             self.running = False
 
-    def _context(self) -> YearContext:
-        return YearContext(self.year, self.world, self.people_per_agent, self.reference_talent)
+    def _year_inputs(self) -> tuple[Config, World]:
+        """The config and World of ``self.year`` (paths applied), built once for each distinct set of inputs."""
+        if not self.config.paths:
+            return self.config, self.world
+        key = values_in_year(self.config, self.year)
+        if key not in self._worlds:
+            config = config_in_year(self.config, self.year)
+            self._worlds[key] = (config, World.from_config(config))
+        return self._worlds[key]
 
-    def _cohort(self) -> Population:
-        sim = self.config.simulation
-        cohort = draw_cohort(self.rng, sim.cohort_size, self.config, self.world, self._next_id, len(self.levers))
-        self._next_id += len(cohort)
+    def _cohort(self, config: Config, world: World) -> Population:
+        """This year's entering students: the steady-state entry times the year's cohort index, in whole agents
+        (the fractions carried to the next year)."""
+        self._cohort_carry += self._cohort_agents * config.simulation.cohort_index
+        n = int(np.floor(self._cohort_carry + 1e-9))
+        self._cohort_carry -= n
+        cohort = draw_cohort(self.rng, n, config, world, self._next_id, len(self.levers))
+        self._next_id += n
         return cohort
 
-    def _approached(self, pop: Population, leaving: np.ndarray, ctx: YearContext) -> np.ndarray:
-        mask = np.zeros(len(pop), dtype=bool)
-        for lever in self.levers:
-            rows = lever.approach(pop, ~leaving, ctx)
-            if rows is not None:
-                mask |= rows
-        return mask
+    def _approaches(self, pop: Population, leaving: np.ndarray, ctx: YearContext) -> list[Approach | None]:
+        return [lever.approach(pop, ~leaving, ctx) for lever in self.levers]
 
-    def _offers(self, pop: Population, rows: np.ndarray, pay: np.ndarray, ctx: YearContext
-                ) -> tuple[np.ndarray, np.ndarray]:
-        """Pay on top and hours exemption each decider is offered, per alternative (n, A).
+    def _offers(self, pop: Population, deciders: Population, choices: Choices, approaches: list[Approach | None],
+                ctx: YearContext, gumbel: np.ndarray) -> tuple[list[Offer], np.ndarray, np.ndarray]:
+        """Each lever's offer to the deciders, and the pay on top and exemption they add up to, per post (n, A).
 
-        ``pay`` (n, A) is the deciders' :func:`~simulation.behaviour.base_pay`, million KRW a year.
+        Levers offer in turn; each may ask what a decider would choose with its offer on top of what the
+        levers before it have offered (``chooses``), so that a budget goes to those who take it.
         """
-        n_alt = self.world.n_alternatives
-        bonus = np.zeros((len(rows), n_alt))  # in the levers' layout, then alternative-major as in simulation.choice
-        exempt = np.zeros((len(rows), n_alt), dtype=bool)
-        for lever in self.levers:
-            offer = lever.offer(pop, rows, pay, ctx)
+        n_alt = ctx.world.n_alternatives
+        bonus = np.zeros((len(choices.rows), n_alt), order="F")
+        exempt = np.zeros((len(choices.rows), n_alt), dtype=bool, order="F")
+
+        def chooses(local: np.ndarray, extra: np.ndarray) -> np.ndarray:
+            return behaviour.choose_alternatives(
+                deciders.take(local), ctx.world, ctx.config, self.mentor_quality, self.lab_cut, self.lab_gain,
+                self.contacts, choices.pay[local], bonus[local] + extra, exempt[local], choices.available[local],
+                gumbel[local])
+
+        offers = []
+        for lever, approach in zip(self.levers, approaches, strict=True):
+            offer = lever.offer(pop, choices, approach, ctx, chooses)
             if offer.wage_bonus is not None:
                 bonus += offer.wage_bonus
             if offer.exempt is not None:
                 exempt |= offer.exempt
-        return np.asfortranarray(bonus), np.asfortranarray(exempt)
-
-    def _settle(self, pop: Population, alive: np.ndarray, ctx: YearContext
-                ) -> tuple[dict[str, Spending], np.ndarray | None]:
-        spending = {lever.name: lever.settle(pop, alive, ctx) for lever in self.levers}
-        exempt = None
-        for lever in self.levers:
-            mask = lever.exempt(pop)
-            if mask is not None:
-                exempt = mask if exempt is None else exempt | mask
-        return spending, exempt
+            offers.append(offer)
+        return offers, bonus, exempt
 
     def _after_moves(self, pop: Population, before: np.ndarray, leaving: np.ndarray, ctx: YearContext,
-                     entries: int) -> Population:
+                     offers: list[Offer], entries: int, record: bool) -> Population:
         """Policies, exits, mentor quality and observation, shared by both engines; returns those who stay."""
-        flows = observe.count_flows(before, pop.country, pop.origin, self.world.origin)
-        spending, exempt = self._settle(pop, ~leaving, ctx)
+        flows = observe.count_flows(before, pop.country, pop.origin, ctx.world.origin, pop.stage)
+        payments = [lever.settle(pop, ~leaving, offer, ctx) for lever, offer in zip(self.levers, offers, strict=True)]
         kept = np.flatnonzero(~leaving)
+        lever_years = {lever.name: self._lever_year(lever, paid, pop, kept, ctx)
+                       for lever, paid in zip(self.levers, payments, strict=True)} if record else {}
         # The vectorized engine's population is its own: keep the stayers in place, room for next year's cohort.
-        staying = pop.compact(kept) if self.engine == "vectorized" else pop.take(kept)
-        exempt = exempt[kept] if exempt is not None else None
-        world = self.world
-        pool = senior_talent_pool(staying.country, staying.stage, staying.ln_talent, world.n_countries)
-        self.mentor_quality = mentor_quality(world.mentor_floor, world.mentor_pool_weight, pool, self.initial_pool)
-        self._observe(staying, flows, entries=entries, exits=len(pop) - len(kept), spending=spending, exempt=exempt)
+        staying = pop.compact(kept) if self.engine == "vectorized" or not record else pop.take(kept)
+        self._update_mentors(staying, ctx)
+        if record:
+            self._observe(staying, flows, entries=entries, exits=len(pop) - len(kept), levers=lever_years)
         return staying
 
+    def _lever_year(self, lever: Lever, paid: Payments, pop: Population, kept: np.ndarray, ctx: YearContext
+                    ) -> observe.LeverYear:
+        """A lever's outputs for the year, from its payments (rows of ``pop``, before those leaving are dropped)."""
+        w = self.people_per_agent
+        value_share = np.nan
+        if len(paid.rows):
+            pay = behaviour.current_pay(ctx.world, pop, paid.rows)
+            value_share = float(np.mean(paid.value / pay))
+        dead_money = dead_people = np.nan
+        if self.twin is not None:
+            twin = self.twin.population
+            position = np.searchsorted(kept, paid.rows)
+            if len(twin) != len(kept) or not np.array_equal(twin.id, pop.id[kept]):
+                raise RuntimeError("the baseline twin's researchers differ from the policy run's")
+            anyway = twin.country[position] == lever.home
+            dead_money = float(paid.cost[anyway].sum()) * w
+            dead_people = float(np.count_nonzero(anyway)) * w
+        return observe.LeverYear(spent=float(paid.cost.sum()) * w, recipients=len(paid.rows) * w,
+                                 wage_equivalent=value_share, deadweight=dead_money, deadweight_recipients=dead_people)
+
+    def _update_mentors(self, pop: Population, ctx: YearContext) -> None:
+        """Mentor quality from academic seniors' talent per trainee, and the star labs' places for next year."""
+        world = ctx.world
+        ratio = talent_per_trainee(pop.country, pop.sector, pop.stage, pop.ln_talent, world.n_countries)
+        self.mentor_quality = mentor_quality(world.mentor_floor, world.mentor_weight, ratio, world.mentor_reference)
+        self.lab_cut = np.full(world.n_countries, np.inf)
+        self.lab_gain = np.zeros(world.n_countries)
+        for lever in self.levers:
+            labs = lever.labs(pop, ctx)
+            if labs is None or labs.places <= 0:
+                continue
+            trainees = is_trainee(pop.stage, pop.sector) & (pop.country == labs.country)
+            self.lab_cut[labs.country] = lab_talent_cut(pop.ln_talent[trainees], labs.places)
+            self.lab_gain[labs.country] = labs.gain
+
     def _observe(self, pop: Population, flows: observe.Flows, *, entries: int, exits: int,
-                 spending: dict[str, Spending], exempt: np.ndarray | None) -> None:
-        self.metrics = observe.observe(pop, self.world, year=self.year, people_per_agent=self.people_per_agent,
-                                       top_cut=self.top_cut, mentor_quality=self.mentor_quality, flows=flows,
-                                       entries=entries, exits=exits, spending=spending, exempt=exempt)
+                 levers: dict[str, observe.LeverYear]) -> None:
+        config, world = self._year_inputs()
+        self.metrics = observe.observe(pop, world, config.hours, year=self.year, people_per_agent=self.people_per_agent,
+                                       top_cut=self.top_cut, top1_cut=self.top1_cut,
+                                       mentor_quality=self.mentor_quality, flows=flows, entries=entries, exits=exits,
+                                       levers=levers)
         self.datacollector.collect(self)
         if self.record_agents:
             self._agent_rows.append({  # copies: the vectorized engine reuses its arrays next year
                 "id": pop.id.copy(), "year": np.full(len(pop), self.year, dtype=np.int16),
                 "origin": pop.origin.copy(), "country": pop.country.copy(), "sector": pop.sector.copy(),
                 "stage": pop.stage.copy(), "career_age": pop.career_age.copy(), "talent": np.exp(pop.ln_talent),
+                "phd_country": pop.phd_country.copy(), "phd_year": pop.phd_year.copy(),
                 "moved": pop.moved.copy(), "support": pop.support.copy()})
 
+    def _context(self, config: Config, world: World) -> YearContext:
+        return YearContext(self.year, config, world, self.people_per_agent, self.reference_talent)
+
     # ------------------------------------------------------------ vectorized engine
-    def _step_vectorized(self) -> None:
-        ctx = self._context()
-        cohort = self._cohort()
+    def _year_vectorized(self, record: bool) -> None:
+        self.year += 1
+        config, world = self._year_inputs()
+        ctx = self._context(config, world)
+        cohort = self._cohort(config, world)
         pop = self.population.extend(cohort)
-        self.contacts = contacts_by_country(pop.country, pop.origin, self.world.origin, self.world.n_countries)
-        draws = draw_year(self.rng, len(pop), self.world.n_countries, self.world.n_alternatives,
-                          space=self._draw_space(len(pop)))
-        transition, leaving = behaviour.age_one_year(pop, self.world, self.config, self.mentor_quality, self.year,
-                                                     draws.exit_u)
-        approached = self._approached(pop, leaving, ctx)
-        rows = np.flatnonzero(decides(transition, draws.reconsider_u, self.config.simulation.reconsider_hazard,
-                                      approached, leaving))
+        self.contacts = contacts_by_country(pop.country, pop.origin, world.origin, world.n_countries)
+        draws = draw_year(self.rng, len(pop), world.n_alternatives, space=self._draw_space(len(pop)))
+        quality = behaviour.training_quality(pop, self.mentor_quality, self.lab_cut, self.lab_gain)
+        transition, leaving = behaviour.age_one_year(pop, world, config, quality, self.year, draws.exit_u,
+                                                     draws.advance_u)
+        approaches = self._approaches(pop, leaving, ctx)
+        held = behaviour.offers_held(pop, world, draws.offer_u)
+        approached = np.zeros(len(pop), dtype=bool)
+        for approach in approaches:
+            if approach is not None:
+                held[approach.rows] |= approach.alternatives
+                approached[approach.rows] = True
+        offered = behaviour.holds_new_offer(held, behaviour.current_alternative(pop, world))
+        rows = np.flatnonzero(decides(transition, offered, approached, leaving))
         deciders = pop.take(rows)
-        pay = behaviour.base_pay(self.world, deciders.stage, deciders.ln_talent)
-        bonus, exempt = self._offers(pop, rows, pay, ctx)
-        chosen = behaviour.choose_alternatives(deciders, self.world, self.config, self.mentor_quality, self.contacts,
-                                               pay, bonus, exempt, draws.offer_u_of(rows),
-                                               gumbel_noise(draws.noise_u_of(rows)))
+        available = behaviour.open_alternatives(deciders, world, held[rows], transition[rows])
+        pay = behaviour.base_pay(world, deciders.stage, deciders.ln_talent)
+        gumbel = gumbel_noise(draws.noise_u_of(rows))
+        offers, bonus, exempt = self._offers(pop, deciders, Choices(rows, pay, available), approaches, ctx, gumbel)
+        chosen = behaviour.choose_alternatives(deciders, world, config, self.mentor_quality, self.lab_cut,
+                                               self.lab_gain, self.contacts, pay, bonus, exempt, available, gumbel)
         before = pop.country.copy()
-        behaviour.move(pop, rows, chosen, self.world)
-        self.population = self._after_moves(pop, before, leaving, ctx, len(cohort))
+        behaviour.move(pop, rows, chosen, world)
+        self.population = self._after_moves(pop, before, leaving, ctx, offers, len(cohort), record)
 
     def _draw_space(self, n: int) -> np.ndarray:
         """Memory for the year's uniform draws of ``n`` researchers, kept from year to year.
@@ -221,7 +339,7 @@ class TalentModel(mesa.Model):
         A fresh 7 MB a year at 100,000 researchers made the allocator hand memory
         back and fault it in again each year, a third of the engine's time.
         """
-        size = n * (2 + self.world.n_countries + self.world.n_alternatives)
+        size = draw_size(n, self.world.n_alternatives)
         if len(self._draws) < size:
             self._draws = np.empty(size + size // SPARE)
         return self._draws
@@ -233,39 +351,50 @@ class TalentModel(mesa.Model):
         return Population(**{name: np.array([getattr(r, name) for r in rs]) for name in STATE_FIELDS})
 
     def decision_inputs(self, researcher: Researcher) -> tuple[np.ndarray, ...]:
-        """What the government offers ``researcher`` this year and its own draws (bonus, exempt, offer_u, noise_u)."""
+        """What ``researcher`` may choose this year, what the government offers, and its own draws
+        (available, bonus, exempt, noise_u)."""
         return self._decision[researcher.id]
 
-    def _step_agents(self) -> None:
-        ctx = self._context()
-        cohort = self._cohort()
+    def _year_agents(self) -> None:
+        self.year += 1
+        config, world = self._year_inputs()
+        ctx = self._context(config, world)
+        cohort = self._cohort(config, world)
         self.researchers += [Researcher(self, cohort, i) for i in range(len(cohort))]
         start = self.gather()
-        self.contacts = contacts_by_country(start.country, start.origin, self.world.origin, self.world.n_countries)
-        draws = draw_year(self.rng, len(self.researchers), self.world.n_countries, self.world.n_alternatives)
-        quality = self.mentor_quality
+        self.contacts = contacts_by_country(start.country, start.origin, world.origin, world.n_countries)
+        draws = draw_year(self.rng, len(self.researchers), world.n_alternatives)
+        quality = behaviour.training_quality(start, self.mentor_quality, self.lab_cut, self.lab_gain)
         for k, r in enumerate(self.researchers):
-            r.age(self.year, quality, draws.exit_u[k])
+            r.age(world, config, self.year, quality[k], draws.exit_u[k], draws.advance_u[k])
         pop = self.gather()
         leaving = np.array([r.leaving for r in self.researchers], dtype=bool)
-        approached = self._approached(pop, leaving, ctx)
+        approaches = self._approaches(pop, leaving, ctx)
+        extra = np.zeros((len(pop), world.n_alternatives), dtype=bool)
+        for approach in approaches:
+            if approach is not None:
+                extra[approach.rows] |= approach.alternatives
         rows = np.array([k for k, r in enumerate(self.researchers)
-                         if r.consider(draws.reconsider_u[k], bool(approached[k]))], dtype=np.int64)
-        pay = behaviour.base_pay(self.world, pop.stage[rows], pop.ln_talent[rows])
-        bonus, exempt = self._offers(pop, rows, pay, ctx)
-        self._decision = {int(pop.id[k]): (bonus[j], exempt[j], draws.offer_u[k], draws.noise_u[k])
+                         if r.consider(world, draws.offer_u[k], extra[k])], dtype=np.int64)
+        available = np.array([self.researchers[k].available for k in rows], dtype=bool).reshape(len(rows), -1)
+        pay = behaviour.base_pay(world, pop.stage[rows], pop.ln_talent[rows])
+        gumbel = gumbel_noise(np.take(draws.noise_u, rows, axis=0))
+        offers, bonus, exempt = self._offers(pop, pop.take(rows), Choices(rows, pay, available), approaches, ctx,
+                                             gumbel)
+        self._decision = {int(pop.id[k]): (available[j], bonus[j], exempt[j], draws.noise_u[k])
                           for j, k in enumerate(rows)}
         self.agents.do("step")
         self._decision = {}
         before = pop.country
         after = self.gather()
-        self._after_moves(after, before, leaving, ctx, len(cohort))
+        self._after_moves(after, before, leaving, ctx, offers, len(cohort), record=True)
         staying = []
         for k, r in enumerate(self.researchers):
             if leaving[k]:
                 r.remove()
                 continue
             r.support = after.support[k]
+            r.exempt = after.exempt[k]
             r.contract_amount = after.contract_amount[k].copy()
             r.contract_left = after.contract_left[k].copy()
             staying.append(r)
@@ -273,7 +402,7 @@ class TalentModel(mesa.Model):
 
     # --------------------------------------------------------------------- outputs
     def yearly(self):
-        """The yearly outputs as a DataFrame, one row a year (the first is the initial state)."""
+        """The yearly outputs as a DataFrame, one row a year (the first is the state at the start)."""
         return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
 
     def agent_rows(self):
@@ -287,6 +416,8 @@ class TalentModel(mesa.Model):
         codes = np.array(self.world.codes)
         frame["origin"] = codes[frame["origin"].to_numpy()]
         frame["country"] = codes[frame["country"].to_numpy()]
+        phd = frame["phd_country"].to_numpy()
+        frame["phd_country"] = np.where(phd >= 0, codes[np.maximum(phd, 0)], "")
         frame["sector"] = np.array(SECTORS)[frame["sector"].to_numpy()]
         frame["stage"] = np.array(STAGES)[frame["stage"].to_numpy()]
         return frame

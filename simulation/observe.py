@@ -1,8 +1,9 @@
 """The yearly outputs: pure functions from the population to named numbers.
 
-Counts are in people (agents times people per agent); money in million KRW.
-Top talent is the top decile of the *initial* post-PhD population, a fixed bar,
-so that policy arms compare like with like.
+Counts are in people (agents times people per agent); money in million KRW;
+hours in hours a week. Top talent is the top decile (and top percentile) of the
+post-PhD population at the start, a fixed bar, so that policy arms compare like
+with like. docs/ODD.md says which population each output describes.
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.careers import PHD, SECTORS, STAGES
-from simulation.levers import Spending
+from simulation.careers import PHD, SECTORS, SENIOR, STAGES
+from simulation.hours import cap_cut, hours_worked, research_time
 from simulation.population import Population
+from simulation.schema import HoursConfig
 from simulation.world import World
-
-#: Hours a week that count as one unit of research time in research output.
-REFERENCE_HOURS = 40.0
 
 
 @dataclass(frozen=True)
@@ -27,14 +26,30 @@ class Flows:
     emigration: int  # left the origin country
     returns: int  # came back to the origin country
     moves: int  # changed country, any direction
+    senior_returns: int  # seniors who came back
+    seniors_abroad: int  # seniors abroad before the year's moves
 
 
-def count_flows(before: np.ndarray, after: np.ndarray, origin: np.ndarray, origin_country: int) -> Flows:
-    """Flows from countries before and after the moves (same rows)."""
+@dataclass(frozen=True)
+class LeverYear:
+    """A programme's year in outputs: money, people reached, value to them and deadweight."""
+
+    spent: float  # million KRW
+    recipients: float  # people
+    wage_equivalent: float  # mean value to recipients, share of their pay (nan: none reached)
+    deadweight: float  # million KRW spent on people who are in the programme's country in the baseline (nan: unknown)
+    deadweight_recipients: float  # people reached who are in the programme's country in the baseline
+
+
+def count_flows(before: np.ndarray, after: np.ndarray, origin: np.ndarray, origin_country: int,
+                stage: np.ndarray) -> Flows:
+    """Flows from countries before and after the moves (same rows); ``stage`` is the stage at the decision."""
     native = origin == origin_country
     left = native & (before == origin_country) & (after != origin_country)
     came = native & (before != origin_country) & (after == origin_country)
-    return Flows(int(np.count_nonzero(left)), int(np.count_nonzero(came)), int(np.count_nonzero(before != after)))
+    senior_abroad = native & (stage == SENIOR) & (before != origin_country)
+    return Flows(int(np.count_nonzero(left)), int(np.count_nonzero(came)), int(np.count_nonzero(before != after)),
+                 int(np.count_nonzero(came & senior_abroad)), int(np.count_nonzero(senior_abroad)))
 
 
 def count_by_country(country: np.ndarray, n_countries: int, where: np.ndarray | None = None) -> np.ndarray:
@@ -45,30 +60,33 @@ def count_by_country(country: np.ndarray, n_countries: int, where: np.ndarray | 
     return np.array([np.count_nonzero(hit if where is None else hit & where) for hit in in_country], dtype=np.int64)
 
 
-def hours_worked(desired: np.ndarray, cap: np.ndarray, exempt: np.ndarray | None) -> np.ndarray:
-    """Hours a week worked: as desired, up to the cap unless exempt."""
-    worked = np.minimum(desired, cap)
-    return np.where(exempt, desired, worked) if exempt is not None else worked
+def binding_cap(pop: Population, world: World) -> tuple[np.ndarray, np.ndarray]:
+    """The cap each researcher works under where they are (inf: none binds them), and whether their employer is
+    covered by one (employees, in a country with a cap that covers their employer), both (n,)."""
+    cap = world.hours_cap[pop.country]
+    covered = world.capped[pop.stage] & (pop.employer_rank < world.cap_coverage[pop.country]) & np.isfinite(cap)
+    return np.where(covered & ~pop.exempt, cap, np.inf), covered
 
 
 def column_names(world: World, lever_names: list[str]) -> list[str]:
     """Names of the yearly outputs, in order (the DataCollector's reporters)."""
     names = ["year", "researchers_total", "researchers_home", "researchers_abroad", "share_abroad",
-             "entries", "exits", "emigration", "returns", "moves", "net_flow_per_10k"]
+             "entries", "exits", "emigration", "returns", "moves", "net_flow_per_10k", "senior_return_rate"]
     for code in world.codes:
-        names += [f"researchers_{code}", f"top_talent_{code}", f"top_talent_share_{code}",
-                  f"mentor_quality_{code}", f"research_output_{code}"]
+        names += [f"researchers_{code}", f"top_talent_{code}", f"top_talent_share_{code}", f"top1_talent_{code}",
+                  f"mentor_quality_{code}", f"research_output_{code}", f"hours_worked_{code}", f"hours_cut_{code}"]
         names += [f"researchers_{code}_{sector}_{stage}" for sector in SECTORS for stage in STAGES]
     names += [f"stay_rate_5y_{code}" for i, code in enumerate(world.codes) if i != world.origin]
     for name in lever_names:
-        names += [f"spending_{name}", f"recipients_{name}"]
+        names += [f"spending_{name}", f"recipients_{name}", f"wage_equivalent_{name}", f"deadweight_{name}",
+                  f"deadweight_recipients_{name}"]
     names += ["spending_total", "support_total"]
     return names
 
 
-def observe(pop: Population, world: World, *, year: int, people_per_agent: float, top_cut: float,
-            mentor_quality: np.ndarray, flows: Flows, entries: int, exits: int,
-            spending: dict[str, Spending], exempt: np.ndarray | None) -> dict[str, float]:
+def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, people_per_agent: float,
+            top_cut: float, top1_cut: float, mentor_quality: np.ndarray, flows: Flows, entries: int, exits: int,
+            levers: dict[str, LeverYear]) -> dict[str, float]:
     """The yearly outputs for the researchers in ``pop`` (those still in research)."""
     w = people_per_agent
     n_c = world.n_countries
@@ -78,16 +96,20 @@ def observe(pop: Population, world: World, *, year: int, people_per_agent: float
     by_country = cells.sum(axis=(1, 2))
     top = pop.ln_talent >= top_cut
     top_by_country = count_by_country(pop.country, n_c, where=top)
+    top1_by_country = count_by_country(pop.country, n_c, where=pop.ln_talent >= top1_cut)
     native = pop.origin == world.origin
     post_phd = pop.stage > PHD
     base = native & post_phd
     n_base = np.count_nonzero(base)
     abroad_share = float(np.count_nonzero(base & (pop.country != world.origin)) / n_base) if n_base else float("nan")
-    hours = hours_worked(pop.desired_hours, world.hours_cap[pop.country], exempt)
-    research_time = np.exp(pop.ln_talent)  # talent x hours / REFERENCE_HOURS, computed in place
-    research_time *= hours
-    research_time /= REFERENCE_HOURS
-    output = np.bincount(pop.country, weights=research_time, minlength=n_c)
+    cap, covered = binding_cap(pop, world)
+    worked = hours_worked(pop.desired_hours, cap, hours.peak_share, hours.peak_extra)
+    cut = cap_cut(pop.desired_hours, cap, hours.peak_share, hours.peak_extra)
+    output = np.bincount(pop.country, minlength=n_c,
+                         weights=np.exp(pop.ln_talent) * research_time(pop.desired_hours, cap, hours.peak_share,
+                                                                       hours.peak_extra, hours.output_kink,
+                                                                       hours.output_flat))
+    employee = world.capped[pop.stage]
     total = len(pop)
     out: dict[str, float] = {
         "year": year,
@@ -101,14 +123,25 @@ def observe(pop: Population, world: World, *, year: int, people_per_agent: float
         "returns": flows.returns * w,
         "moves": flows.moves * w,
         "net_flow_per_10k": (flows.returns - flows.emigration) / total * 1e4 if total else 0.0,
+        "senior_return_rate": flows.senior_returns / flows.seniors_abroad if flows.seniors_abroad else float("nan"),
     }
     n_top = np.count_nonzero(top)
     for i, code in enumerate(world.codes):
+        here = pop.country == i
+        # Hours are those of the employees a cap covers (as a survey of covered employers would see them), or of
+        # all employees where no cap covers anyone.
+        group = here & covered
+        if not group.any():
+            group = here & employee
+        n_group = np.count_nonzero(group)
         out[f"researchers_{code}"] = int(by_country[i]) * w
         out[f"top_talent_{code}"] = int(top_by_country[i]) * w
         out[f"top_talent_share_{code}"] = float(top_by_country[i] / n_top) if n_top else float("nan")
+        out[f"top1_talent_{code}"] = int(top1_by_country[i]) * w
         out[f"mentor_quality_{code}"] = float(mentor_quality[i])
         out[f"research_output_{code}"] = float(output[i]) * w
+        out[f"hours_worked_{code}"] = float(worked[group].mean()) if n_group else float("nan")
+        out[f"hours_cut_{code}"] = float(cut[group].mean()) if n_group else float("nan")
         for s, sector in enumerate(SECTORS):
             for g, stage in enumerate(STAGES):
                 out[f"researchers_{code}_{sector}_{stage}"] = int(cells[i, s, g]) * w
@@ -119,9 +152,12 @@ def observe(pop: Population, world: World, *, year: int, people_per_agent: float
         n = np.count_nonzero(cohort)
         stayed = np.count_nonzero(cohort & (pop.country == i))
         out[f"stay_rate_5y_{code}"] = float(stayed / n) if n else float("nan")
-    for name, spent in spending.items():
-        out[f"spending_{name}"] = spent.spent
-        out[f"recipients_{name}"] = spent.recipients
-    out["spending_total"] = float(sum(s.spent for s in spending.values()))
+    for name, lever in levers.items():
+        out[f"spending_{name}"] = lever.spent
+        out[f"recipients_{name}"] = lever.recipients
+        out[f"wage_equivalent_{name}"] = lever.wage_equivalent
+        out[f"deadweight_{name}"] = lever.deadweight
+        out[f"deadweight_recipients_{name}"] = lever.deadweight_recipients
+    out["spending_total"] = float(sum(lv.spent for lv in levers.values()))
     out["support_total"] = float(pop.support.sum()) * w
     return out

@@ -32,16 +32,14 @@ SWITCHES: dict[str, str] = {
 
 
 def scale_population(config: Config, researchers: int) -> Config:
-    """``config`` with ``researchers`` agents at the start and the yearly cohort scaled alike.
+    """``config`` with ``researchers`` agents in the steady state.
 
-    The represented population is unchanged, so each agent stands for more or
-    fewer people and money and counts stay in real units.
+    The yearly cohort follows (it is derived from the population size), and the
+    workforce is unchanged, so each agent stands for more or fewer people and
+    money and counts stay in real units. The same as setting ``simulation.researchers``.
     """
-    sim = config.simulation
-    cohort = round(sim.cohort_size * researchers / sim.researchers)
-    raw = apply_overrides(config_as_raw(config), [("simulation.researchers", researchers),
-                                                  ("simulation.cohort_size", cohort)])
-    return build_config(raw, "--researchers")
+    return build_config(apply_overrides(config_as_raw(config), [("simulation.researchers", researchers)]),
+                        "--researchers")
 
 
 def with_parameters(config: Config, source: str = "model parameters", **params: Any) -> Config:

@@ -1,7 +1,7 @@
 """The researchers as a structure of arrays, and the random draws that create them.
 
 Row ``i`` of every array is one researcher; rows stay in order of entry (id).
-Both engines create researchers from :func:`initial_population` and
+Both engines start from :func:`empty_population` and create researchers with
 :func:`draw_cohort`, so they consume the same random numbers in the same order.
 """
 
@@ -11,12 +11,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from simulation.careers import ACADEMIA, INDUSTRY, SENIOR, STAGES, STUDENT
+from simulation.careers import ACADEMIA, STUDENT
 from simulation.schema import Config
 from simulation.world import World
-
-#: Columns of :attr:`Population.taste`: personal multipliers of the utility weights.
-TASTES = ("wage", "hours", "mentor", "home", "moving_cost")
 
 
 @dataclass
@@ -32,12 +29,15 @@ class Population:
     career_age: np.ndarray  # int16 years since entry
     years_in_place: np.ndarray  # int16 years in the current country
     ln_talent: np.ndarray  # float64 log talent (0 = median at entry)
-    desired_hours: np.ndarray  # float64 hours a week
-    taste: np.ndarray  # float64 (n, len(TASTES)) multipliers, mean 1
+    desired_hours: np.ndarray  # float64 hours a week wanted in an ordinary week (persistent)
+    employer_rank: np.ndarray  # float64 in [0, 1): a cap covering a share s of employees binds those below s
+    country_taste: np.ndarray  # float64 (n, C) persistent taste for each country, utils
+    industry_taste: np.ndarray  # float64 persistent taste for industry over academia, utils
     phd_country: np.ndarray  # int8, -1 before the PhD is done
     phd_year: np.ndarray  # int16 calendar year the PhD ended, -1 before
     moved: np.ndarray  # bool: changed country this year
     support: np.ndarray  # float64 policy support received this year, million KRW
+    exempt: np.ndarray  # bool: exempt from the working-hour cap this year
     contract_amount: np.ndarray  # float64 (n, levers) million KRW a year per lever
     contract_left: np.ndarray  # int16 (n, levers) years left per lever
 
@@ -147,16 +147,6 @@ def _with_memory(arrays: dict[str, np.ndarray], room: dict[str, np.ndarray], spa
     return pop
 
 
-def _talent_and_tastes(rng: np.random.Generator, n: int, config: Config) -> tuple[np.ndarray, ...]:
-    """Draws shared by new cohorts and the initial population, in a fixed order."""
-    ln_talent = config.talent.sigma * rng.standard_normal(n)
-    h = config.preferences.heterogeneity
-    taste = np.exp(h * rng.standard_normal((n, len(TASTES))) - 0.5 * h * h)
-    p = config.preferences
-    desired_hours = p.desired_hours_mean + p.desired_hours_sd * rng.standard_normal(n)
-    return ln_talent, taste, np.clip(desired_hours, 0.0, 168.0)
-
-
 def _blank(n: int, n_levers: int, first_id: int) -> dict[str, np.ndarray]:
     return {
         "id": np.arange(first_id, first_id + n, dtype=np.int64),
@@ -164,6 +154,7 @@ def _blank(n: int, n_levers: int, first_id: int) -> dict[str, np.ndarray]:
         "phd_year": np.full(n, -1, dtype=np.int16),
         "moved": np.zeros(n, dtype=bool),
         "support": np.zeros(n),
+        "exempt": np.zeros(n, dtype=bool),
         "contract_amount": np.zeros((n, n_levers)),
         "contract_left": np.zeros((n, n_levers), dtype=np.int16),
     }
@@ -171,8 +162,17 @@ def _blank(n: int, n_levers: int, first_id: int) -> dict[str, np.ndarray]:
 
 def draw_cohort(rng: np.random.Generator, n: int, config: Config, world: World, first_id: int,
                 n_levers: int) -> Population:
-    """A new cohort of ``n`` students of the origin country, starting in it."""
-    ln_talent, taste, desired_hours = _talent_and_tastes(rng, n, config)
+    """A new cohort of ``n`` students of the origin country, starting in its academia.
+
+    Draws, in this order: log talent, ordinary desired hours, employer rank, a
+    persistent taste for each country, a persistent taste for industry.
+    """
+    ln_talent = config.talent.sigma * rng.standard_normal(n)
+    hours = config.hours
+    desired = np.clip(hours.desired_mean + hours.desired_sd * rng.standard_normal(n), 0.0, 100.0)
+    employer_rank = rng.random(n)
+    country_taste = config.preferences.country_taste_sd * rng.standard_normal((n, world.n_countries))
+    industry_taste = config.preferences.sector_taste_sd * rng.standard_normal(n)
     return Population(
         origin=np.full(n, world.origin, dtype=np.int8),
         country=np.full(n, world.origin, dtype=np.int8),
@@ -182,56 +182,22 @@ def draw_cohort(rng: np.random.Generator, n: int, config: Config, world: World, 
         career_age=np.zeros(n, dtype=np.int16),
         years_in_place=np.zeros(n, dtype=np.int16),
         ln_talent=ln_talent,
-        desired_hours=desired_hours,
-        taste=taste,
+        desired_hours=desired,
+        employer_rank=employer_rank,
+        country_taste=country_taste,
+        industry_taste=industry_taste,
         **_blank(n, n_levers, first_id),
     )
 
 
-def initial_population(rng: np.random.Generator, config: Config, world: World, mentor_quality: np.ndarray,
-                       n_levers: int) -> Population:
-    """The researchers at the start: stage mix, location and sector as configured.
-
-    Talent gets the growth its training years would have given at today's
-    mentor quality; PhD holders are taken to have trained where they are.
-    """
-    n = config.simulation.researchers
-    careers = config.careers
-    ln_talent, taste, desired_hours = _talent_and_tastes(rng, n, config)
-    stage_p = np.array([careers.initial_stage_share[s] for s in STAGES])
-    stage = rng.choice(len(STAGES), size=n, p=stage_p / stage_p.sum()).astype(np.int8)
-    abroad_p = np.array([careers.initial_abroad_share[s] for s in STAGES])[stage]
-    abroad = rng.random(n) < abroad_p
-    where_abroad = rng.choice(world.n_countries, size=n, p=world.abroad_weight)
-    country = np.where(abroad, where_abroad, world.origin).astype(np.int8)
-    durations = world.durations.astype(np.int64)
-    start_age = np.concatenate([[0], np.cumsum(durations[:-1])])  # career age at the start of each stage
-    senior_span = np.maximum(config.simulation.max_career_age - start_age[SENIOR], 1)
-    span = np.where(stage == SENIOR, senior_span, durations[stage])
-    years_in_stage = np.floor(rng.random(n) * span).astype(np.int16)
-    career_age = (start_age[stage] + years_in_stage).astype(np.int16)
-    working = ~world.training[stage]
-    sector = np.where(working & (rng.random(n) < careers.initial_industry_share), INDUSTRY, ACADEMIA).astype(np.int8)
-    training_years = np.minimum(career_age, start_age[SENIOR - 1])
-    ln_talent = ln_talent + config.talent.training_gain * mentor_quality[country] * training_years
-    pop = Population(
-        origin=np.full(n, world.origin, dtype=np.int8),
-        country=country,
-        sector=sector,
-        stage=stage,
-        years_in_stage=years_in_stage,
-        career_age=career_age,
-        years_in_place=np.minimum(career_age, years_in_stage + 1).astype(np.int16),
-        ln_talent=ln_talent,
-        desired_hours=desired_hours,
-        taste=taste,
-        **_blank(n, n_levers, 0),
-    )
-    post_phd = stage > STAGES.index("phd")
-    pop.phd_country[post_phd] = country[post_phd]
-    years_since_phd = career_age - start_age[STAGES.index("postdoc")]
-    pop.phd_year[post_phd] = (config.simulation.start_year - years_since_phd[post_phd]).astype(np.int16)
-    return pop
+def empty_population(n_countries: int, n_levers: int) -> Population:
+    """A population with no researchers (the start of the spin-up)."""
+    cohort = {name: np.zeros(0, dtype=dtype) for name, dtype in (
+        ("origin", np.int8), ("country", np.int8), ("sector", np.int8), ("stage", np.int8),
+        ("years_in_stage", np.int16), ("career_age", np.int16), ("years_in_place", np.int16),
+        ("ln_talent", np.float64), ("desired_hours", np.float64), ("employer_rank", np.float64),
+        ("industry_taste", np.float64))}
+    return Population(country_taste=np.zeros((0, n_countries)), **cohort, **_blank(0, n_levers, 0))
 
 
 @dataclass(frozen=True)
@@ -245,32 +211,33 @@ class YearDraws:
     """
 
     exit_u: np.ndarray  # (n,) uniform; exit if below the stage's hazard
-    reconsider_u: np.ndarray  # (n,) uniform; reconsider if below the hazard
-    offer_u: np.ndarray  # (n, C) uniform; an offer from a country if below its probability
-    noise_u: np.ndarray  # (n, A) uniform; the taste shock of each alternative (see gumbel_noise)
-
-    def offer_u_of(self, rows: np.ndarray) -> np.ndarray:
-        """``offer_u`` of the researchers at ``rows``, laid out country-major (see :mod:`simulation.choice`)."""
-        return np.asfortranarray(np.take(self.offer_u, rows, axis=0))
+    advance_u: np.ndarray  # (n,) uniform; the stage ends (after its minimum) if below its chance
+    offer_u: np.ndarray  # (n, A) uniform; an offer of the alternative if below its probability
+    noise_u: np.ndarray  # (n, A) uniform; the yearly taste shock of each alternative (see gumbel_noise)
 
     def noise_u_of(self, rows: np.ndarray) -> np.ndarray:
         """``noise_u`` of the researchers at ``rows``, laid out alternative-major (see :mod:`simulation.choice`)."""
-        return np.asfortranarray(np.take(self.noise_u, rows, axis=0))
+        return np.take(self.noise_u.T, rows, axis=1).T
 
 
-def draw_year(rng: np.random.Generator, n: int, n_countries: int, n_alternatives: int,
-              space: np.ndarray | None = None) -> YearDraws:
-    """This year's uniforms for ``n`` researchers, in a fixed order: exit, reconsider, offers, noise.
+def draw_size(n: int, n_alternatives: int) -> int:
+    """How many uniforms :func:`draw_year` takes for ``n`` researchers."""
+    return n * (2 + 2 * n_alternatives)
 
-    ``space``, if given, is a float64 array of at least ``n * (2 + C + A)`` to
+
+def draw_year(rng: np.random.Generator, n: int, n_alternatives: int, space: np.ndarray | None = None) -> YearDraws:
+    """This year's uniforms for ``n`` researchers, in a fixed order: exit, stage end, offers, noise.
+
+    ``space``, if given, is a float64 array of at least :func:`draw_size` to
     draw into (reused year after year, it spares the allocation); the draws
     are then views of it. Either way the numbers are the same.
     """
-    size = n * (2 + n_countries + n_alternatives)
+    size = draw_size(n, n_alternatives)
     u = rng.random(out=space[:size]) if space is not None else rng.random(size)
-    offers_end = n * (2 + n_countries)
-    return YearDraws(exit_u=u[:n], reconsider_u=u[n:2 * n], offer_u=u[2 * n:offers_end].reshape(n, n_countries),
-                     noise_u=u[offers_end:size].reshape(n, n_alternatives))
+    offers_end = n * (2 + n_alternatives)
+    # Alternative-major blocks, viewed as (n, A): see simulation.choice on layout.
+    return YearDraws(exit_u=u[:n], advance_u=u[n:2 * n], offer_u=u[2 * n:offers_end].reshape(n_alternatives, n).T,
+                     noise_u=u[offers_end:size].reshape(n_alternatives, n).T)
 
 
 def gumbel_noise(noise_u: np.ndarray) -> np.ndarray:

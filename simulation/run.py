@@ -55,11 +55,12 @@ def agents_alive(model: TalentModel) -> int:
 
 
 def simulate(config: Config, seed: int, *, engine: str = "vectorized", record_agents: bool = False,
-             progress: bool | None = None) -> RunResult:
+             progress: bool | None = None, deadweight: bool = False) -> RunResult:
     """Run ``config`` to its last year with every random draw from ``SeedSequence(seed)``.
 
     ``progress``: None shows a bar on stderr (one tick a year) only once the run
-    has lasted a second; True shows it at once; False never.
+    has lasted a second; True shows it at once; False never. ``deadweight``: run
+    the baseline twin beside it (see :class:`~simulation.model.TalentModel`).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -68,7 +69,7 @@ def simulate(config: Config, seed: int, *, engine: str = "vectorized", record_ag
                delay=0.0 if progress else 1.0, disable=progress is False)
     start = time.perf_counter()
     with bar:
-        model = TalentModel(config, engine=engine, record_agents=record_agents,
+        model = TalentModel(config, engine=engine, record_agents=record_agents, deadweight=deadweight,
                             rng=np.random.default_rng(np.random.SeedSequence(seed)))
         researcher_years = 0
         while model.running:
@@ -101,6 +102,7 @@ def run_metadata(result: RunResult, command: list[str] | None = None) -> dict:
         "seed": result.seed,
         "engine": result.engine,
         "years": result.config.simulation.years,
+        "people_per_agent": result.config.people_per_agent,
         "seconds": round(result.seconds, 6),
         "researcher_years": result.researcher_years,
         "versions": package_versions(),

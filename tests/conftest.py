@@ -29,14 +29,14 @@ SMALL_YEARS = 8
 LEVER_DEFAULTS: dict[str, dict[str, Any]] = {
     "salary_match": {"share": 0.5, "cap": 1000.0, "contract_years": 3},
     "hours_exemption": {"cost_per_researcher": 1.0},
-    "star_recruitment": {"stars_per_year": 700.0, "package": 500.0, "contract_years": 5,
-                         "eligible_stages": ["senior"]},
+    "star_recruitment": {"stars_per_year": 2000.0, "package": 500.0, "contract_years": 5,
+                         "eligible_stages": ["senior"], "lab_places": 4, "place_cost": 150.0, "lab_mentor_gain": 1.0},
     "return_grant": {"grant": 150.0, "years": 3},
 }
 #: Yearly budgets (million KRW) small enough to bind at 400 agents, where one agent stands for ~190 people:
-#: unlimited, salary matching would spend millions a year here; a star package costs ~95,000 an agent.
+#: unlimited, salary matching would spend millions a year here; a star package with its lab costs ~200,000 an agent.
 BINDING_BUDGETS: dict[str, float] = {"salary_match": 1_000_000.0, "hours_exemption": 20_000.0,
-                                     "star_recruitment": 300_000.0, "return_grant": 60_000.0}
+                                     "star_recruitment": 700_000.0, "return_grant": 60_000.0}
 
 
 def lever_overrides(name: str, **settings: Any) -> list[tuple[str, Any]]:
@@ -54,14 +54,13 @@ ALL_LEVERS: tuple[tuple[str, Any], ...] = tuple(
 #: A third country (China) added by configuration alone.
 THIRD_COUNTRY: tuple[tuple[str, Any], ...] = (
     ("countries.CN.name", "China"),
-    ("countries.CN.talent_convexity", 0.6),
+    ("countries.CN.talent_convexity", {"academia": 0.6, "industry": 0.8}),
     ("countries.CN.mentor_floor", 1.0),
-    ("countries.CN.offer_intercept", -1.0),
-    ("countries.CN.offer_slope", 1.0),
-    ("countries.CN.initial_abroad_weight", 0.3),
+    ("countries.CN.offers", {"academia": {"intercept": -1.0, "slope": 1.0},
+                             "industry": {"intercept": -1.5, "slope": 1.0}}),
     ("countries.CN.salary.academia", {"student": 10.0, "phd": 20.0, "postdoc": 60.0, "junior": 120.0,
                                       "senior": 200.0}),
-    ("countries.CN.salary.industry", {"junior": 150.0, "senior": 260.0}),
+    ("countries.CN.salary.industry", {"postdoc": 100.0, "junior": 150.0, "senior": 260.0}),
 )
 
 

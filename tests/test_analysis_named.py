@@ -132,7 +132,7 @@ TINY = {
         researchers = 300
         seed = 3
         [vary]
-        "countries.KR.mentor_pool_weight" = [0.0, 0.6]
+        "countries.KR.mentor_weight" = [0.0, 0.6]
         "countries.US.salary.industry.senior" = [300.0, 600.0]
         """,
 }

@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 BASELINE = CONFIGS / "baseline.toml"
 SMALL = ("--researchers", "300", "--years", "5")
-AGENT_COLUMNS = ["id", "year", "origin", "country", "sector", "stage", "career_age", "talent", "moved", "support"]
+AGENT_COLUMNS = ["id", "year", "origin", "country", "sector", "stage", "career_age", "talent", "phd_country",
+                 "phd_year", "moved", "support"]
 LAST_LINE = re.compile(r"^simulated ([\d,]+) researcher-years in \d+\.\d\d s$")
 
 
@@ -112,7 +113,7 @@ def test_agents_flag_writes_one_row_per_researcher_a_year(baseline_run):
     yearly = pd.read_parquet(out / "yearly.parquet")
     assert list(agents.columns) == AGENT_COLUMNS
     meta = read_json(out / "run.json")
-    people_per_agent = meta["config"]["simulation"]["represented"] / meta["config"]["simulation"]["researchers"]
+    people_per_agent = meta["people_per_agent"]
     rows_per_year = agents.groupby("year").size()
     assert rows_per_year.index.tolist() == yearly["year"].tolist()
     np.testing.assert_allclose(rows_per_year.to_numpy() * people_per_agent, yearly["researchers_total"].to_numpy())
@@ -181,7 +182,7 @@ def test_compare_runs_both_with_the_same_seed_and_writes_their_difference(baseli
                                 cwd=tmp_path))
     base_name, policy_name = load_config(BASELINE).name, load_config(CONFIGS / "combined.toml").name
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [base_name, policy_name, "difference.csv", "chart.png", "compare.json"])
+        [base_name, policy_name, "difference.csv", "levers.csv", "chart.png", "compare.json"])
     base, policy = (read_json(out / name / "run.json") for name in (base_name, policy_name))
     assert base["seed"] == policy["seed"] == 7
     assert set(policy["config"]["policies"]) == {"salary_match", "hours_exemption", "star_recruitment",
@@ -195,8 +196,13 @@ def test_compare_runs_both_with_the_same_seed_and_writes_their_difference(baseli
                                (policy_yearly["researchers_KR"] - base_yearly["researchers_KR"]).iloc[1:].sum())
     # common random numbers: the baseline arm is the same run as `talentflow run` with that seed
     assert_frame_equal(pd.read_parquet(baseline_run[1] / "yearly.parquet"), base_yearly)
-    for label in ("researchers in Korea", "top talent in Korea", "share abroad", "spending", "extra"):
+    for label in ("researchers in Korea", "top talent in Korea", "share abroad", "spending", "extra",
+                  "value to them (% of pay)", "deadweight (% of spending)"):
         assert label in proc.stdout
+    levers = pd.read_csv(out / "levers.csv")
+    for lever in ("salary_match", "hours_exemption", "star_recruitment", "return_grant"):
+        assert {f"wage_equivalent_{lever}", f"deadweight_share_{lever}"} <= set(levers.columns)
+    np.testing.assert_allclose(levers["spending_salary_match"], policy_yearly["spending_salary_match"])
     assert last_line_years(proc.stdout) == base["researcher_years"] + policy["researcher_years"]
 
 

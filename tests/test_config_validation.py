@@ -19,9 +19,10 @@ STAGE_LIST = "student, phd, postdoc, junior, senior"
 #: (what is wrong, TOML added to a file that extends the baseline, the key named, what the message allows)
 BROKEN_SCENARIOS: list[tuple[str, str, str, str]] = [
     ("unknown top-level key", 'colour = "red"', "colour",
-     "unknown key; allowed here: countries, name, description, simulation, careers, talent, preferences, policies"),
+     "unknown key; allowed here: countries, name, description, simulation, careers, talent, hours, preferences, "
+     "offers, mentors, policies, paths"),
     ("unknown nested key", "[simulation]\nyeers = 5", "simulation.yeers",
-     "unknown key; allowed here: start_year, years, researchers"),
+     "unknown key; allowed here: start_year, years, spin_up, researchers"),
     ("unknown key in a country", "[countries.KR]\nwage = 3.0", "countries.KR.wage",
      "unknown key; allowed here: name, salary, talent_convexity"),
     ("unknown key in a policy", "[policies.salary_match]\nbudgt = 5.0", "policies.salary_match.budgt",
@@ -34,10 +35,12 @@ BROKEN_SCENARIOS: list[tuple[str, str, str, str]] = [
      "must be a whole number in [1, 500] (years), got 5.5"),
     ("number for a string", "[countries.KR]\nname = 3", "countries.KR.name", "must be a string, got 3"),
     ("bool for a number", "[preferences]\nwage = true", "preferences.wage",
-     "must be a number in [0, inf] (utils per log million KRW), got True"),
-    ("nan for a number", "[preferences]\nhours = nan", "preferences.hours", "must be a number in [0, inf]"),
+     "must be a number in [0, 100] (utils per 100 million KRW a year (at 100 million)), got True"),
+    ("nan for a number", "[preferences]\nhours = nan", "preferences.hours", "must be a number in [0, 10]"),
+    ("an overflowing weight", "[preferences]\nhours = 1e308", "preferences.hours",
+     "must be in [0, 10] (utils per hour a week), got 1e+308"),
     ("negative salary", "[countries.KR.salary.academia]\nphd = -24.0", "countries.KR.salary.academia.phd",
-     "must be in [0, inf] (million KRW a year), got -24.0"),
+     "must be in [0, 1,000,000] (million KRW a year), got -24.0"),
     ("zero salary", "[countries.US.salary.industry]\nsenior = 0.0", "countries.US.salary.industry.senior",
      "must be positive (million KRW a year), got 0"),
     ("share above 1", "[policies.salary_match]\nshare = 1.5", "policies.salary_match.share",
@@ -66,17 +69,29 @@ BROKEN_SCENARIOS: list[tuple[str, str, str, str]] = [
      "policies.hours_exemption.eligible_stages", f"must name at least one stage of {STAGE_LIST}"),
     ("unknown eligible stage", '[policies.return_grant]\neligible_stages = ["professor"]',
      "policies.return_grant.eligible_stages", f"'professor' is not allowed; choose from {STAGE_LIST}"),
-    ("unknown stage in a stage table", "[careers.duration]\nprofessor = 3", "careers.duration.professor",
+    ("unknown stage in a stage table", "[careers.duration_mean]\nprofessor = 3", "careers.duration_mean.professor",
      "unknown key; allowed here: student, phd, postdoc, junior"),
-    ("a duration for the last stage", "[careers.duration]\nsenior = 30", "careers.duration.senior",
+    ("a duration for the last stage", "[careers.duration_mean]\nsenior = 30", "careers.duration_mean.senior",
      "unknown key; allowed here: student, phd, postdoc, junior"),
     ("industry pay in training", "[countries.KR.salary.industry]\nphd = 30.0", "countries.KR.salary.industry.phd",
-     "unknown key; allowed here: junior, senior"),
-    ("stage shares not summing to 1", "[careers.initial_stage_share]\nstudent = 0.5", "careers.initial_stage_share",
-     f"needs every stage ({STAGE_LIST}) and must sum to 1"),
-    ("infinite weight", "[countries.US]\ninitial_abroad_weight = inf", "countries.US.initial_abroad_weight",
-     "must be a finite number in [0, inf] (weight) (only budget and cap may be inf), got inf"),
-    ("infinite population", "[simulation]\nrepresented = inf", "simulation.represented",
+     "unknown key; allowed here: postdoc, junior, senior"),
+    ("a minimum above the mean", "[careers.duration_min]\nphd = 6", "careers.duration_min.phd",
+     "must not exceed careers.duration_mean.phd (4.8 years), got 6"),
+    ("a spin-up shorter than a career", "[simulation]\nspin_up = 10", "simulation.spin_up",
+     "must be at least simulation.max_career_age (40 years)"),
+    ("output flat before its kink", "[hours]\noutput_flat = 45.0", "hours.output_flat",
+     "must be above hours.output_kink (50 hours a week), got 45"),
+    ("an unknown capped stage", '[hours]\ncapped_from = "dean"', "hours.capped_from",
+     f"must be one of {STAGE_LIST}, got 'dean'"),
+    ("a lever before the start", "[policies.return_grant]\nstart_year = 2020", "policies.return_grant.start_year",
+     "must be after simulation.start_year (2024)"),
+    ("a country code like an output name", '[countries.total]\nname = "x"', "countries.total",
+     "a country code must be 2 to 8 capital letters or digits"),
+    ("an offer slope below 0", "[countries.US.offers.industry]\nslope = -1.0", "countries.US.offers.industry.slope",
+     "must be in [0, 20]"),
+    ("infinite weight", "[preferences]\nhome = inf", "preferences.home",
+     "must be a finite number in [0, 100] (utils) (only budget and cap may be inf), got inf"),
+    ("infinite population", "[simulation]\nworkforce = inf", "simulation.workforce",
      "must be a finite number in (1, 1,000,000,000] (people)"),
     ("infinite stars a year", "[policies.star_recruitment]\nstars_per_year = inf",
      "policies.star_recruitment.stars_per_year", "must be a finite number"),
@@ -143,11 +158,17 @@ def test_there_are_at_least_twenty_broken_scenarios():
 MINIMAL_COUNTRY = """
 [countries.{code}]
 name = "{code}"
-talent_convexity = 0.5
+talent_convexity = {{ academia = 0.3, industry = 0.5 }}
+offers = {{ academia = {{ intercept = -2.0 }}, {industry} }}
 [countries.{code}.salary]
 academia = {{ student = 10.0, phd = 20.0, postdoc = 40.0, junior = 60.0, senior = 90.0 }}
-industry = {{ junior = 80.0, senior = 120.0 }}
+industry = {{ postdoc = 50.0, junior = 80.0, senior = 120.0 }}
 """
+INDUSTRY_OFFERS = "industry = { intercept = -3.0, slope = 1.2 }"
+
+
+def country(code: str, industry: str = INDUSTRY_OFFERS) -> str:
+    return MINIMAL_COUNTRY.format(code=code, industry=industry)
 
 
 def test_a_scenario_without_countries_is_refused(tmp_path):
@@ -162,14 +183,24 @@ def test_an_empty_country_table_is_refused(tmp_path):
 
 
 def test_a_single_country_is_refused(tmp_path):
-    path = write(tmp_path / "alone.toml", MINIMAL_COUNTRY.format(code="KR"))
+    path = write(tmp_path / "alone.toml", country("KR"))
     refused(lambda: load_config(path), str(path), "countries",
             "needs at least two countries (the origin and one abroad), got 1")
 
 
 def test_two_minimal_countries_load(tmp_path):
-    path = write(tmp_path / "two.toml", MINIMAL_COUNTRY.format(code="KR") + MINIMAL_COUNTRY.format(code="US"))
-    assert load_config(path).country_codes == ("KR", "US")
+    path = write(tmp_path / "two.toml", country("KR") + country("US"))
+    config = load_config(path)
+    assert config.country_codes == ("KR", "US")
+    assert config.countries["US"].offers["academia"].slope == 1.0  # the default slope
+
+
+def test_a_country_without_offers_for_a_sector_is_refused(tmp_path):
+    path = write(tmp_path / "two.toml", country("KR") + country("US", industry="x = 1"))
+    refused(lambda: load_config(path), str(path), "countries.US.offers.x",
+            "unknown key; allowed here: academia, industry")
+    path = write(tmp_path / "three.toml", country("KR") + country("US").replace(f", {INDUSTRY_OFFERS}", ""))
+    refused(lambda: load_config(path), str(path), "countries.US.offers", "is missing industry")
 
 
 # -------------------------------------------------------------------------- files

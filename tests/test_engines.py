@@ -37,7 +37,7 @@ def test_agent_and_vectorized_engines_give_identical_agent_rows(all_levers_confi
     agents = run_model(all_levers_config, seed, engine="agents", record_agents=True).agent_rows()
     vectorized = run_model(all_levers_config, seed, engine="vectorized", record_agents=True).agent_rows()
     assert list(vectorized.columns) == ["id", "year", "origin", "country", "sector", "stage", "career_age",
-                                        "talent", "moved", "support"]
+                                        "talent", "phd_country", "phd_year", "moved", "support"]
     assert vectorized["support"].sum() > 0
     assert_frame_equal(agents, vectorized, check_exact=True)
 

@@ -28,8 +28,9 @@ def test_grid_has_every_combination_last_key_fastest(tmp_path):
 def test_researchers_scale_the_cohort_with_the_population(tmp_path):
     sweep = read_sweep(write_sweep(tmp_path, SMALL_GRID))
     base = read_sweep(write_sweep(tmp_path, SMALL_GRID.replace("researchers = 300", ""), name="b.toml"))
-    full, small = base.points[0].config.simulation, sweep.points[0].config.simulation
-    assert small.cohort_size == round(full.cohort_size * 300 / full.researchers)
+    full, small = base.points[0].config, sweep.points[0].config
+    assert small.cohort_agents == pytest.approx(full.cohort_agents * 300 / full.simulation.researchers, rel=1e-12)
+    assert small.people_per_agent * 300 == pytest.approx(full.people_per_agent * full.simulation.researchers)
 
 
 def test_latin_hypercube_puts_one_point_in_each_stratum_within_bounds(tmp_path):
@@ -74,10 +75,10 @@ def test_sobol_keeps_salib_sample_order(tmp_path):
         [vary]
         "preferences.wage" = { low = 0.5, high = 2.5 }
         "preferences.mentor" = { low = 1.0, high = 2.0 }
-        "simulation.cohort_size" = { low = 10, high = 40 }
+        "simulation.spin_up" = { low = 40, high = 70 }
         """))
     assert len(sweep.points) == designs.sobol_size(8, 3, True) == 64
-    problem = {"num_vars": 3, "names": list(sweep.parameters), "bounds": [[0.5, 2.5], [1.0, 2.0], [10, 40]]}
+    problem = {"num_vars": 3, "names": list(sweep.parameters), "bounds": [[0.5, 2.5], [1.0, 2.0], [40, 70]]}
     seed = int(np.random.SeedSequence(5, spawn_key=DESIGN_SPAWN_KEY).generate_state(1)[0])
     expected = salib_sobol.sample(problem, 8, calc_second_order=True, seed=seed)
     table = np.array([[p.values[k] for k in sweep.parameters] for p in sweep.points], dtype=float)
@@ -88,8 +89,8 @@ def test_sobol_keeps_salib_sample_order(tmp_path):
     a, b, ab0 = table[0::block], table[block - 1::block], table[1::block]
     assert np.allclose(ab0[:, 0], b[:, 0]) and np.allclose(ab0[:, 1:], a[:, 1:])
     # whole-number keys are rounded to whole numbers
-    assert all(isinstance(p.values["simulation.cohort_size"], int) for p in sweep.points)
-    assert all(p.config.simulation.cohort_size == p.values["simulation.cohort_size"] for p in sweep.points)
+    assert all(isinstance(p.values["simulation.spin_up"], int) for p in sweep.points)
+    assert all(p.config.simulation.spin_up == p.values["simulation.spin_up"] for p in sweep.points)
 
 
 def test_sobol_without_second_order_has_d_plus_2_rows_per_sample(tmp_path):
@@ -159,8 +160,8 @@ BAD = [
      "must be"),
     ("seed = 1\ndesign = 'arms'\n[arms.a]\nconfig = 'missing.toml'\n", "arms.a.config", "no such config file"),
     ("seed = 1\nyears = 0\n[vary]\n'preferences.wage' = [1.0]\n", "years", ">= 1"),
-    ("seed = 1\n[set]\n'simulation.reconsider_hazard' = 2.0\n[vary]\n'preferences.wage' = [1.0]\n",
-     "set.simulation.reconsider_hazard", "must be"),
+    ("seed = 1\n[set]\n'preferences.income_curvature' = 2.0\n[vary]\n'preferences.wage' = [1.0]\n",
+     "set.preferences.income_curvature", "must be"),
     ("seed = 1\n[vary\n", "(top level)", "not valid TOML"),
 ]
 

@@ -72,4 +72,6 @@ def test_three_country_example_adds_china_and_keeps_korea_and_the_us_as_in_the_b
     assert china.hours_cap is None
     # Thousand-Talents style friction: offers are rarer than the US's for the median researcher, steeper with talent
     us = three.countries["US"]
-    assert china.offer_intercept < us.offer_intercept and china.offer_slope > us.offer_slope
+    for sector in ("academia", "industry"):
+        assert china.offers[sector].intercept < us.offers[sector].intercept
+        assert china.offers[sector].slope > us.offers[sector].slope

@@ -74,7 +74,7 @@ def test_population_size_scales_both_runs() -> None:
     model = DemoModel(researchers=SMALL)
     assert model.config.simulation.researchers == SMALL
     assert model.baseline.config.simulation.researchers == SMALL
-    assert len(model.population) == SMALL
+    assert abs(len(model.population) - SMALL) <= 4 * SMALL**0.5  # the steady state's size, up to chance
 
 
 @pytest.mark.parametrize(("seed", "expected"), [("12", 12), (" 0 ", 0), (4_294_967_295, 4_294_967_295)])

@@ -103,7 +103,7 @@ def add_phd_share(data: pd.DataFrame) -> pd.DataFrame:
 #: Short labels of the parameters the project's sweeps vary (others are shown by their dotted key).
 PARAMETER_LABELS: dict[str, str] = {
     "preferences.wage": "wage weight",
-    "preferences.hours": "hours-cap penalty weight",
+    "preferences.hours": "hours weight",
     "preferences.mentor": "mentor weight (training)",
     "preferences.mentor_working": "mentor weight (working)",
     "preferences.home": "home pull",
@@ -116,10 +116,12 @@ PARAMETER_LABELS: dict[str, str] = {
 #: Short labels of a country's parameters (``countries.<code>.<key>``).
 COUNTRY_PARAMETER_LABELS: dict[str, str] = {
     "talent_convexity": "pay convexity",
-    "mentor_pool_weight": "mentor-pool weight",
+    "talent_convexity.academia": "academic pay convexity",
+    "talent_convexity.industry": "industry pay convexity",
+    "mentor_weight": "mentor weight",
     "mentor_floor": "mentor floor",
-    "offer_intercept": "offer log odds",
     "hours_cap": "hours cap",
+    "cap_coverage": "cap coverage",
 }
 
 

@@ -1,6 +1,6 @@
 """The vicious cycle: what losing senior talent to the US does to Korea's mentors and to the next cohorts.
 
-Sweep: configs/sweeps/vicious_cycle.toml, a grid of Korea's mentor-pool weight (how much mentor quality
+Sweep: configs/sweeps/vicious_cycle.toml, a grid of Korea's mentor weight (how much mentor quality
 depends on the senior talent in the country; 0 switches the channel off) against US senior industry pay
 (a pull on Korean seniors; its first level is the reference). On common random numbers each shocked
 point is compared with the unshocked point of the same weight, replicate by replicate. The cycle is the
@@ -22,7 +22,7 @@ from experiments.named.base import Context, Experiment
 from experiments.named.common import figure, sweep_sentence, table
 
 SWEEP = "vicious_cycle"
-WEIGHT = "countries.KR.mentor_pool_weight"
+WEIGHT = "countries.KR.mentor_weight"
 PAY = "countries.US.salary.industry.senior"
 #: Years after the start shown in the tables.
 YEARS: tuple[int, ...] = (10, 20, 30)

@@ -6,7 +6,7 @@ a config dataclass in :mod:`simulation.schema` and an entry in :data:`LEVERS`.
 
 from __future__ import annotations
 
-from simulation.levers.base import Lever, Offer, Spending, YearContext
+from simulation.levers.base import Approach, Choices, Chooser, Labs, Lever, Offer, Payments, YearContext
 from simulation.levers.hours_exemption import HoursExemption
 from simulation.levers.return_grant import ReturnGrant
 from simulation.levers.salary_match import SalaryMatch
@@ -29,4 +29,5 @@ def build_levers(config: Config, world: World) -> list[Lever]:
             for column, (name, lever_config) in enumerate(config.policies.levers())]
 
 
-__all__ = ["LEVERS", "Lever", "Offer", "Spending", "YearContext", "build_levers"]
+__all__ = ["LEVERS", "Approach", "Choices", "Chooser", "Labs", "Lever", "Offer", "Payments", "YearContext",
+           "build_levers"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.levers.base import ContractLever, YearContext
+from simulation.levers.base import Approach, Choices, ContractLever, YearContext
 from simulation.population import Population
 from simulation.schema import ReturnGrantConfig
 from simulation.world import World
 
 
 class ReturnGrant(ContractLever):
-    """Pays ``grant`` a year for ``years`` years to eligible returners."""
+    """Pays ``grant`` a year for ``years`` years to eligible returners (abroad now, with a post at home open)."""
 
     config: ReturnGrantConfig
 
@@ -19,9 +19,11 @@ class ReturnGrant(ContractLever):
         super().__init__(name, config, column, world)
         self.contract_years = config.years
 
-    def candidates(self, pop: Population, rows: np.ndarray, ctx: YearContext) -> np.ndarray:
+    def candidates(self, pop: Population, choices: Choices, approach: Approach | None, ctx: YearContext
+                   ) -> np.ndarray:
+        rows = choices.rows
         abroad_natives = (pop.country[rows] != self.home) & (pop.origin[rows] == self.home)
-        return super().candidates(pop, rows, ctx) & abroad_natives
+        return super().candidates(pop, choices, approach, ctx) & abroad_natives
 
-    def amounts(self, pop: Population, rows: np.ndarray, pay: np.ndarray, ctx: YearContext) -> np.ndarray:
-        return np.full(len(rows), self.config.grant)
+    def amounts(self, pop: Population, choices: Choices, local: np.ndarray, ctx: YearContext) -> np.ndarray:
+        return np.full(len(local), self.config.grant)

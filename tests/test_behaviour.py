@@ -1,0 +1,96 @@
+"""A researcher's year: offers held, the posts open to them, the cap they face, and the mentors they meet."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import behaviour
+from simulation.careers import ACADEMIA, INDUSTRY, JUNIOR, PHD, POSTDOC, SENIOR, STUDENT
+from simulation.population import draw_cohort
+from simulation.world import World
+
+# Alternatives of the baseline: 0 KR academia, 1 KR industry, 2 US academia, 3 US industry.
+KR_ACADEMIA, KR_INDUSTRY, US_ACADEMIA, US_INDUSTRY = range(4)
+
+
+def population(config, stage, country, sector, **values):
+    world = World.from_config(config)
+    pop = draw_cohort(np.random.default_rng(1), len(stage), config, world, 0, 0)
+    pop.stage[:], pop.country[:], pop.sector[:] = stage, country, sector
+    for name, value in values.items():
+        getattr(pop, name)[:] = value
+    return pop, world
+
+
+def test_own_post_is_always_open_and_other_posts_need_an_offer(small_config):
+    pop, world = population(small_config, [SENIOR, SENIOR], [0, 1], [ACADEMIA, INDUSTRY])
+    held = np.zeros((2, 4), dtype=bool)
+    held[0, US_INDUSTRY] = True
+    available = behaviour.open_alternatives(pop, world, held, np.array([False, False]))
+    np.testing.assert_array_equal(available, [[True, False, False, True], [False, False, False, True]])
+    # Returning home needs an offer from home too.
+    assert not available[1, KR_ACADEMIA] and not available[1, KR_INDUSTRY]
+
+
+def test_a_stage_transition_opens_every_post_of_the_own_country_open_at_the_new_stage(small_config):
+    pop, world = population(small_config, [POSTDOC, PHD], [1, 0], [ACADEMIA, ACADEMIA])
+    available = behaviour.open_alternatives(pop, world, np.zeros((2, 4), dtype=bool), np.array([True, True]))
+    np.testing.assert_array_equal(available[0], [False, False, True, True])  # a new US PhD: US academia or industry
+    np.testing.assert_array_equal(available[1], [True, False, False, False])  # a PhD candidate trains in academia
+
+
+def test_students_and_phd_candidates_hold_no_industry_offers(small_config):
+    pop, world = population(small_config, [STUDENT, PHD, POSTDOC, JUNIOR], [0, 0, 0, 0], [0, 0, 0, 1])
+    held = behaviour.offers_held(pop, world, np.zeros((4, 4)))  # draws of 0: every offer a stage allows
+    np.testing.assert_array_equal(held[:, [KR_INDUSTRY, US_INDUSTRY]], [[False, False], [False, False],
+                                                                        [True, True], [True, True]])
+    assert held[:, [KR_ACADEMIA, US_ACADEMIA]].all()
+
+
+def test_holding_an_offer_of_ones_own_post_is_no_new_offer():
+    held = np.array([[True, False, False, False], [True, False, True, False]])
+    np.testing.assert_array_equal(behaviour.holds_new_offer(held, np.array([0, 0])), [False, True])
+
+
+def test_the_cap_binds_employees_of_covered_employers_who_are_not_exempt(small_config):
+    pop, world = population(small_config, [PHD, POSTDOC, SENIOR, SENIOR], [0, 0, 0, 0], [0, 0, 1, 1],
+                            employer_rank=[0.1, 0.1, 0.1, 0.99])
+    cap = behaviour.effective_cap(pop, world)
+    np.testing.assert_array_equal(cap[:, KR_ACADEMIA], [np.inf, 52.0, 52.0, np.inf])  # coverage 0.95
+    assert np.isinf(cap[:, US_ACADEMIA]).all() and np.isinf(cap[:, US_INDUSTRY]).all()
+    exempt = np.zeros((4, 4), dtype=bool)
+    exempt[1, KR_ACADEMIA] = True
+    assert behaviour.effective_cap(pop, world, exempt)[1, KR_ACADEMIA] == np.inf
+
+
+def test_a_star_lab_raises_mentor_quality_for_the_trainees_above_its_cut(small_config):
+    pop, world = population(small_config, [STUDENT, STUDENT, POSTDOC, POSTDOC, JUNIOR], [0] * 5, [0, 0, 0, 1, 0],
+                            ln_talent=[1.0, 0.0, 1.0, 1.0, 1.0])
+    quality = np.array([0.8, 1.5])
+    lab_cut, lab_gain = np.array([0.5, np.inf]), np.array([1.0, 0.0])
+    by_alt, trainee = behaviour.mentor_by_alternative(pop, world, quality, lab_cut, lab_gain)
+    np.testing.assert_allclose(by_alt[:, KR_ACADEMIA], [1.8, 0.8, 1.8, 1.8, 0.8])  # a junior is no trainee
+    np.testing.assert_allclose(by_alt[:, KR_INDUSTRY], 0.8)
+    np.testing.assert_allclose(by_alt[:, US_ACADEMIA], 1.5)
+    np.testing.assert_array_equal(trainee[:, KR_ACADEMIA], [True, True, True, True, False])
+    np.testing.assert_array_equal(trainee[:, KR_INDUSTRY], [True, True, False, False, False])
+    growth = behaviour.training_quality(pop, quality, lab_cut, lab_gain)
+    np.testing.assert_allclose(growth, [1.8, 0.8, 1.8, 1.8, 1.8])  # the quality where they are (the junior's unused)
+
+
+def test_pay_of_a_post_a_stage_does_not_offer_is_zero_and_such_posts_are_never_open(small_config):
+    pop, world = population(small_config, [PHD], [0], [ACADEMIA])
+    pay = behaviour.base_pay(world, pop.stage, pop.ln_talent)
+    assert pay[0, KR_INDUSTRY] == 0 and pay[0, US_INDUSTRY] == 0
+    available = behaviour.open_alternatives(pop, world, np.ones((1, 4), dtype=bool) & world.stage_allows[PHD],
+                                            np.array([True]))
+    assert not available[0, KR_INDUSTRY] and not available[0, US_INDUSTRY]
+
+
+def test_current_pay_is_the_pay_of_the_own_post(small_config):
+    pop, world = population(small_config, [SENIOR, JUNIOR], [1, 0], [INDUSTRY, ACADEMIA], ln_talent=[0.3, -0.2])
+    pay = behaviour.base_pay(world, pop.stage, pop.ln_talent)
+    np.testing.assert_allclose(behaviour.current_pay(world, pop, np.arange(2)), [pay[0, US_INDUSTRY],
+                                                                                 pay[1, KR_ACADEMIA]], rtol=1e-12)
+    assert pay[0, US_INDUSTRY] == pytest.approx(380.0 * np.exp(1.0 * 0.3))
