@@ -69,7 +69,7 @@ class Researcher(mesa.Agent):
         """Whether to choose this year: at a transition, holding an offer of another post, or approached by a
         programme (``approached``: the posts it offers, (A,)); records the posts open to the researcher."""
         state = self.state()
-        held = behaviour.offers_held(state, world, offer_u[None, :]) | approached[None, :]
+        held = behaviour.offers_held(state, world, offer_u[None, :], np.array([self.transition])) | approached[None, :]
         offered = behaviour.holds_new_offer(held, behaviour.current_alternative(state, world))
         self.deciding = bool(decides(np.array([self.transition]), offered, np.array([approached.any()]),
                                      np.array([self.leaving]))[0])

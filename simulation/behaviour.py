@@ -52,12 +52,19 @@ def age_one_year(pop: Population, world: World, config: Config, quality: np.ndar
     return transition, leaving
 
 
-def offers_held(pop: Population, world: World, offer_u: np.ndarray) -> np.ndarray:
+def by_stage(table: np.ndarray, stage: np.ndarray) -> np.ndarray:
+    """Rows of a (stage, A) table for each researcher, as an (n, A) array laid out alternative-major."""
+    return np.take(table.T, stage, axis=1).T
+
+
+def offers_held(pop: Population, world: World, offer_u: np.ndarray, transition: np.ndarray) -> np.ndarray:
     """Which alternatives each researcher holds an offer of this year (n, A): a draw below the offer's chance,
-    for posts open at the researcher's stage."""
+    for posts open at the researcher's stage; ``transition`` (n,) marks those who end a stage this year."""
     prob = choice.offer_probability(pop.ln_talent, pop.stage, world.talent_sigma, world.offer_intercept,
-                                    world.offer_slope, world.stage_shift)
-    return (offer_u < prob) & world.stage_allows[pop.stage]
+                                    world.offer_slope, world.stage_shift, transition, world.transition_shift)
+    held = offer_u.T < prob.T  # (A, n): both alternative-major
+    held &= by_stage(world.stage_allows, pop.stage).T
+    return held.T
 
 
 def current_alternative(pop: Population, world: World) -> np.ndarray:
@@ -67,18 +74,25 @@ def current_alternative(pop: Population, world: World) -> np.ndarray:
 
 def holds_new_offer(held: np.ndarray, current: np.ndarray) -> np.ndarray:
     """Whether each researcher holds an offer of a post other than their own (n,)."""
-    other = held.copy()
-    other[np.arange(len(current)), current] = False
-    return other.any(axis=1)
+    out = np.zeros(len(current), dtype=bool)
+    for a, column in enumerate(held.T):
+        out |= column & (current != a)
+    return out
 
 
 def open_alternatives(pop: Population, world: World, held: np.ndarray, transition: np.ndarray) -> np.ndarray:
     """The posts each researcher may choose this year (n, A): their own, those they hold offers of, and, at a
-    stage transition, every post of their own country open at the new stage."""
-    mine = world.alt_country[None, :] == pop.country[:, None]
-    open_ = held | (mine & transition[:, None] & world.stage_allows[pop.stage])
-    open_[np.arange(len(pop)), current_alternative(pop, world)] = True
-    return open_
+    stage transition, every post of their origin country open at the new stage.
+
+    At a transition a researcher is on the job market: a post at home can always be found, while staying abroad
+    takes an offer there (an employer, and the visa it sponsors), like moving to any other country.
+    """
+    mine = np.take(world.country_alternatives.T, pop.origin, axis=1)  # (A, n)
+    mine &= by_stage(world.stage_allows, pop.stage).T
+    mine &= transition[None, :]
+    mine |= held.T
+    mine[current_alternative(pop, world), np.arange(len(pop))] = True
+    return mine.T
 
 
 def base_pay(world: World, stage: np.ndarray, ln_talent: np.ndarray) -> np.ndarray:
@@ -100,11 +114,11 @@ def effective_cap(pop: Population, world: World, exempt: np.ndarray | None = Non
     """The working-hour cap each researcher would face in each alternative (n, A), hours a week: the country's
     cap where it binds them (employees whose employer it covers, not exempt), inf elsewhere."""
     c = world.alt_country
-    covered = pop.employer_rank[:, None] < world.cap_coverage[c][None, :]
-    bound = covered & world.capped[pop.stage][:, None]
+    bound = pop.employer_rank[None, :] < world.cap_coverage[c][:, None]  # (A, n)
+    bound &= world.capped[pop.stage][None, :]
     if exempt is not None:
-        bound &= ~exempt
-    return np.where(bound, world.hours_cap[c][None, :], np.inf)
+        bound &= ~exempt.T
+    return np.where(bound, world.hours_cap[c][:, None], np.inf).T
 
 
 def mentor_by_alternative(pop: Population, world: World, mentor_quality: np.ndarray, lab_cut: np.ndarray,
@@ -116,10 +130,13 @@ def mentor_by_alternative(pop: Population, world: World, mentor_quality: np.ndar
     get a place in a star's lab there (academia) and its gain.
     """
     c, academia = world.alt_country, world.alt_sector == ACADEMIA
-    trainee = (pop.stage[:, None] < POSTDOC) | ((pop.stage[:, None] == POSTDOC) & academia[None, :])
-    in_lab = (pop.ln_talent[:, None] >= lab_cut[c][None, :]) & trainee & academia[None, :]
-    quality = mentor_quality[c][None, :] + np.where(in_lab, lab_gain[c][None, :], 0.0)
-    return quality, trainee
+    trainee = by_stage(world.trains_in, pop.stage).T  # (A, n)
+    quality = np.repeat(mentor_quality[c][:, None], len(pop), axis=1)
+    labs = np.flatnonzero(np.isfinite(lab_cut[c]) & academia)
+    for a in labs:  # only the alternatives with star labs: none without the programme
+        in_lab = (pop.ln_talent >= lab_cut[c[a]]) & trainee[a]
+        quality[a] += np.where(in_lab, lab_gain[c[a]], 0.0)
+    return quality.T, trainee.T
 
 
 def choose_alternatives(pop: Population, world: World, config: Config, mentor_quality: np.ndarray,
@@ -140,20 +157,22 @@ def choose_alternatives(pop: Population, world: World, config: Config, mentor_qu
         moving_cost=p.moving_cost * (1.0 + p.tie_growth * pop.years_in_place), sector_switch_cost=p.sector_switch_cost,
     )
     quality, trainee = mentor_by_alternative(pop, world, mentor_quality, lab_cut, lab_gain)
-    taste = np.take(pop.country_taste, c, axis=1) + np.outer(pop.industry_taste, world.alt_sector == INDUSTRY)
+    taste = np.take(pop.country_taste.T, c, axis=0)  # (A, n)
+    taste[world.alt_sector == INDUSTRY] += pop.industry_taste
+    in_country = np.take(world.country_alternatives.T, pop.country, axis=1)  # (A, n)
     u = choice.utility(
         weights,
         income=np.where(available, pay + wage_bonus, choice.INCOME_REFERENCE),
-        cut=cap_cut(pop.desired_hours[:, None], effective_cap(pop, world, exempt), h.peak_share, h.peak_extra),
+        cut=cap_cut(pop.desired_hours[None, :], effective_cap(pop, world, exempt).T, h.peak_share, h.peak_extra).T,
         mentor_quality=quality,
         trainee=trainee,
         contacts=contacts[c],
-        is_home=c[None, :] == pop.origin[:, None],
-        taste=taste,
-        is_other_country=c[None, :] != pop.country[:, None],
-        is_other_sector=world.alt_sector[None, :] != pop.sector[:, None],
+        is_home=np.take(world.country_alternatives.T, pop.origin, axis=1).T,
+        taste=taste.T,
+        is_other_country=~in_country.T,
+        is_other_sector=(world.alt_sector[:, None] != pop.sector[None, :]).T,
     )
-    if not np.isfinite(u[available]).all():
+    if not np.isfinite(u).all():
         raise FloatingPointError("a utility is not finite: a weight or an input is too large for the model")
     return choice.choose(u, gumbel, available)
 

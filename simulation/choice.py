@@ -67,15 +67,20 @@ def money_equivalent(income: np.ndarray, gain: np.ndarray, curvature: float) -> 
 
 
 def offer_probability(ln_talent: np.ndarray, stage: np.ndarray, sigma: float, intercept: np.ndarray,
-                      slope: np.ndarray, stage_shift: np.ndarray) -> np.ndarray:
-    """Chance of holding an offer of each alternative this year, rising with talent and stage, shape (n, A).
+                      slope: np.ndarray, stage_shift: np.ndarray, transition: np.ndarray | None = None,
+                      transition_shift: float = 0.0) -> np.ndarray:
+    """Chance of holding an offer of each alternative this year, rising with talent and by stage, shape (n, A).
 
     Logistic in standardized entry talent ``z = ln_talent / sigma``:
-    ``1 / (1 + exp(-(intercept + slope z + shift[stage])))``.
+    ``1 / (1 + exp(-(intercept + slope z + shift[stage] + transition_shift [transition])))``: in a year that
+    ends a stage (``transition``, (n,)) a researcher is on the job market.
     """
     eta = slope[:, None] * (ln_talent / sigma)[None, :]
     eta += intercept[:, None]
-    eta += stage_shift[stage][None, :]
+    shift = stage_shift[stage]
+    if transition is not None:
+        shift = shift + transition_shift * transition
+    eta += shift[None, :]
     np.negative(eta, out=eta)
     np.exp(eta, out=eta)
     eta += 1.0
@@ -118,15 +123,16 @@ def utility(
     ``trainee``, ``taste`` (persistent tastes, utils) and the indicators are (n, A); ``contacts`` is per
     alternative (A,).
     """
-    u = weights.wage * income_utility(income, weights.curvature)
-    u -= weights.hours * cut
-    u += np.where(trainee, weights.mentor, weights.mentor_working) * mentor_quality
-    u += (weights.network * np.log1p(contacts))[None, :]
-    u += weights.home * is_home
-    u += taste
-    u -= weights.moving_cost[:, None] * is_other_country
-    u -= weights.sector_switch_cost * (is_other_sector & ~is_other_country)
-    return u
+    # Computed on (A, n) views: the inputs are alternative-major (n, A) arrays, see the module docstring.
+    u = weights.wage * income_utility(income.T, weights.curvature)
+    u -= weights.hours * cut.T
+    u += np.where(trainee.T, weights.mentor, weights.mentor_working) * mentor_quality.T
+    u += (weights.network * np.log1p(contacts))[:, None]
+    u += weights.home * is_home.T
+    u += taste.T
+    u -= weights.moving_cost[None, :] * is_other_country.T
+    u -= weights.sector_switch_cost * (is_other_sector.T & ~is_other_country.T)
+    return u.T
 
 
 def logit_shares(u: np.ndarray, available: np.ndarray | None = None) -> np.ndarray:

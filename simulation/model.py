@@ -232,10 +232,10 @@ class TalentModel(mesa.Model):
             offers.append(offer)
         return offers, bonus, exempt
 
-    def _after_moves(self, pop: Population, before: np.ndarray, leaving: np.ndarray, ctx: YearContext,
-                     offers: list[Offer], entries: int, record: bool) -> Population:
+    def _after_moves(self, pop: Population, before: np.ndarray, sector_before: np.ndarray, leaving: np.ndarray,
+                     ctx: YearContext, offers: list[Offer], entries: int, record: bool) -> Population:
         """Policies, exits, mentor quality and observation, shared by both engines; returns those who stay."""
-        flows = observe.count_flows(before, pop.country, pop.origin, ctx.world.origin, pop.stage)
+        flows = observe.count_flows(before, pop.country, pop.origin, ctx.world.origin, pop.stage, sector_before)
         payments = [lever.settle(pop, ~leaving, offer, ctx) for lever, offer in zip(self.levers, offers, strict=True)]
         kept = np.flatnonzero(~leaving)
         lever_years = {lever.name: self._lever_year(lever, paid, pop, kept, ctx)
@@ -314,7 +314,7 @@ class TalentModel(mesa.Model):
         transition, leaving = behaviour.age_one_year(pop, world, config, quality, self.year, draws.exit_u,
                                                      draws.advance_u)
         approaches = self._approaches(pop, leaving, ctx)
-        held = behaviour.offers_held(pop, world, draws.offer_u)
+        held = behaviour.offers_held(pop, world, draws.offer_u, transition)
         approached = np.zeros(len(pop), dtype=bool)
         for approach in approaches:
             if approach is not None:
@@ -329,9 +329,9 @@ class TalentModel(mesa.Model):
         offers, bonus, exempt = self._offers(pop, deciders, Choices(rows, pay, available), approaches, ctx, gumbel)
         chosen = behaviour.choose_alternatives(deciders, world, config, self.mentor_quality, self.lab_cut,
                                                self.lab_gain, self.contacts, pay, bonus, exempt, available, gumbel)
-        before = pop.country.copy()
+        before, sector_before = pop.country.copy(), pop.sector.copy()
         behaviour.move(pop, rows, chosen, world)
-        self.population = self._after_moves(pop, before, leaving, ctx, offers, len(cohort), record)
+        self.population = self._after_moves(pop, before, sector_before, leaving, ctx, offers, len(cohort), record)
 
     def _draw_space(self, n: int) -> np.ndarray:
         """Memory for the year's uniform draws of ``n`` researchers, kept from year to year.
@@ -385,9 +385,8 @@ class TalentModel(mesa.Model):
                           for j, k in enumerate(rows)}
         self.agents.do("step")
         self._decision = {}
-        before = pop.country
         after = self.gather()
-        self._after_moves(after, before, leaving, ctx, offers, len(cohort), record=True)
+        self._after_moves(after, pop.country, pop.sector, leaving, ctx, offers, len(cohort), record=True)
         staying = []
         for k, r in enumerate(self.researchers):
             if leaving[k]:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.careers import PHD, SECTORS, SENIOR, STAGES
-from simulation.hours import cap_cut, hours_worked, research_time
+from simulation.careers import ACADEMIA, PHD, SECTORS, SENIOR, STAGES
+from simulation.hours import cap_cut, research_time
 from simulation.population import Population
 from simulation.schema import HoursConfig
 from simulation.world import World
@@ -26,8 +26,8 @@ class Flows:
     emigration: int  # left the origin country
     returns: int  # came back to the origin country
     moves: int  # changed country, any direction
-    senior_returns: int  # seniors who came back
-    seniors_abroad: int  # seniors abroad before the year's moves
+    faculty_returns: int  # academic seniors abroad who came back
+    faculty_abroad: int  # academic seniors abroad before the year's moves
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,15 @@ class LeverYear:
 
 
 def count_flows(before: np.ndarray, after: np.ndarray, origin: np.ndarray, origin_country: int,
-                stage: np.ndarray) -> Flows:
-    """Flows from countries before and after the moves (same rows); ``stage`` is the stage at the decision."""
+                stage: np.ndarray, sector_before: np.ndarray) -> Flows:
+    """Flows from countries (and sectors) before and after the moves (same rows); ``stage`` is the stage at the
+    decision. Faculty abroad are academic seniors abroad before the moves (Gaule 2014's population)."""
     native = origin == origin_country
     left = native & (before == origin_country) & (after != origin_country)
     came = native & (before != origin_country) & (after == origin_country)
-    senior_abroad = native & (stage == SENIOR) & (before != origin_country)
+    faculty_abroad = native & (stage == SENIOR) & (sector_before == ACADEMIA) & (before != origin_country)
     return Flows(int(np.count_nonzero(left)), int(np.count_nonzero(came)), int(np.count_nonzero(before != after)),
-                 int(np.count_nonzero(came & senior_abroad)), int(np.count_nonzero(senior_abroad)))
+                 int(np.count_nonzero(came & faculty_abroad)), int(np.count_nonzero(faculty_abroad)))
 
 
 def count_by_country(country: np.ndarray, n_countries: int, where: np.ndarray | None = None) -> np.ndarray:
@@ -71,12 +72,14 @@ def binding_cap(pop: Population, world: World) -> tuple[np.ndarray, np.ndarray]:
 def column_names(world: World, lever_names: list[str]) -> list[str]:
     """Names of the yearly outputs, in order (the DataCollector's reporters)."""
     names = ["year", "researchers_total", "researchers_home", "researchers_abroad", "share_abroad",
-             "entries", "exits", "emigration", "returns", "moves", "net_flow_per_10k", "senior_return_rate"]
+             "entries", "exits", "emigration", "returns", "moves", "net_flow_per_10k", "faculty_return_rate"]
     for code in world.codes:
         names += [f"researchers_{code}", f"top_talent_{code}", f"top_talent_share_{code}", f"top1_talent_{code}",
                   f"mentor_quality_{code}", f"research_output_{code}", f"hours_worked_{code}", f"hours_cut_{code}"]
         names += [f"researchers_{code}_{sector}_{stage}" for sector in SECTORS for stage in STAGES]
-    names += [f"stay_rate_5y_{code}" for i, code in enumerate(world.codes) if i != world.origin]
+    for i, code in enumerate(world.codes):
+        if i != world.origin:
+            names += [f"phd_graduates_{code}", f"stay_rate_at_phd_{code}", f"stay_rate_5y_{code}"]
     for name in lever_names:
         names += [f"spending_{name}", f"recipients_{name}", f"wage_equivalent_{name}", f"deadweight_{name}",
                   f"deadweight_recipients_{name}"]
@@ -103,13 +106,20 @@ def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, peo
     n_base = np.count_nonzero(base)
     abroad_share = float(np.count_nonzero(base & (pop.country != world.origin)) / n_base) if n_base else float("nan")
     cap, covered = binding_cap(pop, world)
-    worked = hours_worked(pop.desired_hours, cap, hours.peak_share, hours.peak_extra)
     cut = cap_cut(pop.desired_hours, cap, hours.peak_share, hours.peak_extra)
+    worked = pop.desired_hours + hours.peak_share * hours.peak_extra - cut
     output = np.bincount(pop.country, minlength=n_c,
                          weights=np.exp(pop.ln_talent) * research_time(pop.desired_hours, cap, hours.peak_share,
                                                                        hours.peak_extra, hours.output_kink,
                                                                        hours.output_flat))
+    # Hours are those of the employees a cap covers (as a survey of covered employers would see them), or of all
+    # employees where no cap covers anyone: sums and counts by country, each group in one pass.
     employee = world.capped[pop.stage]
+    hours_by_group = {}
+    for name, group in (("covered", covered), ("employees", employee)):
+        count = np.bincount(pop.country, weights=group, minlength=n_c)
+        hours_by_group[name] = (count, np.bincount(pop.country, weights=worked * group, minlength=n_c),
+                                np.bincount(pop.country, weights=cut * group, minlength=n_c))
     total = len(pop)
     out: dict[str, float] = {
         "year": year,
@@ -123,31 +133,31 @@ def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, peo
         "returns": flows.returns * w,
         "moves": flows.moves * w,
         "net_flow_per_10k": (flows.returns - flows.emigration) / total * 1e4 if total else 0.0,
-        "senior_return_rate": flows.senior_returns / flows.seniors_abroad if flows.seniors_abroad else float("nan"),
+        "faculty_return_rate": flows.faculty_returns / flows.faculty_abroad if flows.faculty_abroad else float("nan"),
     }
     n_top = np.count_nonzero(top)
     for i, code in enumerate(world.codes):
-        here = pop.country == i
-        # Hours are those of the employees a cap covers (as a survey of covered employers would see them), or of
-        # all employees where no cap covers anyone.
-        group = here & covered
-        if not group.any():
-            group = here & employee
-        n_group = np.count_nonzero(group)
+        count, worked_sum, cut_sum = hours_by_group["covered" if hours_by_group["covered"][0][i] else "employees"]
         out[f"researchers_{code}"] = int(by_country[i]) * w
         out[f"top_talent_{code}"] = int(top_by_country[i]) * w
         out[f"top_talent_share_{code}"] = float(top_by_country[i] / n_top) if n_top else float("nan")
         out[f"top1_talent_{code}"] = int(top1_by_country[i]) * w
         out[f"mentor_quality_{code}"] = float(mentor_quality[i])
         out[f"research_output_{code}"] = float(output[i]) * w
-        out[f"hours_worked_{code}"] = float(worked[group].mean()) if n_group else float("nan")
-        out[f"hours_cut_{code}"] = float(cut[group].mean()) if n_group else float("nan")
+        out[f"hours_worked_{code}"] = float(worked_sum[i] / count[i]) if count[i] else float("nan")
+        out[f"hours_cut_{code}"] = float(cut_sum[i] / count[i]) if count[i] else float("nan")
         for s, sector in enumerate(SECTORS):
             for g, stage in enumerate(STAGES):
                 out[f"researchers_{code}_{sector}_{stage}"] = int(cells[i, s, g]) * w
     for i, code in enumerate(world.codes):
         if i == world.origin:
             continue
+        graduates = (pop.phd_country == i) & (pop.phd_year == year) & native
+        n_graduates = np.count_nonzero(graduates)
+        out[f"phd_graduates_{code}"] = n_graduates * w
+        # At graduation: the post taken right after the doctorate (what graduates intend, NSF 15-302).
+        out[f"stay_rate_at_phd_{code}"] = (float(np.count_nonzero(graduates & (pop.country == i)) / n_graduates)
+                                           if n_graduates else float("nan"))
         cohort = (pop.phd_country == i) & (pop.phd_year == year - 5) & native
         n = np.count_nonzero(cohort)
         stayed = np.count_nonzero(cohort & (pop.country == i))

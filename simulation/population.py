@@ -129,8 +129,8 @@ def _buffer(like: np.ndarray, rows: int) -> np.ndarray:
 
 
 def _is_front(array: np.ndarray, buffer: np.ndarray | None) -> bool:
-    """Whether ``array`` is a view of the first rows of ``buffer``."""
-    return buffer is not None and (array.base is buffer or array is buffer) and array.ctypes.data == buffer.ctypes.data
+    """Whether ``array`` is a view of the first rows of ``buffer`` (the only views of a buffer made here)."""
+    return buffer is not None and (array.base is buffer or array is buffer)
 
 
 def _with_memory(arrays: dict[str, np.ndarray], room: dict[str, np.ndarray], spare: dict[str, np.ndarray],

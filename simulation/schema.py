@@ -287,6 +287,16 @@ class OfferConfig:
         prior=(-2.0, 2.0),
     )
 
+    transition_shift: float = param(
+        2.0,
+        unit="log odds",
+        doc="added to every offer's log odds in a year a researcher ends a stage (on the job market)",
+        lo=-20,
+        hi=20,
+        origin="calibrated",
+        prior=(0.0, 4.0),
+    )
+
     def shifts(self) -> np.ndarray:
         """Log-odds shift by stage."""
         return _stage_values(self.stage_shift)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.careers import INDUSTRY, PHD, SECTORS, STAGES
+from simulation.careers import ACADEMIA, INDUSTRY, PHD, POSTDOC, SECTORS, STAGES
 from simulation.schema import Config
 
 
@@ -32,10 +32,13 @@ class World:
     offer_intercept: np.ndarray  # (A,) log odds
     offer_slope: np.ndarray  # (A,) log odds per SD of entry talent
     stage_shift: np.ndarray  # (stage,) log odds
+    transition_shift: float  # log odds added in a year that ends a stage
     talent_sigma: float  # SD of log talent at entry
     alt_country: np.ndarray  # (A,)
     alt_sector: np.ndarray  # (A,)
     stage_allows: np.ndarray  # (stage, A) bool: a researcher at the stage may hold a post in the alternative
+    trains_in: np.ndarray  # (stage, A) bool: a researcher at the stage would train under a mentor in the alternative
+    country_alternatives: np.ndarray  # (C, A) bool: the alternatives of each country
     capped: np.ndarray  # (stage,) bool: the stage is bound by a working-hour cap (employees)
     min_years: np.ndarray  # (stage,) fewest years in the stage
     advance_p: np.ndarray  # (stage,) yearly chance of ending the stage after its minimum
@@ -66,6 +69,9 @@ class World:
         stage_allows = np.ones((len(STAGES), len(alt_country)), dtype=bool)
         stage_allows[: PHD + 1, alt_sector == INDUSTRY] = False  # students and PhD candidates train in academia
         per_alt = [(c, SECTORS[s]) for c, s in zip(alt_country, alt_sector, strict=True)]
+        trains_in = np.zeros_like(stage_allows)
+        trains_in[:POSTDOC] = True  # students and PhD candidates train wherever they are
+        trains_in[POSTDOC] = alt_sector == ACADEMIA  # postdocs train in academia
         return cls(
             codes=config.country_codes,
             origin=config.origin_index,
@@ -79,10 +85,13 @@ class World:
             offer_intercept=np.array([countries[c].offers[s].intercept for c, s in per_alt]),
             offer_slope=np.array([countries[c].offers[s].slope for c, s in per_alt]),
             stage_shift=config.offers.shifts(),
+            transition_shift=config.offers.transition_shift,
             talent_sigma=config.talent.sigma,
             alt_country=alt_country,
             alt_sector=alt_sector,
             stage_allows=stage_allows,
+            trains_in=trains_in,
+            country_alternatives=alt_country[None, :] == np.arange(n)[:, None],
             capped=np.arange(len(STAGES)) >= STAGES.index(config.hours.capped_from),
             min_years=config.careers.minimum_years(),
             advance_p=config.careers.advance_probability(),

@@ -29,9 +29,9 @@ def test_batch_run_returns_one_row_per_parameter_point_and_seed_with_every_repor
     assert sorted(zip(batch["rng"], batch["match_share"], strict=True)) == [(1, 0.0), (1, 0.5), (2, 0.0), (2, 0.5)]
     assert (batch["Step"] == 3).all()
     assert (batch["year"] == model.config.simulation.start_year + 3).all()
-    # Outputs that can be undefined in a small run: the stay rate (no graduates five years before), the senior return
+    # Outputs that can be undefined in a small run: the stay rates (no graduates), the faculty return
     # rate (no seniors abroad), a lever's value to recipients (none reached) and its deadweight (no baseline twin).
-    undefined = ("stay_rate", "senior_return", "wage_equivalent", "deadweight")
+    undefined = ("stay_rate", "faculty_return", "wage_equivalent", "deadweight")
     defined = [r for r in reporters if not r.startswith(undefined)]
     assert batch[defined].notna().all().all()
 

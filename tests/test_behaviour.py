@@ -33,16 +33,21 @@ def test_own_post_is_always_open_and_other_posts_need_an_offer(small_config):
     assert not available[1, KR_ACADEMIA] and not available[1, KR_INDUSTRY]
 
 
-def test_a_stage_transition_opens_every_post_of_the_own_country_open_at_the_new_stage(small_config):
-    pop, world = population(small_config, [POSTDOC, PHD], [1, 0], [ACADEMIA, ACADEMIA])
-    available = behaviour.open_alternatives(pop, world, np.zeros((2, 4), dtype=bool), np.array([True, True]))
-    np.testing.assert_array_equal(available[0], [False, False, True, True])  # a new US PhD: US academia or industry
+def test_a_stage_transition_opens_the_posts_at_home_and_staying_abroad_needs_an_offer(small_config):
+    pop, world = population(small_config, [POSTDOC, PHD, POSTDOC], [1, 0, 1], [ACADEMIA, ACADEMIA, ACADEMIA])
+    held = np.zeros((3, 4), dtype=bool)
+    held[2, US_INDUSTRY] = True
+    available = behaviour.open_alternatives(pop, world, held, np.array([True, True, True]))
+    # A new US PhD with no US offer: home posts, or the academic post already held (the postdoc stays where the
+    # PhD was done); with a US industry offer, that too.
+    np.testing.assert_array_equal(available[0], [True, True, True, False])
     np.testing.assert_array_equal(available[1], [True, False, False, False])  # a PhD candidate trains in academia
+    np.testing.assert_array_equal(available[2], [True, True, True, True])
 
 
 def test_students_and_phd_candidates_hold_no_industry_offers(small_config):
     pop, world = population(small_config, [STUDENT, PHD, POSTDOC, JUNIOR], [0, 0, 0, 0], [0, 0, 0, 1])
-    held = behaviour.offers_held(pop, world, np.zeros((4, 4)))  # draws of 0: every offer a stage allows
+    held = behaviour.offers_held(pop, world, np.zeros((4, 4)), np.zeros(4, dtype=bool))  # draws of 0: all allowed
     np.testing.assert_array_equal(held[:, [KR_INDUSTRY, US_INDUSTRY]], [[False, False], [False, False],
                                                                         [True, True], [True, True]])
     assert held[:, [KR_ACADEMIA, US_ACADEMIA]].all()

@@ -1,177 +1,284 @@
-"""``talentflow calibrate CONFIG --targets FILE``: fit the utility weights to observed targets.
+"""``talentflow calibrate [CONFIG] --targets FILE --out DIR``: Bayesian calibration of the behavioural weights.
 
 A plugin of the ``talentflow`` command line (entry point group
-``talentflow.commands``). Every input is checked before the first run; bad
-input raises :class:`simulation.config.ConfigError`,
-:class:`simulation.cli.UsageError` or :class:`simulation.outputs.OutputError`
-(one line, exit code 2) and nothing is written.
+``talentflow.commands``). ABC-SMC (pyabc) on the fitted targets, then the
+posterior predictive of every target and the bounds' experiments on posterior
+draws. Everything goes into ``--out``; the tracked default scenario
+(configs/calibrated.toml) changes only with ``--write-default``.
+
+Every input is checked before the first run; bad input raises
+:class:`simulation.config.ConfigError`, :class:`simulation.cli.UsageError` or
+:class:`simulation.outputs.OutputError` (one line, exit code 2). pyabc writes
+each generation to ``--out``/abc.db as it ends: a calibration that is killed
+resumes with ``--resume`` from its last whole generation.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import hashlib
 import json
 import os
+import shutil
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from simulation.cli import UsageError, resolve_config, whole_number
-from simulation.config import ConfigError, read_toml
-from simulation.outputs import check_output_folder
+from simulation.cli import UsageError, whole_number
+from simulation.config import DEFAULT_CONFIG, ConfigError, config_to_json, load_config, read_toml
+from simulation.outputs import MARKERS, OutputError
 
-#: Defaults, measured to finish within 10 minutes on 2 shared cores (docs/calibration.md, "Runtime").
-DEFAULT_BUDGET = 40
-DEFAULT_REPLICATES = 10
+#: The default calibration file and base scenario.
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_TARGETS = ROOT / "configs" / "calibration" / "targets.toml"
+DEFAULT_BASE = ROOT / "configs" / "baseline.toml"
+#: Posterior draws for the predictive check and for the elasticity experiment, and the experiment's size.
+PREDICTIVE_DRAWS, ELASTICITY_DRAWS, ELASTICITY_RESEARCHERS = 40, 20, 50_000
+KIND = MARKERS["calibration.json"]
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``talentflow calibrate``."""
     parser = subparsers.add_parser(
-        "calibrate", help="fit the utility weights to observed targets (method of simulated moments)",
-        description="Fit the utility weights named in the targets file to its fitted targets by the method of "
-                    "simulated moments (common random numbers, scipy least squares on the log weights). Writes the "
-                    "calibrated config (the base plus the fitted weights, SEs in comments and a JSON file beside "
-                    "it) and a fit report into --out.")
-    parser.add_argument("config", metavar="CONFIG", help="base scenario TOML file, e.g. configs/baseline.toml")
-    parser.add_argument("--targets", required=True, metavar="FILE",
-                        help="targets file, e.g. configs/calibration/targets.toml")
-    parser.add_argument("--budget", type=whole_number(1), default=DEFAULT_BUDGET, metavar="N",
-                        help=f"model evaluations in all, each one of --replicates runs: the search's and the 13 "
-                             f"after it (the optimum and the sensitivities) (default {DEFAULT_BUDGET})")
-    parser.add_argument("--workers", type=whole_number(1), default=None, metavar="N",
-                        help="worker processes for the runs (default: the number of CPUs; 1 runs in this process)")
-    parser.add_argument("--replicates", type=whole_number(2), default=DEFAULT_REPLICATES, metavar="N",
-                        help=f"runs per candidate, the same seeds for every candidate (default {DEFAULT_REPLICATES})")
-    parser.add_argument("--researchers", type=whole_number(10), metavar="N",
-                        help="researcher agents at the start, the cohort scaled alike (default: the config's)")
-    parser.add_argument("--seed", type=whole_number(0), default=0, metavar="N",
-                        help="root seed of the replicate streams (default 0)")
-    parser.add_argument("--out", default="out/calibration", metavar="DIR",
-                        help="folder for the fit report (default out/calibration)")
-    parser.add_argument("--calibrated", metavar="PATH",
-                        help="where to write the calibrated config (default: calibrated.toml beside CONFIG); "
-                             "a calibrated.json of the same name goes beside it")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+        "calibrate", help="Bayesian calibration of the behavioural weights (ABC-SMC, pyabc)",
+        description="Fit the parameters named in the calibration file to its fitted targets by ABC-SMC (pyabc), "
+                    "then check every target on posterior draws (posterior predictive) and run the bounds' "
+                    "experiments. Writes the posterior (particles and weights), its summary and diagnostics, "
+                    "figures, a report and a calibrated scenario into --out. configs/calibrated.toml changes only "
+                    "with --write-default. A killed calibration resumes with --resume.")
+    parser.add_argument("config", metavar="CONFIG", nargs="?", default=str(DEFAULT_BASE),
+                        help="base scenario (default: configs/baseline.toml)")
+    parser.add_argument("--targets", default=str(DEFAULT_TARGETS), metavar="FILE",
+                        help="calibration file: parameters, priors, targets (default configs/calibration/targets.toml)")
+    parser.add_argument("--out", default="out/calibration", metavar="DIR", help="output folder (default out/calibration)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=whole_number(1), default=None, metavar="N",
+                       help="local worker processes (default: the number of CPUs; 1: one process, exactly "
+                            "reproducible)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="a Dask scheduler (tcp://HOST:PORT) whose workers run the simulations, as for sweeps")
+    parser.add_argument("--resume", action="store_true", help="continue the calibration stored in --out")
+    parser.add_argument("--write-default", action="store_true",
+                        help="also write configs/calibrated.toml and its posterior and summary beside it")
+    parser.add_argument("--population", type=whole_number(10), metavar="N", help="particles a generation (default: "
+                        "the calibration file's)")
+    parser.add_argument("--generations", type=whole_number(1), metavar="N", help="generations at most (default: the "
+                        "calibration file's)")
+    parser.add_argument("--researchers", type=whole_number(100), metavar="N",
+                        help="agents in each simulation (default: the calibration file's)")
+    parser.add_argument("--predictive-draws", type=whole_number(2), default=PREDICTIVE_DRAWS, metavar="N",
+                        help=f"posterior draws for the predictive check (default {PREDICTIVE_DRAWS})")
+    parser.add_argument("--elasticity-draws", type=whole_number(2), default=ELASTICITY_DRAWS, metavar="N",
+                        help=f"posterior draws for the pay-rise experiment (default {ELASTICITY_DRAWS})")
+    parser.add_argument("--elasticity-researchers", type=whole_number(100), default=ELASTICITY_RESEARCHERS,
+                        metavar="N", help=f"agents in the pay-rise experiment (default {ELASTICITY_RESEARCHERS:,})")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=calibrate_command)
     return parser
 
 
-def extends_chain(path: Path) -> list[Path]:
-    """``path`` and every file it extends, resolved."""
-    chain = [path.resolve()]
-    while True:
-        base = read_toml(chain[-1]).get("extends")
-        if not isinstance(base, str):
-            return chain
-        nxt = (chain[-1].parent / base).resolve()
-        if nxt in chain:
-            return chain
-        chain.append(nxt)
+def inputs_digest(config_json: dict[str, Any], calibration_text: str) -> str:
+    """What a stored calibration was run on: the base scenario and the calibration file."""
+    text = json.dumps(config_json, sort_keys=True) + calibration_text
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def check_calibrated_path(path: Path, config_path: Path) -> None:
-    """Whether the calibrated config may go to ``path``: a new file or one this command wrote, not in CONFIG's chain."""
-    from experiments.calibration.report import HEADER
-
-    if path.resolve() in extends_chain(config_path):
-        raise UsageError(f"--calibrated {path}: is {config_path} or a file it extends; choose another path")
-    if not path.parent.is_dir():
-        raise UsageError(f"--calibrated {path}: its folder {path.parent} does not exist")
-    if path.exists():
-        if not path.is_file():
-            raise UsageError(f"--calibrated {path}: exists and is not a file")
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            first = handle.readline()
-        if not first.startswith(HEADER):
-            raise UsageError(f"--calibrated {path}: exists and was not written by talentflow calibrate "
-                             f"(its first line is not '{HEADER}...'); choose another path")
+def check_out(out: Path, resume: bool, digest: str) -> None:
+    """``out`` must be new or empty, or, with ``--resume``, a calibration of the same inputs."""
+    marker = out / "calibration.json"
+    if out.exists() and not out.is_dir():
+        raise OutputError(out, "exists and is not a folder; choose another folder")
+    if resume:
+        try:
+            meta = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise OutputError(out, "holds no calibration to resume (no calibration.json); run without --resume")
+        if not isinstance(meta, dict) or meta.get("kind") != KIND or meta.get("inputs") != digest:
+            raise OutputError(out, "holds a calibration of another base scenario or calibration file; resume it "
+                                   "with those, or start a new folder")
+        return
+    if out.exists() and any(out.iterdir()):
+        raise OutputError(out, "is not empty; resume the calibration there with --resume, or choose a new or "
+                               "empty folder")
 
 
 def calibrate_command(args: argparse.Namespace) -> int:
-    """Handler of ``talentflow calibrate``."""
-    from experiments.calibration.fit import minimum_budget
-    from experiments.calibration.targets import WEIGHTS, read_targets
+    """Handler of ``talentflow calibrate``: check every input, then run."""
+    from experiments.calibration.targets import read_calibration
+    from simulation.config import config_as_raw
+    from simulation.paths import with_value
 
     config_path = Path(args.config)
-    config = resolve_config(config_path, researchers=args.researchers)
-    targets = read_targets(args.targets)
-    years, burn_in = config.simulation.years, targets.burn_in_years
-    if years <= burn_in:
-        raise ConfigError(str(config_path), "simulation.years",
-                          f"must exceed the targets' measurement.burn_in_years ({burn_in}) so that the window "
-                          f"is not empty, got {years}")
-    for name in targets.parameters:
-        value, (low, high) = getattr(config.preferences, name), targets.bounds[name]
-        if not low <= value <= high:
-            raise ConfigError(targets.path, f"fit.bounds.{name}",
-                              f"must contain the start value preferences.{name} = {value:g} of {config_path}, "
-                              f"got [{low:g}, {high:g}]")
-    if args.budget < minimum_budget(len(targets.parameters)):
-        raise UsageError(f"--budget: must be at least {minimum_budget(len(targets.parameters))} for "
-                         f"{len(targets.parameters)} fitted weights (a search step and the {1 + 2 * len(WEIGHTS)} "
-                         f"evaluations after it), got {args.budget}")
+    config = load_config(config_path)
+    calibration = read_calibration(args.targets)
+    changes = {"population_size": args.population, "generations": args.generations, "researchers": args.researchers}
+    calibration = dataclasses.replace(calibration, **{k: v for k, v in changes.items() if v is not None})
+    for prior in calibration.priors:
+        try:
+            with_value(config, prior.key, prior.low)
+        except (KeyError, AttributeError):
+            raise ConfigError(calibration.path, f"parameters.{prior.key}",
+                              f"is not a key of {config_path}") from None
+    if config.policies.levers():
+        raise ConfigError(str(config_path), "policies", "the base scenario of a calibration has no policy levers "
+                                                        "(the targets describe the world without them)")
     out = Path(args.out)
-    check_output_folder(out)
-    calibrated = Path(args.calibrated) if args.calibrated else config_path.parent / "calibrated.toml"
-    check_calibrated_path(calibrated, config_path)
-    return run_calibration(args, config, targets, config_path, calibrated, out)
+    text = Path(calibration.path).read_text(encoding="utf-8")
+    digest = inputs_digest(config_to_json(config), text + json.dumps(changes, sort_keys=True))
+    check_out(out, args.resume, digest)
+    if args.write_default:
+        _check_writable_default()
+    return run(args, config_as_raw(config), calibration, config_path, out, digest)
 
 
-def run_calibration(args: argparse.Namespace, config: Any, targets: Any, config_path: Path, calibrated: Path,
-                    out: Path) -> int:
-    """Fit, then write the report folder and the calibrated config (the inputs are checked)."""
+def _check_writable_default() -> None:
+    from experiments.calibration.report import HEADER
+
+    target = DEFAULT_CONFIG
+    if target.exists():
+        with target.open(encoding="utf-8", errors="replace") as handle:
+            if not handle.readline().startswith(HEADER):
+                raise UsageError(f"--write-default: {target} was not written by talentflow calibrate; leave it as "
+                                 "it is or move it away first")
+
+
+@contextlib.contextmanager
+def executor_for(args: argparse.Namespace) -> Iterator[tuple[Any, Any, int]]:
+    """(pyabc sampler, executor for the checks, workers): local processes or a Dask cluster."""
+    from experiments import executors
+    from experiments.calibration.abc import make_sampler
+
+    progress = not args.quiet
+    if args.scheduler:
+        with executors.dask_executor(args.scheduler) as (executor, workers):
+            from distributed import Client
+
+            client = Client(args.scheduler)
+            try:
+                yield make_sampler(workers, client=client, progress=progress), executor, workers
+            finally:
+                client.close()
+        return
+    workers = args.workers or os.cpu_count() or 1
+    pool = executors.InProcess() if workers == 1 else executors.process_pool(workers)
+    with pool:
+        yield make_sampler(workers, progress=progress), pool, workers
+
+
+def run(args: argparse.Namespace, base: dict[str, Any], calibration: Any, config_path: Path, out: Path,
+        digest: str) -> int:
+    """Run the ABC-SMC and the checks, and write every output (the inputs are checked)."""
+    import numpy as np
     from tqdm import tqdm
 
-    from experiments import executors
-    from experiments.calibration import report
-    from experiments.calibration.fit import AFTER_SEARCH, Problem, calibrate
-    from simulation.config import load_config
-    from simulation.outputs import output_folder
+    from experiments.calibration import checks, report
+    from experiments.calibration.abc import Simulator, run_abc
+    from experiments.calibration.posterior import read_history, summary_table
 
-    workers = args.workers or os.cpu_count() or 1
-    bar = tqdm(total=args.budget, desc="calibrate", unit="evaluation", disable=args.quiet, file=sys.stderr,
-               dynamic_ncols=True)
-    best = [float("inf")]
-
-    def progress(evaluation: Any) -> None:
-        if evaluation.kind == "search":
-            best[0] = min(best[0], evaluation.loss)
-        if evaluation.kind == "final":  # the search is over: what is left is known
-            bar.total = evaluation.index + AFTER_SEARCH
-        bar.set_postfix(best_loss=f"{best[0]:.3g}", stage=evaluation.kind, refresh=False)
-        bar.update(1)
-
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / "calibration.json"
+    command = " ".join(args.command_line)
+    started = {"kind": KIND, "status": "running", "inputs": digest, "command": command,
+               "base": str(config_path), "targets": calibration.path, "files": ["abc.db", "calibration.json"]}
+    if not args.resume:
+        _write_atomic(marker, json.dumps(started, indent=2) + "\n")
+    simulator = Simulator.of(base, calibration)
     start = time.perf_counter()
-    with bar, (executors.InProcess() if workers == 1 else executors.process_pool(workers)) as executor:
-        problem = Problem(config, targets, args.replicates, args.seed, executor, on_evaluation=progress)
-        fit = calibrate(problem, args.budget)
+    with executor_for(args) as (sampler, executor, workers):
+        history = run_abc(simulator, calibration, out, sampler, resume=args.resume, progress=not args.quiet)
+        abc_seconds = time.perf_counter() - start
+        posterior, generations = read_history(history, calibration.priors)
+        rng = np.random.default_rng(calibration.seed)
+        total = args.predictive_draws + args.elasticity_draws
+        with tqdm(total=total, desc="checks", unit="run", disable=args.quiet, file=sys.stderr) as bar:
+            predictive = checks.posterior_predictive(simulator, calibration, posterior.draws(args.predictive_draws,
+                                                                                             rng), executor,
+                                                     on_done=lambda: bar.update(1))
+            elasticity = checks.domestic_star_elasticity(simulator, posterior.draws(args.elasticity_draws, rng),
+                                                         args.elasticity_researchers, executor,
+                                                         on_done=lambda: bar.update(1), seed=calibration.seed)
     seconds = time.perf_counter() - start
 
-    info = report.summary(fit, problem, command=args.command_line, base_path=str(config_path), seconds=seconds)
-    json_path = calibrated.with_suffix(".json")
-    extends = os.path.relpath(config_path.resolve(), calibrated.resolve().parent)
-    text = report.calibrated_toml(fit, problem, extends=Path(extends).as_posix(), command=args.command_line,
-                                  json_name=json_path.name)
-    with output_folder(out) as staging:
-        report.write_report(staging, fit, problem, info)
-    _write_atomic(json_path, json.dumps(info, indent=2) + "\n")
-    _write_atomic(calibrated, text)
-    written = load_config(calibrated)  # the file must load as a scenario; a failure here is a bug
-    print(f"calibrated {', '.join(fit.names)} in {len(problem.history)} evaluations of {args.replicates} runs "
-          f"({seconds:.0f} s, {workers} worker{'s' if workers > 1 else ''}); loss {report.number(fit.final.loss, 3)}; "
-          f"{fit.message}")
-    low, high = fit.interval()
-    for name, se, lo, hi in zip(fit.names, fit.se, low, high, strict=True):
-        value = getattr(written.preferences, name)
-        print(f"  {name} = {report.number(value)} (SE {report.number(se, 2)}; 95% interval {report.number(lo, 3)} "
-              f"to {report.number(hi, 3)})")
-    for row in info["targets"]:
-        print(f"  {row['target']} ({row['role']}): observed {report.number(row['observed'], 3)}, "
-              f"model {report.number(row['model'], 3)} (SE {report.number(row['model_se'], 2)})")
-    print(f"wrote {calibrated}, {json_path} and {out}")
+    summary = summary_table(posterior, calibration.priors)
+    diagnostics = report.diagnostics_table(generations)
+    bound = {t.name: {"low": t.low, "high": t.high, **elasticity,
+                      "within": bool(t.low <= elasticity["estimate"] <= t.high)}
+             for t in calibration.role("bound")}
+    extends = Path(os.path.relpath(config_path.resolve(), out.resolve())).as_posix()
+    toml = report.calibrated_toml(posterior.median(), summary, extends=extends, command=command,
+                                  calibration=calibration, final_epsilon=generations[-1].epsilon)
+    info = {"kind": KIND, "status": "done", "inputs": digest, "command": command, "base": str(config_path),
+            "targets": calibration.path, "workers": workers, "seconds": round(seconds, 1),
+            "abc_seconds": round(abc_seconds, 1), "simulations": int(sum(g.simulations for g in generations)),
+            "final_epsilon": generations[-1].epsilon,
+            "parameters": summary.to_dict("records"), "generations": diagnostics.to_dict("records"),
+            "predictive": predictive.to_dict("records"), "bounds": bound,
+            "files": ["abc.db", "calibration.json", "posterior.csv", "generations.csv", "predictive.csv",
+                      "summary.md", "report.md", "calibrated.toml", "prior_posterior.png", "posterior_pairs.png",
+                      "predictive.png", "generations.png"]}
+    particles = posterior.particles.assign(weight=posterior.weights)
+    particles.to_csv(out / "posterior.csv", index=False)
+    diagnostics.to_csv(out / "generations.csv", index=False)
+    predictive.to_csv(out / "predictive.csv", index=False)
+    summary_md = report.summary_markdown(summary, diagnostics)
+    _write_atomic(out / "summary.md", summary_md + "\n")
+    _write_atomic(out / "calibrated.toml", toml)
+    report.prior_posterior_figure(posterior, calibration, out / "prior_posterior.png")
+    report.pairs_figure(posterior, summary, out / "posterior_pairs.png", np.random.default_rng(calibration.seed))
+    report.predictive_figure(predictive, out / "predictive.png")
+    report.generations_figure(diagnostics, out / "generations.png")
+    _write_atomic(out / "report.md", report_markdown(info, summary_md, predictive, bound) + "\n")
+    _write_atomic(marker, json.dumps(info, indent=2, default=float) + "\n")
+    load_config(out / "calibrated.toml")  # the file must load as a scenario; a failure here is a bug
+    if args.write_default:
+        write_default(out, config_path)
+    print(f"calibrated {len(calibration.priors)} parameters on {len(calibration.fitted)} targets: "
+          f"{info['simulations']:,} simulations in {abc_seconds:.0f} s ({workers} worker{'s' if workers > 1 else ''}), "
+          f"final epsilon {report.number(generations[-1].epsilon)}")
+    for row in summary.itertuples():
+        print(f"  {row.parameter} = {report.number(row.median)} (90% {report.number(row.low_5)} to "
+              f"{report.number(row.high_95)})")
+    for name, check in bound.items():
+        print(f"  {name}: {report.number(check['estimate'])} (90% {report.number(check['low_5'])} to "
+              f"{report.number(check['high_95'])}); bound {check['low']:g} to {check['high']:g}: "
+              f"{'within' if check['within'] else 'OUTSIDE'}")
+    print(f"wrote {out}" + (f" and {DEFAULT_CONFIG}" if args.write_default else ""))
     return 0
+
+
+def report_markdown(info: dict[str, Any], summary_md: str, predictive: Any, bound: dict[str, Any]) -> str:
+    """The calibration folder's report."""
+    from experiments.calibration.report import markdown_table
+
+    lines = [f"# Calibration report\n\nWritten by `{info['command']}` in {info['seconds']:.0f} s "
+             f"({info['simulations']:,} simulations, {info['workers']} workers).", summary_md,
+             "## Posterior predictive check", markdown_table(predictive), "![predictive](predictive.png)",
+             "## Bounds checked by simulated experiments"]
+    for name, check in bound.items():
+        lines.append(f"- {name}: {check['estimate']:.3g} (90% interval {check['low_5']:.3g} to "
+                     f"{check['high_95']:.3g}) against the published {check['low']:g} to {check['high']:g}: "
+                     f"{'within' if check['within'] else 'outside'} ({check['draws']} posterior draws of "
+                     f"{check['researchers']:,} researchers).")
+    lines += ["![prior and posterior](prior_posterior.png)", "![pairs](posterior_pairs.png)",
+              "![generations](generations.png)"]
+    return "\n\n".join(lines)
+
+
+def write_default(out: Path, config_path: Path) -> None:
+    """configs/calibrated.toml (extending CONFIG), its posterior and summary beside it."""
+    text = (out / "calibrated.toml").read_text(encoding="utf-8")
+    extends = Path(os.path.relpath(config_path.resolve(), DEFAULT_CONFIG.parent.resolve())).as_posix()
+    text = "\n".join(f'extends = "{extends}"' if line.startswith("extends = ") else line for line in text.splitlines())
+    _write_atomic(DEFAULT_CONFIG, text + "\n")
+    shutil.copyfile(out / "posterior.csv", DEFAULT_CONFIG.with_name("calibrated.posterior.csv"))
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    _write_atomic(DEFAULT_CONFIG.with_name("calibrated.summary.md"),
+                  "# The calibrated default scenario: posterior summary\n\n" + summary)
+    read_toml(DEFAULT_CONFIG)
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -1,6 +1,7 @@
-"""The targets file (configs/calibration/targets.toml): observed values, their uncertainty, their measurement.
+"""The calibration file (configs/calibration/targets.toml): fitted parameters with their priors, observed targets
+with their uncertainty and measurement, and the settings of the ABC-SMC run.
 
-Parsed with :mod:`tomllib` and validated once into the frozen :class:`Targets`.
+Parsed with :mod:`tomllib` and validated once into the frozen :class:`Calibration`.
 Every problem raises :class:`simulation.config.ConfigError` naming the file, the
 key and what is allowed (one line on the command line, exit code 2).
 """
@@ -12,60 +13,86 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from experiments.calibration.moments import MEASURES
+from experiments.calibration.moments import EXPERIMENTS, MEASURES
 from simulation.config import ConfigError, read_toml
+from simulation.paths import path_refusal
 
-#: The utility weights the calibration may fit (keys of ``[preferences]``).
-WEIGHTS: tuple[str, ...] = ("wage", "hours", "mentor", "network", "home", "moving_cost")
-#: What a target is for: in the loss, checked against inputs, or compared in docs/validation.md.
-ROLES: tuple[str, ...] = ("fitted", "checked", "validation")
-TARGET_KEYS: tuple[str, ...] = ("value", "se", "se_reason", "role", "function", "year", "measure", "source", "also")
-TOP_LEVEL: tuple[str, ...] = ("measurement", "fit", "targets", "inputs")
+#: What a target is for: in the ABC distance, a range checked by an experiment, an input checked, or a comparison.
+ROLES: tuple[str, ...] = ("fitted", "bound", "checked", "validation")
+TARGET_KEYS: tuple[str, ...] = ("value", "se", "low", "high", "se_reason", "role", "function", "year", "measure",
+                                "population", "source", "also")
+TOP_LEVEL: tuple[str, ...] = ("measurement", "abc", "parameters", "targets")
+#: Settings and their defaults: [measurement] and [abc].
+MEASUREMENT: dict[str, int] = {"researchers": 4000, "window_years": 15}
+ABC: dict[str, float] = {"population_size": 300, "generations": 8, "min_acceptance_rate": 0.01, "seed": 0}
+#: The 5-year stay rate looks five years back: the window starts after that.
+FIRST_WINDOW_YEAR = 6
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A fitted parameter: a dotted config key with a uniform prior on [low, high]."""
+
+    key: str
+    low: float
+    high: float
+    source: str
+
+    @property
+    def name(self) -> str:
+        """The key as pyabc stores it (no dots)."""
+        return self.key.replace(".", "__")
 
 
 @dataclass(frozen=True)
 class Target:
-    """One observed number and the model measurement that corresponds to it."""
+    """One observed number (or range) and the model measurement that corresponds to it."""
 
     name: str
-    value: float
-    se: float  # standard error, in the target's unit
-    se_reason: str
     role: str  # one of ROLES
     function: str  # a name in experiments.calibration.moments.MEASURES
+    value: float  # nan for a bound
+    se: float  # standard error in the target's unit (nan for a bound)
+    low: float  # a bound's range (nan otherwise)
+    high: float
     year: int
     measure: str
+    population: str
     source: str
+    se_reason: str
 
     @property
     def fitted(self) -> bool:
-        """Whether the target enters the loss."""
+        """Whether the target enters the ABC distance."""
         return self.role == "fitted"
 
 
 @dataclass(frozen=True)
-class Targets:
-    """A validated targets file."""
+class Calibration:
+    """A validated calibration file."""
 
     path: str
-    burn_in_years: int
-    parameters: tuple[str, ...]  # weights fitted, in order
-    bounds: dict[str, tuple[float, float]]  # natural units
+    researchers: int
+    window_years: int
+    population_size: int
+    generations: int
+    min_acceptance_rate: float
+    seed: int
+    priors: tuple[Prior, ...]
     targets: tuple[Target, ...]
 
     @property
     def fitted(self) -> tuple[Target, ...]:
-        """The targets in the loss, in file order."""
+        """The targets in the distance, in file order."""
         return tuple(t for t in self.targets if t.fitted)
 
-    @property
-    def checked(self) -> tuple[Target, ...]:
-        """The targets measured and reported but not fitted."""
-        return tuple(t for t in self.targets if not t.fitted)
+    def role(self, role: str) -> tuple[Target, ...]:
+        """The targets of one role, in file order."""
+        return tuple(t for t in self.targets if t.role == role)
 
 
-def read_targets(path: str | Path) -> Targets:
-    """Parse and validate a targets file."""
+def read_calibration(path: str | Path) -> Calibration:
+    """Parse and validate a calibration file."""
     source = str(path)
     raw = read_toml(path)
 
@@ -75,42 +102,61 @@ def read_targets(path: str | Path) -> Targets:
     for key in raw:
         if key not in TOP_LEVEL:
             fail(key, f"unknown key; allowed: {', '.join(TOP_LEVEL)}")
-    measurement = _table(raw, "measurement", fail)
-    for key in measurement:
-        if key != "burn_in_years":
-            fail(f"measurement.{key}", "unknown key; allowed: burn_in_years")
-    burn_in = measurement.get("burn_in_years", 10)
-    if isinstance(burn_in, bool) or not isinstance(burn_in, int) or burn_in < 6:
-        fail("measurement.burn_in_years", f"must be a whole number >= 6 (years; the stay rate looks 5 years back), "
-                                          f"got {burn_in!r}")
+    measurement = _settings(raw, "measurement", MEASUREMENT, fail)
+    abc = _settings(raw, "abc", ABC, fail)
+    if measurement["window_years"] < FIRST_WINDOW_YEAR:
+        fail("measurement.window_years", f"must be at least {FIRST_WINDOW_YEAR} (the 5-year stay rate looks five "
+                                         f"years back), got {measurement['window_years']}")
+    if not 0 <= abc["min_acceptance_rate"] < 1:
+        fail("abc.min_acceptance_rate", f"must be in [0, 1), got {abc['min_acceptance_rate']}")
+    for key, least in (("researchers", 100), ("population_size", 10), ("generations", 1)):
+        table = "measurement" if key in MEASUREMENT else "abc"
+        value = (measurement | abc)[key]
+        if not isinstance(value, int) or value < least:
+            fail(f"{table}.{key}", f"must be a whole number >= {least}, got {value!r}")
 
-    fit = _table(raw, "fit", fail)
-    for key in fit:
-        if key not in ("parameters", "bounds"):
-            fail(f"fit.{key}", "unknown key; allowed: parameters, bounds")
-    parameters = fit.get("parameters")
-    if (not isinstance(parameters, list) or not parameters or any(p not in WEIGHTS for p in parameters)
-            or len(set(parameters)) != len(parameters)):
-        fail("fit.parameters", f"must be a list of distinct weights from {', '.join(WEIGHTS)}, got {parameters!r}")
-    bounds_raw = _table(fit, "bounds", lambda k, m: fail(f"fit.{k}", m))
-    bounds = {}
-    for name in parameters:
-        pair = bounds_raw.get(name)
-        if (not isinstance(pair, list) or len(pair) != 2 or not all(_is_number(v) for v in pair)
-                or not 0 < pair[0] < pair[1] or not math.isfinite(pair[1])):
-            fail(f"fit.bounds.{name}", f"must be [low, high] with 0 < low < high (utils), got {pair!r}")
-        bounds[name] = (float(pair[0]), float(pair[1]))
-    for name in bounds_raw:
-        if name not in parameters:
-            fail(f"fit.bounds.{name}", f"is not a fitted parameter ({', '.join(parameters)})")
+    parameters = _table(raw, "parameters", fail)
+    if not parameters:
+        fail("parameters", "must name at least one parameter to fit, as [parameters.\"preferences.wage\"]")
+    priors = tuple(_prior(key, entry, fail) for key, entry in parameters.items())
+    targets = tuple(_target(name, entry, fail) for name, entry in _table(raw, "targets", fail).items())
+    if not any(t.fitted for t in targets):
+        fail("targets", "must have at least one target with role = \"fitted\"")
+    return Calibration(path=source, researchers=measurement["researchers"], window_years=measurement["window_years"],
+                       population_size=abc["population_size"], generations=abc["generations"],
+                       min_acceptance_rate=float(abc["min_acceptance_rate"]), seed=int(abc["seed"]), priors=priors,
+                       targets=targets)
 
-    table = _table(raw, "targets", fail)
-    targets = tuple(_target(name, entry, fail) for name, entry in table.items())
-    n_fitted = sum(t.fitted for t in targets)
-    if n_fitted < len(parameters):
-        fail("fit.parameters", f"{len(parameters)} weights cannot be identified by {n_fitted} fitted targets; "
-                               "fit at most as many weights as there are targets with role = \"fitted\"")
-    return Targets(path=source, burn_in_years=burn_in, parameters=tuple(parameters), bounds=bounds, targets=targets)
+
+def _settings(raw: dict[str, Any], key: str, defaults: dict[str, Any], fail: Any) -> dict[str, Any]:
+    table = _table(raw, key, fail)
+    for name in table:
+        if name not in defaults:
+            fail(f"{key}.{name}", f"unknown key; allowed: {', '.join(defaults)}")
+    out = defaults | table
+    for name, value in out.items():
+        if not _is_number(value):
+            fail(f"{key}.{name}", f"must be a number, got {value!r}")
+    return out
+
+
+def _prior(key: str, entry: Any, fail: Any) -> Prior:
+    where = f"parameters.{key}"
+    refusal = path_refusal(key)  # the same rule: a number-valued key of the model's world, not of the simulation
+    if refusal:
+        fail(where, refusal.replace("cannot follow a path", "cannot be fitted"))
+    if not isinstance(entry, dict):
+        fail(where, f"must be a table with low, high and source, got {entry!r}")
+    for sub in entry:
+        if sub not in ("low", "high", "source"):
+            fail(f"{where}.{sub}", "unknown key; allowed: low, high, source")
+    low, high = entry.get("low"), entry.get("high")
+    if not (_is_number(low) and _is_number(high) and math.isfinite(low) and math.isfinite(high) and low < high):
+        fail(where, f"needs finite low < high (the uniform prior), got low={low!r}, high={high!r}")
+    text = entry.get("source")
+    if not isinstance(text, str) or not text.strip():
+        fail(f"{where}.source", "is required: why the prior has this range")
+    return Prior(key=key, low=float(low), high=float(high), source=text)
 
 
 def _target(name: str, entry: Any, fail: Any) -> Target:
@@ -120,28 +166,36 @@ def _target(name: str, entry: Any, fail: Any) -> Target:
     for sub in entry:
         if sub not in TARGET_KEYS:
             fail(f"{key}.{sub}", f"unknown key; allowed: {', '.join(TARGET_KEYS)}")
-    value, se = entry.get("value"), entry.get("se")
-    if not _is_number(value) or not math.isfinite(value):
-        fail(f"{key}.value", f"must be a finite number, got {value!r}")
-    if not _is_number(se) or not 0 < se < math.inf:
-        fail(f"{key}.se", f"must be a positive number (the standard error, in the target's unit), got {se!r}")
     role = entry.get("role")
     if role not in ROLES:
         fail(f"{key}.role", f"must be one of {', '.join(ROLES)}, got {role!r}")
     function = entry.get("function")
-    if function not in MEASURES:
+    if function not in (*MEASURES, *EXPERIMENTS):
         fail(f"{key}.function", f"must name a function of experiments/calibration/moments.py "
-                                f"({', '.join(MEASURES)}), got {function!r}")
+                                f"({', '.join((*MEASURES, *EXPERIMENTS))}), got {function!r}")
+    nan = float("nan")
+    value = se = low = high = nan
+    if role == "bound":
+        low, high = entry.get("low"), entry.get("high")
+        if not (_is_number(low) and _is_number(high) and low < high):
+            fail(key, f"a bound needs numbers low < high, got low={low!r}, high={high!r}")
+    else:
+        value, se = entry.get("value"), entry.get("se")
+        if not _is_number(value) or not math.isfinite(value):
+            fail(f"{key}.value", f"must be a finite number, got {value!r}")
+        if not _is_number(se) or not 0 < se < math.inf:
+            fail(f"{key}.se", f"must be a positive number (the standard error, in the target's unit), got {se!r}")
     year = entry.get("year")
     if isinstance(year, bool) or not isinstance(year, int):
         fail(f"{key}.year", f"must be a whole number (the year observed), got {year!r}")
     texts = {}
-    for sub in ("se_reason", "measure", "source"):
+    for sub in ("se_reason", "measure", "population", "source"):
         text = entry.get(sub)
         if not isinstance(text, str) or not text.strip():
             fail(f"{key}.{sub}", "is required: a non-empty string")
         texts[sub] = text
-    return Target(name=name, value=float(value), se=float(se), role=role, function=function, year=year, **texts)
+    return Target(name=name, role=role, function=function, value=float(value), se=float(se), low=float(low),
+                  high=float(high), year=year, **texts)
 
 
 def _table(raw: dict[str, Any], key: str, fail: Any) -> dict[str, Any]:
