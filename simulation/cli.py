@@ -95,7 +95,7 @@ def command_run(args: argparse.Namespace) -> int:
     """``talentflow run``: simulate one scenario, write its folder and print a summary."""
     config = resolve_config(args.config, args.set or (), years=args.years, researchers=args.researchers)
     out = Path(args.out) if args.out is not None else Path("out") / folder_name(config.name)
-    check_output_folder(out)
+    check_output_folder(out, "run.json")
     from simulation.run import simulate, write_run
     from simulation.summary import last_line, summary_table
 
@@ -114,7 +114,7 @@ def command_compare(args: argparse.Namespace) -> int:
     policy_config = resolve_config(args.policy, years=args.years, researchers=args.researchers)
     _check_comparable(args.base, base_config, args.policy, policy_config)
     out = Path(args.out) if args.out is not None else Path("out") / "compare"
-    check_output_folder(out)
+    check_output_folder(out, "compare.json")
     import json
 
     from simulation.chart import draw_runs
@@ -130,7 +130,7 @@ def command_compare(args: argparse.Namespace) -> int:
         base_label, policy_label = f"base-{base_label}", f"policy-{policy_label}"
     origin = base_config.simulation.origin
     table = difference_table(base.yearly, policy.yearly, origin)
-    with output_folder(out) as staging:
+    with output_folder(out, "compare.json") as staging:
         write_run_files(base, staging / base_label, command=args.command_line)
         write_run_files(policy, staging / policy_label, command=args.command_line)
         table.to_csv(staging / "difference.csv", index=False)

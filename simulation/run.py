@@ -136,6 +136,6 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str] | None 
     files and is not an earlier talentflow output.
     """
     out_dir = Path(out_dir)
-    with output_folder(out_dir) as staging:
+    with output_folder(out_dir, "run.json") as staging:
         write_run_files(result, staging, command)
     return out_dir

@@ -151,15 +151,27 @@ def test_set_overrides_config_keys_and_the_default_out_is_out_slash_config_name(
     assert "spending_return_grant" in pd.read_parquet(out / "yearly.parquet").columns
 
 
-def test_run_replaces_an_earlier_run_folder_whole(baseline_run, tmp_path):
+def test_a_second_run_replaces_the_files_of_the_first_and_keeps_the_users(baseline_run, tmp_path):
     _, first = baseline_run
     out = tmp_path / "earlier"
     shutil.copytree(first, out)
-    (out / "stale.txt").write_text("from before")
+    (out / "notes.md").write_text("mine")
+    (out / "drafts").mkdir()
+    (out / "drafts" / "plan.txt").write_text("also mine")
     succeeded(talentflow("run", BASELINE, "--seed", 9, *SMALL, "--out", out, cwd=tmp_path))
     assert read_json(out / "run.json")["seed"] == 9
-    assert not (out / "stale.txt").exists() and not (out / "agents.parquet").exists()
+    assert not (out / "agents.parquet").exists()  # the first run wrote it (its run.json lists it); this one did not
+    assert (out / "notes.md").read_text() == "mine" and (out / "drafts" / "plan.txt").read_text() == "also mine"
+    assert "notes.md" not in read_json(out / "run.json")["files"]
     assert [p.name for p in tmp_path.iterdir()] == ["earlier"]
+
+
+def test_a_run_over_an_earlier_run_of_only_its_own_files_replaces_it_whole(baseline_run, tmp_path):
+    _, first = baseline_run
+    out = tmp_path / "earlier"
+    shutil.copytree(first, out)
+    succeeded(talentflow("run", BASELINE, "--seed", 9, *SMALL, "--out", out, cwd=tmp_path))
+    assert sorted(p.name for p in out.iterdir()) == ["chart.png", "run.json", "yearly.csv", "yearly.parquet"]
 
 
 def test_three_country_example_runs_with_china_in_every_output(tmp_path):
@@ -198,6 +210,38 @@ def test_compare_runs_both_with_the_same_seed_and_writes_their_difference(baseli
     for label in ("researchers in Korea", "top talent in Korea", "share abroad", "spending", "extra"):
         assert label in proc.stdout
     assert last_line_years(proc.stdout) == base["researcher_years"] + policy["researcher_years"]
+
+
+def test_compare_keeps_the_users_files_in_an_earlier_comparison(tmp_path):
+    out = tmp_path / "cmp"
+    args = ("compare", BASELINE, CONFIGS / "combined.toml", "--researchers", "300", "--years", "3", "--out", out)
+    succeeded(talentflow(*args, cwd=tmp_path))
+    base_name = load_config(BASELINE).name
+    (out / "notes.md").write_text("mine")
+    (out / base_name / "notes.md").write_text("mine too")
+    succeeded(talentflow(*args, "--seed", 3, cwd=tmp_path))
+    assert read_json(out / "compare.json")["seed"] == 3 and read_json(out / base_name / "run.json")["seed"] == 3
+    assert (out / "notes.md").read_text() == "mine" and (out / base_name / "notes.md").read_text() == "mine too"
+
+
+@pytest.mark.parametrize("command", ["compare", "run"])
+def test_an_earlier_output_of_another_command_is_refused_and_kept(baseline_run, tmp_path, command, monkeypatch,
+                                                                  capsys):
+    _, first = baseline_run
+    out = tmp_path / "earlier"
+    if command == "compare":  # a comparison over a run folder
+        shutil.copytree(first, out)
+        args = ["compare", str(BASELINE), str(CONFIGS / "combined.toml"), *SMALL, "--out", str(out)]
+    else:  # a run over a comparison folder
+        out.mkdir()
+        (out / "compare.json").write_text(json.dumps({"kind": "talentflow compare", "files": ["compare.json"]}))
+        args = ["run", str(BASELINE), *SMALL, "--out", str(out)]
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--out" in err and "choose another folder" in err, err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_compare_refuses_scenarios_of_different_lengths(tmp_path):

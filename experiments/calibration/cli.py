@@ -113,7 +113,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
                          f"{len(targets.parameters)} fitted weights (a search step and the {1 + 2 * len(WEIGHTS)} "
                          f"evaluations after it), got {args.budget}")
     out = Path(args.out)
-    check_output_folder(out)
+    check_output_folder(out, "calibration.json")
     calibrated = Path(args.calibrated) if args.calibrated else config_path.parent / "calibrated.toml"
     check_calibrated_path(calibrated, config_path)
     return run_calibration(args, config, targets, config_path, calibrated, out)
@@ -154,7 +154,7 @@ def run_calibration(args: argparse.Namespace, config: Any, targets: Any, config_
     extends = os.path.relpath(config_path.resolve(), calibrated.resolve().parent)
     text = report.calibrated_toml(fit, problem, extends=Path(extends).as_posix(), command=args.command_line,
                                   json_name=json_path.name)
-    with output_folder(out) as staging:
+    with output_folder(out, "calibration.json") as staging:
         report.write_report(staging, fit, problem, info)
     _write_atomic(json_path, json.dumps(info, indent=2) + "\n")
     _write_atomic(calibrated, text)
