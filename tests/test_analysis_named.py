@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -139,13 +140,7 @@ TINY = {
 
 
 def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_path, monkeypatch):
-    sweeps = tmp_path / "sweeps"
-    sweeps.mkdir()
-    (sweeps / "grant.toml").write_text(f'extends = "{BASELINE}"\n[policies.return_grant]\ngrant = 150.0\n'
-                                       'budget = 50000.0\n')
-    for name, body in TINY.items():
-        write_sweep(sweeps, f'name = "{name}"\n' + body, name=f"{name}.toml")
-    monkeypatch.setattr(base, "SWEEPS", sweeps)
+    tiny_sweeps(tmp_path / "sweeps", monkeypatch)
     out, doc_path = tmp_path / "results", tmp_path / "docs" / "results.md"
     assert named_main(["all", "--out", str(out), "--in-process", "--quiet", "--doc", str(doc_path)]) == 0
     doc = doc_path.read_text()
@@ -186,3 +181,47 @@ def test_named_experiment_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
     assert talentflow(["experiment", "bogus"]) == 2  # the same command under talentflow
     assert "invalid choice" in capsys.readouterr().err
+
+
+def tiny_sweeps(folder: Path, monkeypatch) -> None:
+    """Point the named experiments at the tiny sweep files of :data:`TINY`, written into ``folder``."""
+    folder.mkdir()
+    (folder / "grant.toml").write_text(f'extends = "{BASELINE}"\n[policies.return_grant]\ngrant = 150.0\n'
+                                       'budget = 50000.0\n')
+    for name, body in TINY.items():
+        write_sweep(folder, f'name = "{name}"\n' + body, name=f"{name}.toml")
+    monkeypatch.setattr(base, "SWEEPS", folder)
+
+
+@pytest.mark.parametrize("case", ["a file of the user's", "a folder"])
+def test_doc_that_is_not_an_earlier_results_document_is_refused_before_anything_runs(tmp_path, capsys, case):
+    doc = tmp_path / "notes.md"
+    if case == "a folder":
+        doc.mkdir()
+    else:
+        doc.write_text("my notes")
+    out = tmp_path / "results"
+    assert named_main(["vicious_cycle", "--out", str(out), "--in-process", "--quiet", "--doc", str(doc)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--doc" in err and str(doc) in err, err
+    assert ("--force" in err) == (case != "a folder")
+    assert not out.exists()  # refused before the sweeps ran
+    assert doc.is_dir() if case == "a folder" else doc.read_text() == "my notes"
+
+
+def test_doc_replaces_an_earlier_results_document_or_any_file_with_force(tmp_path, monkeypatch):
+    tiny_sweeps(tmp_path / "sweeps", monkeypatch)
+    doc, out = tmp_path / "docs" / "results.md", tmp_path / "results"
+    mine = tmp_path / "docs" / "img" / "results" / "vicious_cycle" / "sketch.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("mine")
+    args = ["vicious_cycle", "--out", str(out), "--in-process", "--quiet", "--doc", str(doc)]
+    assert named_main(args) == 0
+    first = doc.read_text()
+    assert named_main(args) == 0  # the document it wrote is its own to replace
+    assert doc.read_text().startswith(first.splitlines()[0])
+    doc.write_text("edited by hand")
+    assert named_main(args) == 2 and doc.read_text() == "edited by hand"
+    assert named_main([*args, "--force"]) == 0 and doc.read_text() != "edited by hand"
+    assert mine.read_text() == "mine"  # a file of the user's beside the figures stays
+
