@@ -18,6 +18,8 @@ them, so that errors in the input and ``params`` answer at once.
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from simulation.config import DEFAULT_CONFIG, ConfigError, load_config, parse_override
-from simulation.outputs import OutputError, check_output_folder, folder_name
+from simulation.outputs import OutputError, check_output_folder, folder_name, path_problem
 from simulation.paramtable import parameter_rows, render_markdown
 from simulation.schema import Config
 
@@ -208,6 +210,14 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def path_error(err: OSError) -> str | None:
+    """The one line for a path that no file system takes (a name over 255 bytes, say), or None for other errors."""
+    if err.errno != errno.ENAMETOOLONG or err.filename is None:
+        return None
+    name = os.fsdecode(err.filename)
+    return f"{name}: cannot be used ({path_problem(name, err)})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (2 for bad input)."""
     try:
@@ -224,6 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`talentflow params | head`): nothing more to say
         sys.stderr.close()
         return 0
+    except OSError as err:
+        message = path_error(err)
+        if message is None:
+            raise
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
     return int(code or 0)
 
 

@@ -246,6 +246,10 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(str(path), "", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(str(path), "", f"is not valid TOML ({err})") from None
+    except OSError as err:  # e.g. a name longer than the file system allows
+        from simulation.outputs import path_problem
+
+        raise ConfigError(str(path), "", f"cannot be read ({path_problem(path, err)})") from None
 
 
 def load_config(path: str | Path, overrides: typing.Iterable[tuple[str, Any]] = ()) -> schema.Config:

@@ -309,10 +309,32 @@ BAD_INPUTS = {
 }
 
 
+#: A file or folder name longer than file systems allow (255 bytes).
+LONG_NAME = "a" * 300
+
+BAD_INPUTS |= {
+    "out name too long": (["run", BASELINE, *SMALL, "--out", LONG_NAME], ["--out", LONG_NAME, "at most 255"]),
+    "config name too long": (["run", f"{LONG_NAME}.toml"], [LONG_NAME, "at most 255"]),
+    "config folder name too long": (["params", f"{LONG_NAME}/x.toml"], [LONG_NAME, "at most 255"]),
+    "compare out name too long": (["compare", BASELINE, BASELINE, *SMALL, "--out", f"runs/{LONG_NAME}"],
+                                  ["--out", "at most 255"]),
+    "sweep out name too long": (["sweep", CONFIGS / "sweeps" / "smoke.toml", "--out", LONG_NAME, "--in-process"],
+                                [LONG_NAME, "at most 255"]),
+    "report of a sweep name too long": (["report", LONG_NAME], [LONG_NAME, "at most 255"]),
+    "status of a sweep name too long": (["status", LONG_NAME], [LONG_NAME, "at most 255"]),
+    "experiment out name too long": (["experiment", "vicious_cycle", "--out", LONG_NAME, "--in-process"],
+                                     [LONG_NAME, "at most 255"]),
+    "experiment base name too long": (["experiment", "vicious_cycle", "--base", LONG_NAME], [LONG_NAME, "at most 255"]),
+    "experiment doc name too long": (["experiment", "vicious_cycle", "--doc", LONG_NAME], [LONG_NAME, "at most 255"]),
+    "calibrate targets name too long": (["calibrate", BASELINE, "--targets", LONG_NAME], [LONG_NAME, "at most 255"]),
+    "viz config name too long": (["viz", LONG_NAME], [LONG_NAME, "at most 255"]),
+}
+
+
 #: The cases also run through a subprocess (all of them run in process, which is quicker).
 SUBPROCESS_CASES = ("years zero", "negative researchers", "unknown engine", "seed not a number",
                     "set without equals", "set out of range", "unknown key in file", "out holds other files",
-                    "compare bad policy", "unknown command")
+                    "compare bad policy", "unknown command", "config name too long", "sweep out name too long")
 
 
 def _bad_input_files(folder: Path) -> dict[str, Path]:

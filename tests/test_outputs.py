@@ -82,3 +82,10 @@ def test_an_earlier_output_of_another_kind_is_refused(tmp_path):
     with pytest.raises(OutputError, match=r"talentflow run.*choose another folder"):
         check_output_folder(out, marker="report.json")
     check_output_folder(out, marker="run.json")
+
+
+def test_a_folder_name_of_255_bytes_is_written(tmp_path):
+    out = tmp_path / ("b" * 255)
+    write_run(out, {"yearly.csv": "new"})  # the staging folder beside it needs a shorter name of its own
+    write_run(out, {"yearly.csv": "newer"})
+    assert tree(out)["yearly.csv"] == "newer" and [p.name for p in tmp_path.iterdir()] == [out.name]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from simulation.cli import ArgumentParser, UsageError, whole_number
+from simulation.cli import ArgumentParser, UsageError, path_error, whole_number
 from simulation.config import ConfigError
 from simulation.outputs import OutputError
 
@@ -116,4 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return experiment_command(args)
     except (ConfigError, UsageError, OutputError) as err:
         print(f"{prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        message = path_error(err)
+        if message is None:
+            raise
+        print(f"{prog}: error: {message}", file=sys.stderr)
         return 2
