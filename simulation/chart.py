@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import matplotlib as mpl
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -20,6 +21,8 @@ from simulation.summary import BILLION
 COLOURS: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 #: Line styles of the runs drawn together (the first run solid).
 STYLES: tuple[str, ...] = ("-", "--", ":", "-.")
+#: Labels hold names from the configs ("$5 grant", "$\\alpha$"): drawn as plain text, never as TeX mathematics.
+PLAIN_TEXT: dict[str, bool] = {"text.parse_math": False}
 
 
 def _series(yearly: pd.DataFrame, config: Config) -> list[tuple[str, str, list[tuple[str, pd.Series]]]]:
@@ -68,6 +71,11 @@ def draw_runs(runs: Mapping[str, tuple[pd.DataFrame, Config]], path: str | Path,
     emigration and returns (people a year) and spending (billion KRW a year).
     Each run has its own line style; each series its own colour.
     """
+    with mpl.rc_context(PLAIN_TEXT):
+        return _draw(runs, Path(path), title)
+
+
+def _draw(runs: Mapping[str, tuple[pd.DataFrame, Config]], path: Path, title: str) -> Path:
     fig = Figure(figsize=(13, 10), layout="constrained")
     axes = fig.subplots(3, 2).ravel()
     panels: list[list[tuple[str, pd.Series, str, str]]] = [[] for _ in axes]
@@ -87,6 +95,5 @@ def draw_runs(runs: Mapping[str, tuple[pd.DataFrame, Config]], path: str | Path,
         _draw_panel(ax, panel_title, ylabel, lines)
     if title:
         fig.suptitle(title)
-    path = Path(path)
     fig.savefig(path, dpi=100)
     return path

@@ -177,6 +177,24 @@ def test_a_second_report_keeps_the_users_files_beside_the_first(smoke_sweep, tmp
     assert (out / "report.md").is_file()
 
 
+def test_report_draws_arm_and_country_names_with_dollar_signs_as_text(tmp_path):
+    path = write_sweep(tmp_path, """
+        design = "arms"
+        replicates = 2
+        years = 3
+        researchers = 200
+        seed = 1
+        [set]
+        "countries.US.name" = "$\\\\bar$"
+        [arms."$\\\\foo$"]
+        [arms."$5 grant"]
+        policies.hours_exemption = {}
+        """)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "sweep"), "--in-process", "--quiet"]) == 0
+    assert main(["report", str(tmp_path / "sweep")]) == 0
+    assert sorted((tmp_path / "sweep" / "report" / "figures").glob("*.png"))
+
+
 DESIGNS = {
     "latin": ("""
         design = "latin"

@@ -186,6 +186,22 @@ def test_three_country_example_runs_with_china_in_every_output(tmp_path):
     assert "top % CN" in proc.stdout
 
 
+#: Names that matplotlib would read as mathematics (and fail on) if labels were not taken as plain text.
+MATH_NAMES = ("name=$\\foo$", "countries.US.name=$\\bar$ and $5")
+
+
+def test_dollar_signs_in_config_and_country_names_are_drawn_as_text(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    sets = [item for text in MATH_NAMES for item in ("--set", text)]
+    assert cli.main(["run", str(BASELINE), *SMALL, *sets, "--out", "run"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "run" / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "$\\\\foo$ policy"\n'
+                      '[countries.KR]\nname = "$Korea"\n')
+    assert cli.main(["compare", str(BASELINE), str(policy), *SMALL, "--out", "cmp"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "cmp" / "chart.png").is_file()
+
+
 # --------------------------------------------------------------------------------------- compare
 def test_compare_runs_both_with_the_same_seed_and_writes_their_difference(baseline_run, tmp_path):
     out = tmp_path / "cmp"
