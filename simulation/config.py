@@ -170,8 +170,12 @@ def _check_consistency(config: schema.Config, source: str) -> None:
         if missing:
             fail(f"careers.{name}", f"is missing {', '.join(missing)}")
     abroad = [c for c in codes if c != config.simulation.origin]
-    if sum(config.countries[c].initial_abroad_weight for c in abroad) <= 0:
+    weight = sum(config.countries[c].initial_abroad_weight for c in abroad)
+    if weight <= 0:
         fail("countries", "the countries abroad need a positive initial_abroad_weight in all")
+    if not math.isfinite(weight):
+        fail("countries", "the initial_abroad_weight of the countries abroad must sum to a finite number (they are "
+                          f"relative weights: 1 and 3 split those abroad 25/75), got a sum of {weight:g}")
     for code, country in config.countries.items():
         missing = [s for s in STAGES if s not in country.salary.academia]
         if missing:
