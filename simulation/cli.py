@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from simulation.config import DEFAULT_CONFIG, ConfigError, load_config, parse_override
+from simulation.memory import check_memory
 from simulation.outputs import OutputError, check_output_folder, folder_name, path_problem
 from simulation.paramtable import parameter_rows, render_markdown
 from simulation.schema import Config
@@ -89,6 +90,11 @@ def _add_size_options(parser: argparse.ArgumentParser) -> None:
                              "(default: the config's)")
 
 
+def _size_source(args: argparse.Namespace, config_path: str) -> str:
+    """What set the population's size: ``--researchers`` if given, else the config file."""
+    return "--researchers" if args.researchers is not None else str(config_path)
+
+
 def _command_line(argv: Sequence[str] | None) -> list[str]:
     return [PROG, *(sys.argv[1:] if argv is None else argv)]
 
@@ -98,6 +104,7 @@ def command_run(args: argparse.Namespace) -> int:
     config = resolve_config(args.config, args.set or (), years=args.years, researchers=args.researchers)
     out = Path(args.out) if args.out is not None else Path("out") / folder_name(config.name)
     check_output_folder(out, "run.json")
+    check_memory(config, source=_size_source(args, args.config), engine=args.engine, record_agents=args.agents)
     from simulation.run import simulate, write_run
     from simulation.summary import last_line, summary_table
 
@@ -117,6 +124,8 @@ def command_compare(args: argparse.Namespace) -> int:
     _check_comparable(args.base, base_config, args.policy, policy_config)
     out = Path(args.out) if args.out is not None else Path("out") / "compare"
     check_output_folder(out, "compare.json")
+    check_memory(base_config, source=_size_source(args, args.base))
+    check_memory(policy_config, source=_size_source(args, args.policy))
     import json
 
     from simulation.chart import draw_runs
