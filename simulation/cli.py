@@ -18,6 +18,7 @@ them, so that errors in the input and ``params`` answer at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import sys
@@ -227,14 +228,59 @@ def path_error(err: OSError) -> str | None:
     return f"{name}: cannot be used ({path_problem(name, err)})"
 
 
+class WatchedOutput:
+    """Standard output that remembers the error of writing to it, to tell it from other errors (a full disk)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream, self.failure = stream, None
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as err:
+            self.failure = err
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as err:
+            self.failure = err
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+    def silence(self) -> None:
+        """Send what stays buffered nowhere, so that it does not fail again when the interpreter exits."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (2 for bad input)."""
+    """Run the command line; return the exit code (2 for bad input, 1 if standard output cannot be written)."""
+    stdout = sys.stdout = WatchedOutput(sys.stdout)
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        args.command_line = _command_line(argv)
-        handler: Callable[[argparse.Namespace], Any] = args.handler
-        code = handler(args)
+        return _main(argv, stdout)
+    finally:
+        sys.stdout = stdout.stream
+
+
+def _main(argv: Sequence[str] | None, stdout: WatchedOutput) -> int:
+    try:
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            args.command_line = _command_line(argv)
+            handler: Callable[[argparse.Namespace], Any] = args.handler
+            code = handler(args)
+        except SystemExit as done:  # --help and --version print, then exit
+            if not isinstance(done.code, int | None):
+                raise
+            code = done.code
+        stdout.flush()  # here, so that a full disk or /dev/full is reported, not met at interpreter exit
+        if stdout.failure is not None:  # a write failed that the writer ignored (argparse's help does)
+            raise stdout.failure
     except (ConfigError, UsageError, OutputError) as err:
         message = " ".join(str(err).split())
         prefix = "--out " if isinstance(err, OutputError) else ""
@@ -244,6 +290,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as err:
+        if stdout.failure is not None:
+            stdout.silence()
+            print(f"{PROG}: error: cannot write to standard output ({stdout.failure.strerror or stdout.failure})",
+                  file=sys.stderr)
+            return 1
         message = path_error(err)
         if message is None:
             raise

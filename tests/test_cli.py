@@ -407,6 +407,17 @@ def test_bad_input_on_the_command_line_exits_2_with_one_line_and_writes_nothing(
     assert _listing(tmp_path) == before
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", [["params"], ["params", "--help"]], ids=" ".join)
+def test_a_full_standard_output_is_one_line_on_stderr_not_a_traceback(args, tmp_path):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "simulation", *args], cwd=tmp_path, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("talentflow: error: "), proc.stderr
+    assert "standard output" in proc.stderr and "No space left on device" in proc.stderr
+
+
 # ------------------------------------------------------------------------- entry points, plugins
 def test_console_script_talentflow_is_installed_and_answers():
     script = Path(sys.executable).parent / "talentflow"
