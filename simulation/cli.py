@@ -6,10 +6,12 @@ packages add subcommands through the entry-point group ``talentflow.commands``:
 each entry point is a function ``register(subparsers)`` that adds its parser
 and sets ``handler`` (a function of the parsed arguments returning the exit
 code) with ``parser.set_defaults(handler=...)``. simulation/ never imports them.
+``talentflow`` alone lists the commands; ``talentflow --version`` prints the version.
 
 Bad input (a config, an argument, an output folder) prints one line,
 ``talentflow: error: ...``, to stderr and exits with code 2 before anything is
-written. Other exceptions are bugs and are not caught.
+written. A standard output that cannot be written (a full disk) is one line
+and exit code 1. Other exceptions are bugs and are not caught.
 
 The model, pandas and matplotlib are imported inside the commands that need
 them, so that errors in the input and ``params`` answer at once.
@@ -23,7 +25,7 @@ import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -177,11 +179,20 @@ def command_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def installed_version() -> str:
+    """The version of the installed talentflow package ("unknown" when it runs uninstalled)."""
+    try:
+        return version("talentflow")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> ArgumentParser:
     """The parser with the built-in subcommands and those of installed plugins."""
     parser = ArgumentParser(prog=PROG, description="Agent-based simulation of Korean AI researchers choosing "
                                                    "between countries, and of the policies that could keep them.")
-    commands = parser.add_subparsers(title="commands", dest="command_name", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"{PROG} {installed_version()}")
+    commands = parser.add_subparsers(title="commands", dest="command_name", metavar="COMMAND")
 
     run = commands.add_parser("run", help="simulate one scenario and write its run folder",
                               description="Simulate one scenario; write yearly.parquet, yearly.csv, run.json, "
@@ -272,8 +283,12 @@ def _main(argv: Sequence[str] | None, stdout: WatchedOutput) -> int:
             parser = build_parser()
             args = parser.parse_args(argv)
             args.command_line = _command_line(argv)
-            handler: Callable[[argparse.Namespace], Any] = args.handler
-            code = handler(args)
+            handler: Callable[[argparse.Namespace], Any] | None = getattr(args, "handler", None)
+            if handler is None:  # no command: say which there are
+                parser.print_help()
+                code = 0
+            else:
+                code = handler(args)
         except SystemExit as done:  # --help and --version print, then exit
             if not isinstance(done.code, int | None):
                 raise

@@ -324,7 +324,6 @@ BAD_INPUTS = {
     "compare bad policy": (["compare", BASELINE, "{bad_key}", *SMALL], ["bad_key.toml", "simulation.yeers"]),
     "params missing config": (["params", "missing.toml"], ["missing.toml", "no such file"]),
     "unknown command": (["frobnicate"], ["invalid choice", "run", "compare", "params"]),
-    "no command": ([], ["required"]),
     "unknown option": (["run", BASELINE, "--bogus"], ["unrecognized arguments", "--bogus"]),
 }
 
@@ -408,7 +407,7 @@ def test_bad_input_on_the_command_line_exits_2_with_one_line_and_writes_nothing(
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
-@pytest.mark.parametrize("args", [["params"], ["params", "--help"]], ids=" ".join)
+@pytest.mark.parametrize("args", [["params"], ["params", "--help"], ["--version"], []], ids=" ".join)
 def test_a_full_standard_output_is_one_line_on_stderr_not_a_traceback(args, tmp_path):
     with open("/dev/full", "w") as full:
         proc = subprocess.run([sys.executable, "-m", "simulation", *args], cwd=tmp_path, stdout=full,
@@ -416,6 +415,26 @@ def test_a_full_standard_output_is_one_line_on_stderr_not_a_traceback(args, tmp_
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("talentflow: error: "), proc.stderr
     assert "standard output" in proc.stderr and "No space left on device" in proc.stderr
+
+
+def test_version_prints_the_installed_version(tmp_path):
+    proc = succeeded(talentflow("--version", cwd=tmp_path))
+    assert proc.stdout == f"talentflow {metadata.version('talentflow')}\n"
+
+
+def test_no_arguments_lists_the_commands(tmp_path):
+    proc = succeeded(talentflow(cwd=tmp_path))
+    assert proc.stdout.startswith("usage: talentflow")
+    for command in ("run", "compare", "params", "sweep", "status", "report", "calibrate", "experiment", "viz"):
+        assert re.search(rf"^\s+{command}\s+\S", proc.stdout, re.MULTILINE), command
+
+
+def test_the_license_is_an_spdx_expression():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["license"] == "MIT"
+    assert metadata.metadata("talentflow")["License-Expression"] == "MIT"
 
 
 # ------------------------------------------------------------------------- entry points, plugins
