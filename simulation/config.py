@@ -21,6 +21,8 @@ from simulation.careers import STAGES
 
 #: The default scenario: the baseline with its utility weights fitted (``talentflow calibrate``).
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "calibrated.toml"
+#: Files a chain of ``extends`` may hold, the first included.
+MAX_EXTENDS = 64
 #: Parameters that may be infinite, meaning "no limit": a lever's yearly budget and per-person cap.
 #: Anywhere else an infinity (an infinite weight, mentor quality or population) breaks the model.
 UNLIMITED: frozenset[str] = frozenset({"budget", "cap"})
@@ -261,7 +263,7 @@ def load_config(path: str | Path, overrides: typing.Iterable[tuple[str, Any]] = 
 
     A scenario may start from another with ``extends = "baseline.toml"`` (a path
     relative to the file): its tables are merged key by key, the file's own
-    values winning.
+    values winning. A chain of ``extends`` may hold at most :data:`MAX_EXTENDS` files.
     """
     raw = _read_with_base(Path(path), seen=())
     overrides = list(overrides)
@@ -274,6 +276,7 @@ def load_config(path: str | Path, overrides: typing.Iterable[tuple[str, Any]] = 
 
 
 def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """``path`` merged over the files it extends; ``seen``: the files that extend it, the first one first."""
     raw = read_toml(path)
     base_name = raw.pop("extends", None)
     if base_name is None:
@@ -283,6 +286,10 @@ def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     base_path = (path.parent / base_name).resolve()
     if base_path in seen or base_path == path.resolve():
         raise ConfigError(str(path), "extends", f"{base_name} extends itself in a loop")
+    if len(seen) + 1 >= MAX_EXTENDS:
+        first = seen[0] if seen else path
+        raise ConfigError(str(path), "extends", f"{base_name} would be file {MAX_EXTENDS + 1} of the chain of "
+                                                f"extends from {first}; a chain may hold at most {MAX_EXTENDS} files")
     if not base_path.is_file():
         raise ConfigError(str(path), "extends", f"no such file {base_name} beside {path.name}")
     return _merge(_read_with_base(base_path, (*seen, path.resolve())), raw)

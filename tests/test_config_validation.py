@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import BASELINE
 
-from simulation.config import ConfigError, apply_overrides, load_config, parse_override, read_toml
+from simulation.config import MAX_EXTENDS, ConfigError, apply_overrides, load_config, parse_override, read_toml
 
 STAGE_LIST = "student, phd, postdoc, junior, senior"
 
@@ -216,6 +216,25 @@ def test_a_file_that_extends_itself_is_refused(tmp_path):
 def test_extending_a_missing_file_is_refused(tmp_path):
     path = write(tmp_path / "orphan.toml", 'extends = "nothing.toml"\n')
     refused(lambda: load_config(path), str(path), "extends", "no such file nothing.toml beside orphan.toml")
+
+
+def extends_chain(folder: Path, files: int) -> Path:
+    """``files`` scenario files, each extending the next; the last is the baseline's copy ``base.toml``."""
+    for i in range(files - 1):
+        following = f"chain{i + 1}.toml" if i + 1 < files - 1 else "base.toml"
+        write(folder / f"chain{i}.toml", f'extends = "{following}"\n')
+    return folder / "chain0.toml" if files > 1 else folder / "base.toml"
+
+
+def test_a_chain_of_extends_as_deep_as_allowed_loads(base, tmp_path):
+    assert load_config(extends_chain(tmp_path, MAX_EXTENDS)).country_codes == ("KR", "US")
+
+
+@pytest.mark.parametrize("files", [MAX_EXTENDS + 1, 1_100])
+def test_a_chain_of_extends_deeper_than_allowed_is_refused(base, tmp_path, files):
+    error = refused(lambda: load_config(extends_chain(tmp_path, files)), str(tmp_path / f"chain{MAX_EXTENDS - 1}.toml"),
+                    "extends", f"at most {MAX_EXTENDS} files")
+    assert str(tmp_path / "chain0.toml") in str(error)
 
 
 def test_an_error_in_the_extended_file_names_that_file(base, tmp_path):
