@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import os
+import stat
 import tomllib
 import types
 import typing
@@ -18,6 +20,7 @@ from typing import Any
 
 from simulation import schema
 from simulation.careers import STAGES
+from simulation.outputs import path_problem
 
 #: The default scenario: the baseline with its utility weights fitted (``talentflow calibrate``).
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "calibrated.toml"
@@ -236,12 +239,30 @@ def apply_overrides(raw: dict[str, Any], overrides: typing.Iterable[tuple[str, A
     return out
 
 
+#: What a file that is not a regular file is, by its stat mode test.
+_FILE_KINDS: tuple[tuple[typing.Callable[[int], bool], str], ...] = (
+    (stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+
+
+def _not_a_file(mode: int) -> str | None:
+    """What a file of stat ``mode`` is if it is not a regular file ("a character device"), else None."""
+    return next((kind for test, kind in _FILE_KINDS if test(mode)), None)
+
+
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Parse a TOML file, turning every failure into a :class:`ConfigError`."""
+    """Parse a TOML file (a leading byte-order mark is skipped), turning every failure into a :class:`ConfigError`.
+
+    A named pipe is read (``<(...)`` in a shell); a device or a socket is refused unread.
+    """
     path = Path(path)
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            kind = _not_a_file(os.fstat(handle.fileno()).st_mode)
+            if kind is not None and not kind.endswith("pipe"):
+                raise ConfigError(str(path), "", f"is {kind}, not a regular file")
+            text = handle.read().decode("utf-8").removeprefix("\ufeff")
+        return tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(str(path), "", "no such file") from None
     except IsADirectoryError:
@@ -253,8 +274,6 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(str(path), "", f"is not valid TOML ({err})") from None
     except OSError as err:  # e.g. a name longer than the file system allows
-        from simulation.outputs import path_problem
-
         raise ConfigError(str(path), "", f"cannot be read ({path_problem(path, err)})") from None
 
 
@@ -290,8 +309,15 @@ def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         first = seen[0] if seen else path
         raise ConfigError(str(path), "extends", f"{base_name} would be file {MAX_EXTENDS + 1} of the chain of "
                                                 f"extends from {first}; a chain may hold at most {MAX_EXTENDS} files")
-    if not base_path.is_file():
-        raise ConfigError(str(path), "extends", f"no such file {base_name} beside {path.name}")
+    try:
+        kind = _not_a_file(base_path.stat().st_mode)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "extends", f"no such file {base_name} beside {path.name}") from None
+    except OSError as err:
+        problem = path_problem(base_path, err)
+        raise ConfigError(str(path), "extends", f"{base_name} cannot be read ({problem})") from None
+    if kind is not None:
+        raise ConfigError(str(path), "extends", f"{base_name} is {kind}, not a regular file")
     return _merge(_read_with_base(base_path, (*seen, path.resolve())), raw)
 
 

@@ -6,6 +6,7 @@ Each bad file is written under ``tmp_path``; most extend a copy of the baseline 
 from __future__ import annotations
 
 import shutil
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -200,6 +201,38 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path):
     path = write(tmp_path / "latin1.toml", 'name = "Cor\xe9e"\n'.encode("latin-1"))
     refused(lambda: read_toml(path), str(path), "", "is not UTF-8 text")
     refused(lambda: load_config(path), str(path), "", "is not UTF-8 text")
+
+
+def test_a_file_that_starts_with_a_byte_order_mark_loads(base, tmp_path):
+    path = write(tmp_path / "bom.toml", '\ufeffextends = "base.toml"\n[simulation]\nyears = 7\n'.encode())
+    assert load_config(path).simulation.years == 7
+    assert read_toml(path) == {"extends": "base.toml", "simulation": {"years": 7}}
+
+
+def test_a_sweep_file_that_starts_with_a_byte_order_mark_is_read(base, tmp_path):
+    from experiments.sweepfile import read_sweep
+
+    text = '\ufeffbase = "base.toml"\nyears = 2\nresearchers = 100\nseed = 1\n[vary]\n"preferences.wage" = [1.0, 2.0]\n'
+    path = write(tmp_path / "sweep.toml", text.encode())
+    sweep = read_sweep(path)
+    assert not sweep.text.startswith("\ufeff") and tomllib.loads(sweep.text)["years"] == 2
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_extending_a_device_says_it_is_not_a_regular_file(tmp_path):
+    path = write(tmp_path / "zero.toml", 'extends = "/dev/zero"\n')
+    refused(lambda: load_config(path), str(path), "extends", "/dev/zero is a character device, not a regular file")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_as_the_scenario_is_refused_without_reading_it():
+    refused(lambda: load_config("/dev/zero"), "/dev/zero", "", "is a character device, not a regular file")
+
+
+def test_extending_a_folder_says_so(tmp_path):
+    (tmp_path / "configs").mkdir()
+    path = write(tmp_path / "folder.toml", 'extends = "configs"\n')
+    refused(lambda: load_config(path), str(path), "extends", "configs is a folder, not a regular file")
 
 
 def test_files_that_extend_each_other_in_a_loop_are_refused(tmp_path):
