@@ -36,7 +36,7 @@ class ConfigError(ValueError):
 
     def __init__(self, source: str, key: str, message: str) -> None:
         self.source, self.key, self.message = source, key, message
-        super().__init__(f"{source}: {key or '(top level)'}: {message}")
+        super().__init__(f"{source}: {key}: {message}" if key else f"{source}: {message}")
 
 
 def _describe(value: Any) -> str:
@@ -145,8 +145,10 @@ def _range(meta: typing.Mapping[str, Any]) -> str:
 
 
 def _number(value: float) -> str:
-    """A bound as people read it: 100,000,000 rather than 1e+08."""
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+    """A bound as people read it: 100,000,000 rather than 1e+08, and years as 1900 (separators from 10,000)."""
+    if not float(value).is_integer():
+        return f"{value:g}"
+    return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
 
 
 def _join(key: str, name: str) -> str:

@@ -50,6 +50,12 @@ BROKEN_SCENARIOS: list[tuple[str, str, str, str]] = [
     ("hazard above 1", "[careers.exit_hazard]\nsenior = 1.5", "careers.exit_hazard.senior",
      "must be in [0, 1] (share a year), got 1.5"),
     ("zero years", "[simulation]\nyears = 0", "simulation.years", "must be in [1, 500] (years), got 0"),
+    ("start year before 1900", "[simulation]\nstart_year = 1800", "simulation.start_year",
+     "must be in [1900, 2200] (calendar year), got 1800"),
+    ("programme after 2200", "[policies.return_grant]\nend_year = 2300", "policies.return_grant.end_year",
+     "must be in [1900, 2200] (calendar year), got 2300"),
+    ("too many researchers", "[simulation]\nresearchers = 200_000_000", "simulation.researchers",
+     "must be in [10, 100,000,000] (agents), got 200000000"),
     ("zero hours cap", "[countries.KR]\nhours_cap = 0.0", "countries.KR.hours_cap",
      "must be in (0, 168] (hours a week), got 0.0"),
     ("percentile above 100", "[policies.salary_match]\nmin_talent_percentile = 150.0",
@@ -110,7 +116,10 @@ def refused(load: Callable[[], object], source: str, key: str, allowed: str) -> 
     assert "\n" not in message
     assert message.startswith(f"{source}: "), message
     assert error.key == key, message
-    assert f": {key or '(top level)'}: " in message, message
+    if key:
+        assert message.startswith(f"{source}: {key}: "), message
+    else:  # an error of the whole file names the file alone
+        assert message == f"{source}: {error.message}", message
     assert allowed in message, message
     return error
 
