@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from experiments_support import BASELINE, ROOT, write_sweep
 
 from experiments.named import EXPERIMENTS, base, match_budget, vicious_cycle
 from experiments.named.cli import main as named_main
+from experiments.named.results import shown_path
 from experiments.sweepfile import read_sweep
 from simulation.cli import main as talentflow
 from simulation.config import ConfigError, load_config
@@ -153,7 +153,7 @@ def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_
     assert {p.parent.name for p in images} == set(EXPERIMENTS)
     for image in images:
         assert f"(img/results/{image.parent.name}/{image.name})" in doc and image.with_suffix(".pdf").is_file()
-    assert f"Scenario (base config): `{os.path.relpath(BASELINE)}`" in doc and "runs in" in doc
+    assert f"Scenario (base config): `{shown_path(BASELINE)}`" in doc and "runs in" in doc
 
     effects = pd.read_csv(out / "vicious_cycle" / "summary" / "tables" / "vicious_cycle_effects.csv")
     assert set(effects["weight"]) == {0.0, 0.6} and set(effects["pay"]) == {600.0}

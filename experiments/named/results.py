@@ -62,13 +62,18 @@ def relocate(outcome: Outcome, doc_folder: Path, images: Path) -> list[Heading |
     return blocks
 
 
+def shown_path(path: str | Path) -> str:
+    """``path`` as the document shows it: relative to the current folder if inside it, else as given."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 def scenarios(outcomes: Sequence[Outcome]) -> list[str]:
     """The base configs the experiments' sweeps ran on (from their manifests), relative to the current folder."""
     found = []
     for outcome in outcomes:
         for name in outcome.experiment.sweeps:
-            base = store.Folder(outcome.out / name).read_manifest()["base"]
-            shown = os.path.relpath(base) if not os.path.relpath(base).startswith("..") else base
+            shown = shown_path(store.Folder(outcome.out / name).read_manifest()["base"])
             if shown not in found:
                 found.append(shown)
     return found
