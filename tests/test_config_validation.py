@@ -5,6 +5,7 @@ Each bad file is written under ``tmp_path``; most extend a copy of the baseline 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tomllib
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import BASELINE
 
+from simulation import schema
 from simulation.config import MAX_EXTENDS, ConfigError, apply_overrides, load_config, parse_override, read_toml
 
 STAGE_LIST = "student, phd, postdoc, junior, senior"
@@ -334,3 +336,28 @@ def test_an_override_of_an_unknown_key_is_refused(base):
 def test_an_override_below_a_value_is_refused():
     refused(lambda: apply_overrides({"simulation": {"years": 5}}, [("simulation.years.max", 3)]), "--set",
             "simulation.years.max", "simulation.years is a value, not a table")
+
+
+# ------------------------------------------------------------------- schema defaults
+def schema_fields_with_factories() -> list[tuple[str, dataclasses.Field]]:
+    """(class.field, field) of every schema field whose default is made by a factory (tables and lists)."""
+    classes = [obj for obj in vars(schema).values() if isinstance(obj, type) and dataclasses.is_dataclass(obj)]
+    return [(f"{cls.__name__}.{f.name}", f) for cls in classes for f in dataclasses.fields(cls)
+            if f.default_factory is not dataclasses.MISSING]
+
+
+@pytest.mark.parametrize(("name", "field"), schema_fields_with_factories(),
+                         ids=[name for name, _ in schema_fields_with_factories()])
+def test_every_instance_gets_its_own_copy_of_a_table_or_list_default(name, field):
+    first, second = field.default_factory(), field.default_factory()
+    assert first == second and first is not second
+    if isinstance(first, dict):
+        first["added"] = 1.0
+    else:
+        first.append("added")
+    assert "added" not in field.default_factory()  # the declared default is untouched
+
+
+def test_two_configs_do_not_share_their_default_lists():
+    first, second = schema.LeverConfig(), schema.LeverConfig()
+    assert first.eligible_stages == second.eligible_stages and first.eligible_stages is not second.eligible_stages
