@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from simulation.machine import numeric_platform
 from simulation.outputs import path_problem
 
 MANIFEST = "manifest.json"
@@ -200,9 +201,9 @@ class Folder:
 
 
 def host() -> dict[str, Any]:
-    """Where the sweep ran."""
+    """Where the sweep ran, with what decides the last bits of its numbers (see :mod:`simulation.machine`)."""
     return {"hostname": socket.gethostname(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "pid": os.getpid()}
+            "pid": os.getpid(), "numeric": numeric_platform()}
 
 
 def load(folder: str | Path, *, agents: bool = False) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from simulation.chart import draw_runs
 from simulation.config import config_to_json
+from simulation.machine import numeric_platform
 from simulation.model import ENGINES, TalentModel
 from simulation.outputs import MARKERS, output_folder
 from simulation.schema import Config
@@ -94,7 +95,7 @@ def package_versions() -> dict[str, str]:
 
 
 def run_metadata(result: RunResult, command: list[str] | None = None) -> dict:
-    """The contents of run.json: what was run, with which seed and versions, and how long it took."""
+    """The contents of run.json: what was run, with which seed, versions and numeric platform, and how long it took."""
     meta = {
         "kind": MARKERS["run.json"],
         "name": result.config.name,
@@ -104,6 +105,7 @@ def run_metadata(result: RunResult, command: list[str] | None = None) -> dict:
         "seconds": round(result.seconds, 6),
         "researcher_years": result.researcher_years,
         "versions": package_versions(),
+        "platform": numeric_platform(),
         "config": config_to_json(result.config),
     }
     if command is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import platform
 import re
 import shutil
 import subprocess
@@ -36,6 +37,13 @@ BASELINE = CONFIGS / "baseline.toml"
 SMALL = ("--researchers", "300", "--years", "5")
 AGENT_COLUMNS = ["id", "year", "origin", "country", "sector", "stage", "career_age", "talent", "moved", "support"]
 LAST_LINE = re.compile(r"^simulated ([\d,]+) researcher-years in \d+\.\d\d s$")
+
+
+def numpy_cpu_features() -> list[str]:
+    """The CPU features numpy detected, by its private table (as a cross-check of what run.json records)."""
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    return [name for name, found in __cpu_features__.items() if found]
 
 
 def talentflow(*args: object, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -90,6 +98,11 @@ def test_run_json_records_resolved_config_seed_engine_versions_and_size(baseline
     for package in ("talentflow", "mesa", "numpy", "pandas"):
         assert meta["versions"][package] == metadata.version(package)
     assert meta["versions"]["python"] == ".".join(map(str, sys.version_info[:3]))
+    numeric = meta["platform"]  # identical outputs are claimed for the same numpy version, architecture and SIMD
+    assert numeric["machine"] == platform.machine() and numeric["numpy"] == np.__version__
+    assert set(numeric["simd"]["found"]) == set(np.show_config(mode="dicts")["SIMD Extensions"]["found"])
+    assert set(numeric["cpu_features"]) <= set(numpy_cpu_features()) and numeric["cpu_features"]
+    assert numeric["blas"]["name"] == np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
     assert meta["seconds"] > 0
     assert meta["researcher_years"] == last_line_years(proc.stdout)
 
