@@ -149,7 +149,7 @@ def command_compare(args: argparse.Namespace) -> int:
         write_run_files(policy, staging / policy_label, command=args.command_line)
         table.to_csv(staging / "difference.csv", index=False)
         draw_runs({base_label: (base.yearly, base_config), policy_label: (policy.yearly, policy_config)},
-                  staging / "chart.png", title=f"{policy_config.name} against {base_config.name}, seed {args.seed}")
+                  staging / "chart.png", title=f"{policy_config.name} against {base_config.name}", seed=args.seed)
         meta = {"kind": MARKERS["compare.json"], "base": base_label, "policy": policy_label, "seed": args.seed,
                 "command": args.command_line,
                 "files": [f"{base_label}/", f"{policy_label}/", "difference.csv", "chart.png", "compare.json"]}

@@ -123,7 +123,7 @@ def write_run_files(result: RunResult, folder: Path, command: list[str] | None =
         result.agents.to_parquet(folder / "agents.parquet", index=False)
         names.append("agents.parquet")
     draw_runs({result.config.name: (result.yearly, result.config)}, folder / "chart.png",
-              title=f"{result.config.name}, seed {result.seed}")
+              title=result.config.name, seed=result.seed)
     names.append("chart.png")
     meta = run_metadata(result, command)
     meta["files"] = [*names, "run.json"]
