@@ -15,6 +15,12 @@ import pytest
 from hypothesis import settings
 
 TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+#: Internal work items and folders outside the repository, which a reader of the repository cannot follow.
+OUTSIDE_REFERENCES = re.compile(r"\bissues? [0-9]+|\.\./shared|\bthe issue allows|\bseed report\b")
+#: Where such references must not appear: docs, configs, code (comments, docstrings, help texts) and tests.
+PROJECT_FILES = ("README.md", "Makefile", "pyproject.toml", "docs/*.md", "configs/**/*.toml", "simulation/**/*.py",
+                 "experiments/**/*.py", "benchmarks/**/*.py", "benchmarks/*.md", "tests/**/*.py")
 #: (what is wrong, a pattern that finds it in a test file)
 FORBIDDEN: dict[str, str] = {
     "a path into the repository's virtual environment": r"\.venv\b",
@@ -43,3 +49,10 @@ def test_hypothesis_prints_how_to_reproduce_a_failure_and_is_derandomized_in_ci(
     assert ci.derandomize and ci.print_blob and ci.database is None
     if os.environ.get("CI", "").lower() == "true":
         assert settings.default.derandomize  # the profile CI loads
+
+
+def test_the_repository_stands_on_its_own():
+    found = [f"{path.relative_to(ROOT)}:{text[:match.start()].count(chr(10)) + 1}: {match.group()}"
+             for pattern in PROJECT_FILES for path in sorted(ROOT.glob(pattern)) if path != Path(__file__).resolve()
+             for text in [path.read_text(encoding="utf-8")] for match in OUTSIDE_REFERENCES.finditer(text)]
+    assert found == [], "cite the paper or data instead: " + "; ".join(found)

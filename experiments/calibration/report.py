@@ -112,7 +112,8 @@ def calibrated_toml(fit: Fit, problem: Problem, *, extends: str, command: list[s
                       for name in WEIGHTS if name not in fit.names)
     fitted_targets = ", ".join(f"{t.name} = {number(t.value)} (SE {number(t.se, 2)})" for t in problem.targets.fitted)
     lines = [
-        f"{HEADER}: the base scenario with its utility weights fitted to observed data (issue 4).",
+        f"{HEADER}: the base scenario with its utility weights fitted to observed data (method of simulated "
+        "moments).",
         "# Do not edit by hand: run the command again (docs/calibration.md).",
         f"# Command: {' '.join(command)}",
         f"# Targets fitted: {fitted_targets}.",
