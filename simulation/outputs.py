@@ -111,9 +111,12 @@ def check_output_folder(path: str | Path, marker: str | None = None) -> None:
     :data:`MARKERS`): an earlier output of another kind is then refused too.
     """
     path = Path(path)
+    too_long = long_name(path)
+    if too_long is not None:  # refused now, not once the run is done and its folder cannot be made
+        raise OutputError(path, f"cannot be used ({too_long}); choose another folder")
     try:
         exists = path.exists()
-    except OSError as err:  # e.g. a name longer than the file system allows
+    except OSError as err:
         raise OutputError(path, f"cannot be used ({path_problem(path, err)}); choose another folder") from None
     if not exists:
         if path.is_symlink():
@@ -139,12 +142,16 @@ def check_output_folder(path: str | Path, marker: str | None = None) -> None:
 NAME_MAX = 255
 
 
+def long_name(path: str | Path) -> str | None:
+    """What is wrong if a file or folder name in ``path`` is longer than :data:`NAME_MAX` bytes, else None."""
+    lengths = [len(os.fsencode(part)) for part in Path(path).parts]
+    longest = max(lengths, default=0)
+    return f"a name in it is {longest:,} bytes long; at most {NAME_MAX} are allowed" if longest > NAME_MAX else None
+
+
 def path_problem(path: str | Path, err: OSError) -> str:
     """What is wrong with ``path``, given the error of using it: a name that is too long said plainly."""
-    too_long = [part for part in Path(path).parts if len(os.fsencode(part)) > NAME_MAX]
-    if too_long:
-        return f"a name in it is {len(os.fsencode(too_long[0])):,} bytes long; at most {NAME_MAX} are allowed"
-    return err.strerror or str(err)
+    return long_name(path) or err.strerror or str(err)
 
 
 def _make_parents(folder: Path) -> list[Path]:

@@ -352,6 +352,10 @@ BAD_INPUTS |= {
                                   ["--out", "at most 255"]),
     "sweep out name too long": (["sweep", CONFIGS / "sweeps" / "smoke.toml", "--out", LONG_NAME, "--in-process"],
                                 [LONG_NAME, "at most 255"]),
+    "sweep out name too long in a new folder": (["sweep", CONFIGS / "sweeps" / "smoke.toml", "--out",
+                                                 f"runs/{LONG_NAME}", "--in-process"], [LONG_NAME, "at most 255"]),
+    "experiment out name too long in a new folder": (["experiment", "vicious_cycle", "--out", f"runs/{LONG_NAME}",
+                                                      "--in-process"], [LONG_NAME, "at most 255"]),
     "report of a sweep name too long": (["report", LONG_NAME], [LONG_NAME, "at most 255"]),
     "status of a sweep name too long": (["status", LONG_NAME], [LONG_NAME, "at most 255"]),
     "experiment out name too long": (["experiment", "vicious_cycle", "--out", LONG_NAME, "--in-process"],
@@ -361,6 +365,18 @@ BAD_INPUTS |= {
     "calibrate targets name too long": (["calibrate", BASELINE, "--targets", LONG_NAME], [LONG_NAME, "at most 255"]),
     "viz config name too long": (["viz", LONG_NAME], [LONG_NAME, "at most 255"]),
 }
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_an_out_name_too_long_in_a_new_folder_is_refused_before_the_run(command, tmp_path, monkeypatch, capsys):
+    def never(*args, **kwargs):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr("simulation.run.simulate", never)
+    monkeypatch.chdir(tmp_path)
+    configs = [str(BASELINE)] * (2 if command == "compare" else 1)
+    assert cli.main([command, *configs, *SMALL, "--out", f"runs/{LONG_NAME}"]) == 2
+    assert "at most 255" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
 
 
 #: The cases also run through a subprocess (all of them run in process, which is quicker).
