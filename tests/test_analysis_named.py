@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 from experiments_support import BASELINE, ROOT, write_sweep
 
-from experiments.named import EXPERIMENTS, base, match_budget, vicious_cycle
+from experiments.named import EXPERIMENTS, base, match_budget, results, vicious_cycle
+from experiments.named.cli import check_doc
 from experiments.named.cli import main as named_main
 from experiments.named.results import shown_path
 from experiments.sweepfile import read_sweep
+from simulation.cli import UsageError
 from simulation.cli import main as talentflow
 from simulation.config import ConfigError, load_config
 
@@ -209,19 +211,34 @@ def test_doc_that_is_not_an_earlier_results_document_is_refused_before_anything_
     assert doc.is_dir() if case == "a folder" else doc.read_text() == "my notes"
 
 
-def test_doc_replaces_an_earlier_results_document_or_any_file_with_force(tmp_path, monkeypatch):
+def test_doc_replaces_an_earlier_results_document_and_keeps_other_files_beside_its_figures(tmp_path, monkeypatch):
     tiny_sweeps(tmp_path / "sweeps", monkeypatch)
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "results"
     mine = tmp_path / "docs" / "img" / "results" / "vicious_cycle" / "sketch.txt"
     mine.parent.mkdir(parents=True)
     mine.write_text("mine")
-    args = ["vicious_cycle", "--out", str(out), "--in-process", "--quiet", "--doc", str(doc)]
-    assert named_main(args) == 0
-    first = doc.read_text()
-    assert named_main(args) == 0  # the document it wrote is its own to replace
-    assert doc.read_text().startswith(first.splitlines()[0])
-    doc.write_text("edited by hand")
-    assert named_main(args) == 2 and doc.read_text() == "edited by hand"
-    assert named_main([*args, "--force"]) == 0 and doc.read_text() != "edited by hand"
+    doc.write_text(f"{results.MARKER}\n# Results\n\nan earlier run\n")
+    assert named_main(["vicious_cycle", "--out", str(out), "--in-process", "--quiet", "--doc", str(doc)]) == 0
+    text = doc.read_text()
+    assert text.startswith(results.MARKER) and "an earlier run" not in text and "## " in text
     assert mine.read_text() == "mine"  # a file of the user's beside the figures stays
 
+
+@pytest.mark.parametrize(("text", "force", "allowed"), [
+    (None, False, True),  # a new file
+    (f"{results.MARKER}\n# Results\n", False, True),  # written by the command
+    (f"# Results\n\n{results.OPENING}\n\nCommand: ...\n", False, True),  # written before it carried the marker
+    ("# Results\n\nmy own edits\n", False, False),
+    ("# Results\n\nmy own edits\n", True, True),
+], ids=["new", "marked", "unmarked earlier document", "hand-written", "hand-written with --force"])
+def test_check_doc_allows_only_a_document_the_command_wrote_unless_forced(tmp_path, text, force, allowed):
+    doc = tmp_path / "results.md"
+    if text is not None:
+        doc.write_text(text)
+    if allowed:
+        check_doc(doc, force=force)
+    else:
+        with pytest.raises(UsageError, match="--force"):
+            check_doc(doc, force=force)
+    with pytest.raises(UsageError, match="is a folder"):
+        check_doc(tmp_path, force=True)

@@ -241,14 +241,16 @@ def test_compare_runs_both_with_the_same_seed_and_writes_their_difference(baseli
     assert last_line_years(proc.stdout) == base["researcher_years"] + policy["researcher_years"]
 
 
-def test_compare_keeps_the_users_files_in_an_earlier_comparison(tmp_path):
+def test_compare_keeps_the_users_files_in_an_earlier_comparison(tmp_path, monkeypatch):
     out = tmp_path / "cmp"
-    args = ("compare", BASELINE, CONFIGS / "combined.toml", "--researchers", "300", "--years", "3", "--out", out)
-    succeeded(talentflow(*args, cwd=tmp_path))
+    args = ["compare", str(BASELINE), str(CONFIGS / "combined.toml"), "--researchers", "300", "--years", "3",
+            "--out", str(out)]
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(args) == 0
     base_name = load_config(BASELINE).name
     (out / "notes.md").write_text("mine")
     (out / base_name / "notes.md").write_text("mine too")
-    succeeded(talentflow(*args, "--seed", 3, cwd=tmp_path))
+    assert cli.main([*args, "--seed", "3"]) == 0
     assert read_json(out / "compare.json")["seed"] == 3 and read_json(out / base_name / "run.json")["seed"] == 3
     assert (out / "notes.md").read_text() == "mine" and (out / base_name / "notes.md").read_text() == "mine too"
 
