@@ -233,9 +233,9 @@ def _move_into_place(staging: Path, path: Path, marker: str | None, shown: Path)
         os.rename(staging, path)
         return
     new = _files_under(staging)
-    ours = {name for name in written_files(path) if _is_plain_file(path / name)}
+    ours = {name for name in written_files(path) if _is_plain_file(path, name)}
     if not _lists_files(path):  # an output of an older version: the files the new one writes were its own
-        ours |= {name for name in new if _is_plain_file(path / name)}
+        ours |= {name for name in new if _is_plain_file(path, name)}
     theirs = _files_under(path) - ours
     if not theirs and not _empty_folders(path, ours):
         _swap(staging, path)
@@ -243,8 +243,11 @@ def _move_into_place(staging: Path, path: Path, marker: str | None, shown: Path)
         _write_around(staging, path, new, ours, shown)
 
 
-def _is_plain_file(path: Path) -> bool:
-    return path.is_file() and not path.is_symlink()
+def _is_plain_file(folder: Path, name: str) -> bool:
+    """Whether ``folder / name`` is a regular file inside ``folder``: no link on the way to it, nor itself one."""
+    relative = PurePosixPath(name)
+    links = [folder / part for part in [*relative.parents][:-1]]
+    return (folder / name).is_file() and not (folder / name).is_symlink() and not any(p.is_symlink() for p in links)
 
 
 def _empty_folders(path: Path, ours: set[str]) -> list[Path]:

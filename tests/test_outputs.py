@@ -89,3 +89,17 @@ def test_a_folder_name_of_255_bytes_is_written(tmp_path):
     write_run(out, {"yearly.csv": "new"})  # the staging folder beside it needs a shorter name of its own
     write_run(out, {"yearly.csv": "newer"})
     assert tree(out)["yearly.csv"] == "newer" and [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_a_listed_file_reached_through_a_link_of_the_users_is_not_touched(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.png").write_text("the user's")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "figures").symlink_to(elsewhere)
+    (out / "report.json").write_text(json.dumps({"kind": "talentflow report", "files": ["figures/a.png",
+                                                                                      "report.json"]}))
+    with output_folder(out, marker="report.json") as staging:
+        (staging / "report.json").write_text(json.dumps({"kind": "talentflow report"}))
+    assert (elsewhere / "a.png").read_text() == "the user's" and (out / "figures").is_symlink()
