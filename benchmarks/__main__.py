@@ -11,13 +11,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import Section, model, sweep
+from benchmarks import Section, demo, model, sweep
 from benchmarks.machine import describe
 
 #: Benchmarks by name, in the order they run: each returns its section of the report.
 BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "model": model.section,
     "sweep": sweep.section,
+    "demo": demo.section,
 }
 RESULTS = Path(__file__).resolve().parent / "results.md"
 

@@ -1,4 +1,4 @@
-"""Speed and peak memory of the model's two engines (issue 2, item 8).
+"""Speed and peak memory of the model's two engines.
 
 Each case (engine, researchers, years) runs in a fresh Python process, so that
 its peak resident memory (``ru_maxrss``) is its own and no case warms another.
@@ -6,7 +6,7 @@ Time is the wall time of the yearly steps; building the model is shown apart.
 A researcher-year is one researcher alive at the end of one simulated year,
 summed over the years (as ``talentflow run`` counts them).
 
-Targets (issue 2): the vectorized engine at most 100 ns per researcher-year at
+Targets: the vectorized engine at most 100 ns per researcher-year at
 100,000 researchers; at least 30 times faster than the agent engine on the same
 config and seed, measured in the same run; 1,000,000 researchers for 30 years
 within 2 GiB of memory. The agent engine runs fewer years at the larger sizes

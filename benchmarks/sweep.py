@@ -1,4 +1,4 @@
-"""Benchmark of the experiment runner (issue 3).
+"""Benchmark of the experiment runner.
 
 400 runs of 10,000 researchers for 30 years, run in this process and then on a
 pool of 2 worker processes. Reports:

@@ -25,6 +25,7 @@ from experiments import seeds, store
 from experiments.sweepfile import Run, Sweep
 from simulation.config import config_to_json
 from simulation.model import TalentModel
+from simulation.outputs import long_name
 from simulation.schema import Config
 
 #: Most runs in one task: small enough that a killed sweep loses little, large enough to hide the task overhead.
@@ -134,6 +135,9 @@ def manifest_for(sweep: Sweep) -> dict[str, Any]:
 def check_folder(sweep: Sweep, out: str | Path) -> store.Folder:
     """Check that ``out`` is new, empty, or this sweep's folder; raises FolderError. Writes nothing."""
     folder = store.Folder(Path(out))
+    too_long = long_name(folder.path)
+    if too_long is not None:
+        raise store.FolderError(f"{folder.path}: cannot be used ({too_long}); use another --out folder")
     if folder.path.exists() and not folder.path.is_dir():
         raise store.FolderError(f"{folder.path}: is a file, not a folder")
     if folder.exists():

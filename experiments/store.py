@@ -31,6 +31,9 @@ from typing import Any
 
 import pandas as pd
 
+from simulation.machine import numeric_platform
+from simulation.outputs import path_problem
+
 MANIFEST = "manifest.json"
 STATUS = "status.jsonl"
 KINDS: tuple[str, ...] = ("results", "agents")
@@ -119,7 +122,10 @@ class Folder:
             return json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise FolderError(f"{self.path}: not a sweep folder (no {MANIFEST})") from None
-        except (OSError, json.JSONDecodeError) as err:
+        except OSError as err:
+            problem = path_problem(self.manifest_path, err)
+            raise FolderError(f"{self.manifest_path}: cannot be read ({problem})") from None
+        except json.JSONDecodeError as err:
             raise FolderError(f"{self.manifest_path}: cannot be read ({err})") from None
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
@@ -195,9 +201,9 @@ class Folder:
 
 
 def host() -> dict[str, Any]:
-    """Where the sweep ran."""
+    """Where the sweep ran, with what decides the last bits of its numbers (see :mod:`simulation.machine`)."""
     return {"hostname": socket.gethostname(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "pid": os.getpid()}
+            "pid": os.getpid(), "numeric": numeric_platform()}
 
 
 def load(folder: str | Path, *, agents: bool = False) -> pd.DataFrame:

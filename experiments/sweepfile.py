@@ -105,7 +105,7 @@ def read_sweep(path: str | Path) -> Sweep:
     path = Path(path)
     source = str(path)
     raw = read_toml(path)
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8").removeprefix("\ufeff")  # read_toml skips a byte-order mark too
     check = _Checker(source)
 
     for key in raw:

@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     facts = measure(config, yearly, rows)
     facts |= {"kind": KIND, "command": command, "config": str(args.config), "replicates": args.replicates,
               "seed": args.seed}
-    with output_folder(args.out) as staging:
+    with output_folder(args.out, MARKER) as staging:
         draw(facts, staging)
         (staging / MARKER).write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
         (staging / "facts.md").write_text(markdown(facts, command), encoding="utf-8")

@@ -1,5 +1,8 @@
 """The chart of a run's main series (or of several runs side by side), as a PNG.
 
+The runs are of one seed each, and the chart says so; every y axis starts at
+zero, so that one seed's noise does not look like a trend.
+
 Drawn on a bare :class:`matplotlib.figure.Figure` with the Agg canvas, so it
 needs no display and does not touch pyplot's global state.
 """
@@ -9,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import matplotlib as mpl
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -20,6 +25,8 @@ from simulation.summary import BILLION
 COLOURS: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 #: Line styles of the runs drawn together (the first run solid).
 STYLES: tuple[str, ...] = ("-", "--", ":", "-.")
+#: Labels hold names from the configs ("$5 grant", "$\\alpha$"): drawn as plain text, never as TeX mathematics.
+PLAIN_TEXT: dict[str, bool] = {"text.parse_math": False}
 
 
 def _series(yearly: pd.DataFrame, config: Config) -> list[tuple[str, str, list[tuple[str, pd.Series]]]]:
@@ -51,8 +58,15 @@ def _series(yearly: pd.DataFrame, config: Config) -> list[tuple[str, str, list[t
 
 
 def _draw_panel(ax: Axes, title: str, ylabel: str, lines: list[tuple[str, pd.Series, str, str]]) -> None:
+    """One panel; its y axis starts at zero (or below, for a negative value), so that a change is seen against
+    the whole level rather than magnified in a band around it."""
+    lowest = 0.0
     for label, series, colour, style in lines:
-        ax.plot(series.index, series.to_numpy(), color=colour, linestyle=style, linewidth=1.6, label=label)
+        values = series.to_numpy(dtype=float)
+        ax.plot(series.index, values, color=colour, linestyle=style, linewidth=1.6, label=label)
+        if np.isfinite(values).any():
+            lowest = min(lowest, float(np.nanmin(values[np.isfinite(values)])))
+    ax.set_ylim(bottom=lowest)
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("year")
     ax.set_ylabel(ylabel, fontsize=9)
@@ -60,14 +74,41 @@ def _draw_panel(ax: Axes, title: str, ylabel: str, lines: list[tuple[str, pd.Ser
     ax.legend(fontsize=7, frameon=False)
 
 
-def draw_runs(runs: Mapping[str, tuple[pd.DataFrame, Config]], path: str | Path, *, title: str = "") -> Path:
+def caption(seed: int, runs: int) -> str:
+    """The note under a chart's title: it shows one seed, which is not a result."""
+    each = "One run per scenario, " if runs > 1 else "One run, "
+    return (f"{each}one seed (seed {seed}): wiggles and small gaps may be noise; talentflow sweep runs replicates "
+            "with confidence intervals")
+
+
+def draw_runs(runs: Mapping[str, tuple[pd.DataFrame, Config]], path: str | Path, *, title: str = "",
+              seed: int | None = None) -> Path:
     """Draw the main yearly series of each run (label -> (yearly, config)) into the PNG ``path``.
+
+    See :func:`runs_figure`.
+    """
+    with mpl.rc_context(PLAIN_TEXT):
+        fig = runs_figure(runs, title=title, seed=seed)
+        path = Path(path)
+        fig.savefig(path, dpi=100)
+    return path
+
+
+def runs_figure(runs: Mapping[str, tuple[pd.DataFrame, Config]], *, title: str = "",
+                seed: int | None = None) -> Figure:
+    """The figure of the main yearly series of each run (label -> (yearly, config)).
 
     Panels: researchers in the origin country and abroad (people), share abroad
     (percent), top-talent share by country (percent), mentor quality by country,
-    emigration and returns (people a year) and spending (billion KRW a year).
-    Each run has its own line style; each series its own colour.
+    emigration and returns (people a year) and spending (billion KRW a year),
+    each from zero. Each run has its own line style; each series its own colour.
+    With ``seed``, the title says that the runs are of that one seed.
     """
+    with mpl.rc_context(PLAIN_TEXT):
+        return _figure(runs, title, seed)
+
+
+def _figure(runs: Mapping[str, tuple[pd.DataFrame, Config]], title: str, seed: int | None) -> Figure:
     fig = Figure(figsize=(13, 10), layout="constrained")
     axes = fig.subplots(3, 2).ravel()
     panels: list[list[tuple[str, pd.Series, str, str]]] = [[] for _ in axes]
@@ -85,8 +126,7 @@ def draw_runs(runs: Mapping[str, tuple[pd.DataFrame, Config]], path: str | Path,
                 panels[p].append((legend, values, colour, style))
     for ax, (panel_title, ylabel), lines in zip(axes, titles, panels, strict=True):
         _draw_panel(ax, panel_title, ylabel, lines)
-    if title:
-        fig.suptitle(title)
-    path = Path(path)
-    fig.savefig(path, dpi=100)
-    return path
+    heading = [text for text in (title, caption(seed, len(runs)) if seed is not None else "") if text]
+    if heading:
+        fig.suptitle("\n".join(heading))
+    return fig

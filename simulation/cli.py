@@ -6,10 +6,12 @@ packages add subcommands through the entry-point group ``talentflow.commands``:
 each entry point is a function ``register(subparsers)`` that adds its parser
 and sets ``handler`` (a function of the parsed arguments returning the exit
 code) with ``parser.set_defaults(handler=...)``. simulation/ never imports them.
+``talentflow`` alone lists the commands; ``talentflow --version`` prints the version.
 
 Bad input (a config, an argument, an output folder) prints one line,
 ``talentflow: error: ...``, to stderr and exits with code 2 before anything is
-written. Other exceptions are bugs and are not caught.
+written. A standard output that cannot be written (a full disk) is one line
+and exit code 1. Other exceptions are bugs and are not caught.
 
 The model, pandas and matplotlib are imported inside the commands that need
 them, so that errors in the input and ``params`` answer at once.
@@ -18,14 +20,18 @@ them, so that errors in the input and ``params`` answer at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import Any, NoReturn
 
 from simulation.config import DEFAULT_CONFIG, ConfigError, load_config, parse_override
-from simulation.outputs import OutputError, check_output_folder, folder_name
+from simulation.memory import check_memory
+from simulation.outputs import OutputError, check_output_folder, folder_name, path_problem
 from simulation.paramtable import parameter_rows, render_markdown
 from simulation.schema import Config
 
@@ -87,6 +93,11 @@ def _add_size_options(parser: argparse.ArgumentParser) -> None:
                              "(default: the config's)")
 
 
+def _size_source(args: argparse.Namespace, config_path: str) -> str:
+    """What set the population's size: ``--researchers`` if given, else the config file."""
+    return "--researchers" if args.researchers is not None else str(config_path)
+
+
 def _command_line(argv: Sequence[str] | None) -> list[str]:
     return [PROG, *(sys.argv[1:] if argv is None else argv)]
 
@@ -95,7 +106,8 @@ def command_run(args: argparse.Namespace) -> int:
     """``talentflow run``: simulate one scenario, write its folder and print a summary."""
     config = resolve_config(args.config, args.set or (), years=args.years, researchers=args.researchers)
     out = Path(args.out) if args.out is not None else Path("out") / folder_name(config.name)
-    check_output_folder(out)
+    check_output_folder(out, "run.json")
+    check_memory(config, source=_size_source(args, args.config), engine=args.engine, record_agents=args.agents)
     from simulation.run import simulate, write_run
     from simulation.summary import last_line, summary_table
 
@@ -114,7 +126,9 @@ def command_compare(args: argparse.Namespace) -> int:
     policy_config = resolve_config(args.policy, years=args.years, researchers=args.researchers)
     _check_comparable(args.base, base_config, args.policy, policy_config)
     out = Path(args.out) if args.out is not None else Path("out") / "compare"
-    check_output_folder(out)
+    check_output_folder(out, "compare.json")
+    check_memory(base_config, source=_size_source(args, args.base))
+    check_memory(policy_config, source=_size_source(args, args.policy))
     import json
 
     from simulation.chart import draw_runs
@@ -131,13 +145,13 @@ def command_compare(args: argparse.Namespace) -> int:
         base_label, policy_label = f"base-{base_label}", f"policy-{policy_label}"
     origin = base_config.simulation.origin
     table = difference_table(base.yearly, policy.yearly, origin)
-    with output_folder(out) as staging:
+    with output_folder(out, "compare.json") as staging:
         write_run_files(base, staging / base_label, command=args.command_line)
         write_run_files(policy, staging / policy_label, command=args.command_line)
         table.to_csv(staging / "difference.csv", index=False)
         levers.to_csv(staging / "levers.csv", index=False)
         draw_runs({base_label: (base.yearly, base_config), policy_label: (policy.yearly, policy_config)},
-                  staging / "chart.png", title=f"{policy_config.name} against {base_config.name}, seed {args.seed}")
+                  staging / "chart.png", title=f"{policy_config.name} against {base_config.name}", seed=args.seed)
         meta = {"kind": MARKERS["compare.json"], "base": base_label, "policy": policy_label, "seed": args.seed,
                 "command": args.command_line,
                 "files": [f"{base_label}/", f"{policy_label}/", "difference.csv", "levers.csv", "chart.png",
@@ -172,11 +186,20 @@ def command_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def installed_version() -> str:
+    """The version of the installed talentflow package ("unknown" when it runs uninstalled)."""
+    try:
+        return version("talentflow")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> ArgumentParser:
     """The parser with the built-in subcommands and those of installed plugins."""
     parser = ArgumentParser(prog=PROG, description="Agent-based simulation of Korean AI researchers choosing "
                                                    "between countries, and of the policies that could keep them.")
-    commands = parser.add_subparsers(title="commands", dest="command_name", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"{PROG} {installed_version()}")
+    commands = parser.add_subparsers(title="commands", dest="command_name", metavar="COMMAND")
 
     run = commands.add_parser("run", help="simulate one scenario and write its run folder",
                               description="Simulate one scenario; write yearly.parquet, yearly.csv, run.json, "
@@ -215,14 +238,71 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def path_error(err: OSError) -> str | None:
+    """The one line for a path that no file system takes (a name over 255 bytes, say), or None for other errors."""
+    if err.errno != errno.ENAMETOOLONG or err.filename is None:
+        return None
+    name = os.fsdecode(err.filename)
+    return f"{name}: cannot be used ({path_problem(name, err)})"
+
+
+class WatchedOutput:
+    """Standard output that remembers the error of writing to it, to tell it from other errors (a full disk)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream, self.failure = stream, None
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as err:
+            self.failure = err
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as err:
+            self.failure = err
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+    def silence(self) -> None:
+        """Send what stays buffered nowhere, so that it does not fail again when the interpreter exits."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (2 for bad input)."""
+    """Run the command line; return the exit code (2 for bad input, 1 if standard output cannot be written)."""
+    stdout = sys.stdout = WatchedOutput(sys.stdout)
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        args.command_line = _command_line(argv)
-        handler: Callable[[argparse.Namespace], Any] = args.handler
-        code = handler(args)
+        return _main(argv, stdout)
+    finally:
+        sys.stdout = stdout.stream
+
+
+def _main(argv: Sequence[str] | None, stdout: WatchedOutput) -> int:
+    try:
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            args.command_line = _command_line(argv)
+            handler: Callable[[argparse.Namespace], Any] | None = getattr(args, "handler", None)
+            if handler is None:  # no command: say which there are
+                parser.print_help()
+                code = 0
+            else:
+                code = handler(args)
+        except SystemExit as done:  # --help and --version print, then exit
+            if not isinstance(done.code, int | None):
+                raise
+            code = done.code
+        stdout.flush()  # here, so that a full disk or /dev/full is reported, not met at interpreter exit
+        if stdout.failure is not None:  # a write failed that the writer ignored (argparse's help does)
+            raise stdout.failure
     except (ConfigError, UsageError, OutputError) as err:
         message = " ".join(str(err).split())
         prefix = "--out " if isinstance(err, OutputError) else ""
@@ -231,6 +311,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`talentflow params | head`): nothing more to say
         sys.stderr.close()
         return 0
+    except OSError as err:
+        if stdout.failure is not None:
+            stdout.silence()
+            print(f"{PROG}: error: cannot write to standard output ({stdout.failure.strerror or stdout.failure})",
+                  file=sys.stderr)
+            return 1
+        message = path_error(err)
+        if message is None:
+            raise
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
     return int(code or 0)
 
 

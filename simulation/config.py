@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import os
 import re
+import stat
 import tomllib
 import types
 import typing
@@ -19,10 +21,13 @@ from typing import Any
 
 from simulation import schema
 from simulation.careers import SECTORS, STAGES
+from simulation.outputs import path_problem
 from simulation.paths import YEAR_RANGE, path_refusal, with_value
 
 #: The default scenario: the baseline with its utility weights fitted (``talentflow calibrate``).
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "calibrated.toml"
+#: Files a chain of ``extends`` may hold, the first included.
+MAX_EXTENDS = 64
 #: Parameters that may be infinite, meaning "no limit": a lever's yearly budget and per-person cap.
 #: Anywhere else an infinity (an infinite weight, mentor quality or population) breaks the model.
 UNLIMITED: frozenset[str] = frozenset({"budget", "cap"})
@@ -33,7 +38,7 @@ class ConfigError(ValueError):
 
     def __init__(self, source: str, key: str, message: str) -> None:
         self.source, self.key, self.message = source, key, message
-        super().__init__(f"{source}: {key or '(top level)'}: {message}")
+        super().__init__(f"{source}: {key}: {message}" if key else f"{source}: {message}")
 
 
 def _describe(value: Any) -> str:
@@ -168,8 +173,10 @@ def _range(meta: typing.Mapping[str, Any]) -> str:
 
 
 def _number(value: float) -> str:
-    """A bound as people read it: 100,000,000 rather than 1e+08."""
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+    """A bound as people read it: 100,000,000 rather than 1e+08, and years as 1900 (separators from 10,000)."""
+    if not float(value).is_integer():
+        return f"{value:g}"
+    return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
 
 
 def _join(key: str, name: str) -> str:
@@ -293,12 +300,30 @@ def apply_overrides(raw: dict[str, Any], overrides: typing.Iterable[tuple[str, A
     return out
 
 
+#: What a file that is not a regular file is, by its stat mode test.
+_FILE_KINDS: tuple[tuple[typing.Callable[[int], bool], str], ...] = (
+    (stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+
+
+def _not_a_file(mode: int) -> str | None:
+    """What a file of stat ``mode`` is if it is not a regular file ("a character device"), else None."""
+    return next((kind for test, kind in _FILE_KINDS if test(mode)), None)
+
+
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Parse a TOML file, turning every failure into a :class:`ConfigError`."""
+    """Parse a TOML file (a leading byte-order mark is skipped), turning every failure into a :class:`ConfigError`.
+
+    A named pipe is read (``<(...)`` in a shell); a device or a socket is refused unread.
+    """
     path = Path(path)
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            kind = _not_a_file(os.fstat(handle.fileno()).st_mode)
+            if kind is not None and not kind.endswith("pipe"):
+                raise ConfigError(str(path), "", f"is {kind}, not a regular file")
+            text = handle.read().decode("utf-8").removeprefix("\ufeff")
+        return tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(str(path), "", "no such file") from None
     except IsADirectoryError:
@@ -309,6 +334,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(str(path), "", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(str(path), "", f"is not valid TOML ({err})") from None
+    except OSError as err:  # e.g. a name longer than the file system allows
+        raise ConfigError(str(path), "", f"cannot be read ({path_problem(path, err)})") from None
 
 
 def load_config(path: str | Path, overrides: typing.Iterable[tuple[str, Any]] = ()) -> schema.Config:
@@ -316,7 +343,7 @@ def load_config(path: str | Path, overrides: typing.Iterable[tuple[str, Any]] = 
 
     A scenario may start from another with ``extends = "baseline.toml"`` (a path
     relative to the file): its tables are merged key by key, the file's own
-    values winning.
+    values winning. A chain of ``extends`` may hold at most :data:`MAX_EXTENDS` files.
     """
     raw = _read_with_base(Path(path), seen=())
     overrides = list(overrides)
@@ -329,6 +356,7 @@ def load_config(path: str | Path, overrides: typing.Iterable[tuple[str, Any]] = 
 
 
 def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """``path`` merged over the files it extends; ``seen``: the files that extend it, the first one first."""
     raw = read_toml(path)
     base_name = raw.pop("extends", None)
     if base_name is None:
@@ -338,8 +366,19 @@ def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     base_path = (path.parent / base_name).resolve()
     if base_path in seen or base_path == path.resolve():
         raise ConfigError(str(path), "extends", f"{base_name} extends itself in a loop")
-    if not base_path.is_file():
-        raise ConfigError(str(path), "extends", f"no such file {base_name} beside {path.name}")
+    if len(seen) + 1 >= MAX_EXTENDS:
+        first = seen[0] if seen else path
+        raise ConfigError(str(path), "extends", f"{base_name} would be file {MAX_EXTENDS + 1} of the chain of "
+                                                f"extends from {first}; a chain may hold at most {MAX_EXTENDS} files")
+    try:
+        kind = _not_a_file(base_path.stat().st_mode)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "extends", f"no such file {base_name} beside {path.name}") from None
+    except OSError as err:
+        problem = path_problem(base_path, err)
+        raise ConfigError(str(path), "extends", f"{base_name} cannot be read ({problem})") from None
+    if kind is not None:
+        raise ConfigError(str(path), "extends", f"{base_name} is {kind}, not a regular file")
     return _merge(_read_with_base(base_path, (*seen, path.resolve())), raw)
 
 

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from simulation.chart import draw_runs
 from simulation.config import config_to_json
+from simulation.machine import numeric_platform
 from simulation.model import ENGINES, TalentModel
 from simulation.outputs import MARKERS, output_folder
 from simulation.schema import Config
@@ -95,7 +96,7 @@ def package_versions() -> dict[str, str]:
 
 
 def run_metadata(result: RunResult, command: list[str] | None = None) -> dict:
-    """The contents of run.json: what was run, with which seed and versions, and how long it took."""
+    """The contents of run.json: what was run, with which seed, versions and numeric platform, and how long it took."""
     meta = {
         "kind": MARKERS["run.json"],
         "name": result.config.name,
@@ -106,6 +107,7 @@ def run_metadata(result: RunResult, command: list[str] | None = None) -> dict:
         "seconds": round(result.seconds, 6),
         "researcher_years": result.researcher_years,
         "versions": package_versions(),
+        "platform": numeric_platform(),
         "config": config_to_json(result.config),
     }
     if command is not None:
@@ -123,7 +125,7 @@ def write_run_files(result: RunResult, folder: Path, command: list[str] | None =
         result.agents.to_parquet(folder / "agents.parquet", index=False)
         names.append("agents.parquet")
     draw_runs({result.config.name: (result.yearly, result.config)}, folder / "chart.png",
-              title=f"{result.config.name}, seed {result.seed}")
+              title=result.config.name, seed=result.seed)
     names.append("chart.png")
     meta = run_metadata(result, command)
     meta["files"] = [*names, "run.json"]
@@ -138,6 +140,6 @@ def write_run(result: RunResult, out_dir: str | Path, command: list[str] | None 
     files and is not an earlier talentflow output.
     """
     out_dir = Path(out_dir)
-    with output_folder(out_dir) as staging:
+    with output_folder(out_dir, "run.json") as staging:
         write_run_files(result, staging, command)
     return out_dir

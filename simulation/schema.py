@@ -10,6 +10,7 @@ hours in hours a week, shares and probabilities as a share of 1.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import types
 import typing
@@ -46,7 +47,7 @@ def param(
     meta = {"unit": unit, "doc": doc, "lo": lo, "hi": hi, "lo_open": lo_open, "origin": origin, "keys": keys,
             "prior": prior}
     if isinstance(default, (dict, list)):
-        return field(default_factory=lambda d=default: d, metadata=meta)
+        return field(default_factory=lambda d=default: copy.deepcopy(d), metadata=meta)  # a copy each instance
     if default is dataclasses.MISSING:
         return field(metadata=meta)
     return field(default=default, metadata=meta)

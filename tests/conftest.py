@@ -8,11 +8,13 @@ hundred agents, a few years) so that the whole suite runs in seconds.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from simulation.config import load_config
 from simulation.model import TalentModel
@@ -20,6 +22,12 @@ from simulation.parameters import with_parameters
 from simulation.schema import Config
 
 BASELINE = Path(__file__).resolve().parent.parent / "configs" / "baseline.toml"
+
+#: Hypothesis prints how to reproduce a failure (``@reproduce_failure``) beside its falsifying example; in CI
+#: (CI=true) it is derandomized: the same examples on every run, from a seed derived from each test.
+settings.register_profile("dev", print_blob=True)
+settings.register_profile("ci", derandomize=True, print_blob=True, database=None, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
 
 #: Agents at the start and years simulated in the small test scenarios.
 SMALL_RESEARCHERS = 400

@@ -3,8 +3,11 @@ checks of the fault tests (a sweep killed partway, then compared with the same s
 
 from __future__ import annotations
 
+import os
+import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +19,12 @@ from experiments.sweepfile import read_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "configs" / "baseline.toml"
-TALENTFLOW = ROOT / ".venv" / "bin" / "talentflow"
+#: Fault injection loaded by the processes of the fault tests (see :func:`holding`).
+FAULTS = Path(__file__).resolve().parent / "faults"
+#: The talentflow command of the interpreter running the tests, whichever environment that is.
+TALENTFLOW: tuple[str, ...] = (sys.executable, "-m", "simulation")
+#: The dask command of that interpreter.
+DASK: tuple[str, ...] = (sys.executable, "-m", "dask")
 
 #: A 3 x 2 grid with 2 replicates of 300 researchers for 5 years: 12 runs in well under a second.
 SMALL_GRID = """
@@ -38,11 +46,27 @@ def write_sweep(folder: Path, body: str, name: str = "sweep.toml", base: Path = 
     return path
 
 
-def wait_for_lines(status: Path, count: int, timeout: float = 60.0) -> None:
-    """Wait until the status log ``status`` has ``count`` lines, or ``timeout`` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not (status.is_file() and status.read_text().count("\n") >= count):
+def holding(from_run: int, held: Path | None = None) -> dict[str, str]:
+    """The environment of a process whose sweep workers hold every run numbered ``from_run`` or more unfinished
+    (see tests/faults/sitecustomize.py); the file ``held`` appears when a worker holds one."""
+    env = {**os.environ, "TALENTFLOW_TEST_HOLD_FROM_RUN": str(from_run),
+           "PYTHONPATH": os.pathsep.join([str(FAULTS), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    if held is not None:
+        env["TALENTFLOW_TEST_HELD"] = str(held)
+    return env
+
+
+def wait_for(done: Callable[[], bool], limit: float = 120.0) -> None:
+    """Poll ``done`` until it holds; stop polling after ``limit`` seconds (a synchronisation, not a measurement:
+    the caller then asserts on what happened, never on how long it took)."""
+    deadline = time.monotonic() + limit
+    while not done() and time.monotonic() < deadline:
         time.sleep(0.02)
+
+
+def lines(path: Path) -> int:
+    """Complete lines in ``path`` (0 if it does not exist yet)."""
+    return path.read_text().count("\n") if path.is_file() else 0
 
 
 def in_process_results(path: Path, folder: Path) -> pd.DataFrame:

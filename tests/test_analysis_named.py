@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from experiments_support import BASELINE, ROOT, write_sweep
 
-from experiments.named import EXPERIMENTS, base, match_budget, vicious_cycle
+from experiments.named import EXPERIMENTS, base, match_budget, results, vicious_cycle
+from experiments.named.cli import check_doc
 from experiments.named.cli import main as named_main
+from experiments.named.results import shown_path
 from experiments.sweepfile import read_sweep
+from simulation.cli import UsageError
 from simulation.cli import main as talentflow
 from simulation.config import ConfigError, load_config
 
@@ -139,13 +142,7 @@ TINY = {
 
 
 def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_path, monkeypatch):
-    sweeps = tmp_path / "sweeps"
-    sweeps.mkdir()
-    (sweeps / "grant.toml").write_text(f'extends = "{BASELINE}"\n[policies.return_grant]\ngrant = 150.0\n'
-                                       'budget = 50000.0\n')
-    for name, body in TINY.items():
-        write_sweep(sweeps, f'name = "{name}"\n' + body, name=f"{name}.toml")
-    monkeypatch.setattr(base, "SWEEPS", sweeps)
+    tiny_sweeps(tmp_path / "sweeps", monkeypatch)
     out, doc_path = tmp_path / "results", tmp_path / "docs" / "results.md"
     assert named_main(["all", "--out", str(out), "--in-process", "--quiet", "--doc", str(doc_path)]) == 0
     doc = doc_path.read_text()
@@ -158,7 +155,7 @@ def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_
     assert {p.parent.name for p in images} == set(EXPERIMENTS)
     for image in images:
         assert f"(img/results/{image.parent.name}/{image.name})" in doc and image.with_suffix(".pdf").is_file()
-    assert f"Scenario (base config): `{os.path.relpath(BASELINE)}`" in doc and "runs in" in doc
+    assert f"Scenario (base config): `{shown_path(BASELINE)}`" in doc and "runs in" in doc
 
     effects = pd.read_csv(out / "vicious_cycle" / "summary" / "tables" / "vicious_cycle_effects.csv")
     assert set(effects["weight"]) == {0.0, 0.6} and set(effects["pay"]) == {600.0}
@@ -186,3 +183,62 @@ def test_named_experiment_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
     assert talentflow(["experiment", "bogus"]) == 2  # the same command under talentflow
     assert "invalid choice" in capsys.readouterr().err
+
+
+def tiny_sweeps(folder: Path, monkeypatch) -> None:
+    """Point the named experiments at the tiny sweep files of :data:`TINY`, written into ``folder``."""
+    folder.mkdir()
+    (folder / "grant.toml").write_text(f'extends = "{BASELINE}"\n[policies.return_grant]\ngrant = 150.0\n'
+                                       'budget = 50000.0\n')
+    for name, body in TINY.items():
+        write_sweep(folder, f'name = "{name}"\n' + body, name=f"{name}.toml")
+    monkeypatch.setattr(base, "SWEEPS", folder)
+
+
+@pytest.mark.parametrize("case", ["a file of the user's", "a folder"])
+def test_doc_that_is_not_an_earlier_results_document_is_refused_before_anything_runs(tmp_path, capsys, case):
+    doc = tmp_path / "notes.md"
+    if case == "a folder":
+        doc.mkdir()
+    else:
+        doc.write_text("my notes")
+    out = tmp_path / "results"
+    assert named_main(["vicious_cycle", "--out", str(out), "--in-process", "--quiet", "--doc", str(doc)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--doc" in err and str(doc) in err, err
+    assert ("--force" in err) == (case != "a folder")
+    assert not out.exists()  # refused before the sweeps ran
+    assert doc.is_dir() if case == "a folder" else doc.read_text() == "my notes"
+
+
+def test_doc_replaces_an_earlier_results_document_and_keeps_other_files_beside_its_figures(tmp_path, monkeypatch):
+    tiny_sweeps(tmp_path / "sweeps", monkeypatch)
+    doc, out = tmp_path / "docs" / "results.md", tmp_path / "results"
+    mine = tmp_path / "docs" / "img" / "results" / "vicious_cycle" / "sketch.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("mine")
+    doc.write_text(f"{results.MARKER}\n# Results\n\nan earlier run\n")
+    assert named_main(["vicious_cycle", "--out", str(out), "--in-process", "--quiet", "--doc", str(doc)]) == 0
+    text = doc.read_text()
+    assert text.startswith(results.MARKER) and "an earlier run" not in text and "## " in text
+    assert mine.read_text() == "mine"  # a file of the user's beside the figures stays
+
+
+@pytest.mark.parametrize(("text", "force", "allowed"), [
+    (None, False, True),  # a new file
+    (f"{results.MARKER}\n# Results\n", False, True),  # written by the command
+    (f"# Results\n\n{results.OPENING}\n\nCommand: ...\n", False, True),  # written before it carried the marker
+    ("# Results\n\nmy own edits\n", False, False),
+    ("# Results\n\nmy own edits\n", True, True),
+], ids=["new", "marked", "unmarked earlier document", "hand-written", "hand-written with --force"])
+def test_check_doc_allows_only_a_document_the_command_wrote_unless_forced(tmp_path, text, force, allowed):
+    doc = tmp_path / "results.md"
+    if text is not None:
+        doc.write_text(text)
+    if allowed:
+        check_doc(doc, force=force)
+    else:
+        with pytest.raises(UsageError, match="--force"):
+            check_doc(doc, force=force)
+    with pytest.raises(UsageError, match="is a folder"):
+        check_doc(tmp_path, force=True)

@@ -156,6 +156,45 @@ def test_an_output_folder_holding_other_files_is_refused(smoke_sweep, tmp_path, 
     assert sorted(p.name for p in out.iterdir()) == ["thesis.tex"]
 
 
+def test_a_run_folder_is_refused_as_the_reports_output_and_kept(smoke_sweep, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.json").write_text(json.dumps({"kind": "talentflow run", "files": ["yearly.csv", "run.json"]}))
+    (out / "yearly.csv").write_text("year\n2024\n")
+    assert main(["report", str(smoke_sweep), "--out", str(out)]) == 2
+    err = one_line_error(capsys)
+    assert "--out" in err and "talentflow run" in err
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "yearly.csv"]
+
+
+def test_a_second_report_keeps_the_users_files_beside_the_first(smoke_sweep, tmp_path):
+    out = tmp_path / "report"
+    assert main(["report", str(smoke_sweep), "--out", str(out)]) == 0
+    (out / "notes.md").write_text("mine")
+    (out / "figures" / "sketch.svg").write_text("<svg/>")
+    assert main(["report", str(smoke_sweep), "--out", str(out)]) == 0
+    assert (out / "notes.md").read_text() == "mine" and (out / "figures" / "sketch.svg").read_text() == "<svg/>"
+    assert (out / "report.md").is_file()
+
+
+def test_report_draws_arm_and_country_names_with_dollar_signs_as_text(tmp_path):
+    path = write_sweep(tmp_path, """
+        design = "arms"
+        replicates = 2
+        years = 3
+        researchers = 200
+        seed = 1
+        [set]
+        "countries.US.name" = "$\\\\bar$"
+        [arms."$\\\\foo$"]
+        [arms."$5 grant"]
+        policies.hours_exemption = {}
+        """)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "sweep"), "--in-process", "--quiet"]) == 0
+    assert main(["report", str(tmp_path / "sweep")]) == 0
+    assert sorted((tmp_path / "sweep" / "report" / "figures").glob("*.png"))
+
+
 DESIGNS = {
     "latin": ("""
         design = "latin"

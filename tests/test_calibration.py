@@ -1,4 +1,4 @@
-"""Calibration (issue 4): the targets file, the moment definitions, the SE algebra and ``talentflow calibrate``.
+"""Calibration: the targets file, the moment definitions, the SE algebra and ``talentflow calibrate``.
 
 Model outputs are never compared with fixed numbers (the baseline is being tuned): the measurement
 functions are checked against the model's own yearly outputs and against small hand-made tables whose

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import platform
 import re
 import shutil
 import subprocess
@@ -37,6 +38,13 @@ SMALL = ("--researchers", "300", "--years", "5")
 AGENT_COLUMNS = ["id", "year", "origin", "country", "sector", "stage", "career_age", "talent", "phd_country",
                  "phd_year", "moved", "support"]
 LAST_LINE = re.compile(r"^simulated ([\d,]+) researcher-years in \d+\.\d\d s$")
+
+
+def numpy_cpu_features() -> list[str]:
+    """The CPU features numpy detected, by its private table (as a cross-check of what run.json records)."""
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    return [name for name, found in __cpu_features__.items() if found]
 
 
 def talentflow(*args: object, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -91,6 +99,11 @@ def test_run_json_records_resolved_config_seed_engine_versions_and_size(baseline
     for package in ("talentflow", "mesa", "numpy", "pandas"):
         assert meta["versions"][package] == metadata.version(package)
     assert meta["versions"]["python"] == ".".join(map(str, sys.version_info[:3]))
+    numeric = meta["platform"]  # identical outputs are claimed for the same numpy version, architecture and SIMD
+    assert numeric["machine"] == platform.machine() and numeric["numpy"] == np.__version__
+    assert set(numeric["simd"]["found"]) == set(np.show_config(mode="dicts")["SIMD Extensions"]["found"])
+    assert set(numeric["cpu_features"]) <= set(numpy_cpu_features()) and numeric["cpu_features"]
+    assert numeric["blas"]["name"] == np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
     assert meta["seconds"] > 0
     assert meta["researcher_years"] == last_line_years(proc.stdout)
 
@@ -152,15 +165,27 @@ def test_set_overrides_config_keys_and_the_default_out_is_out_slash_config_name(
     assert "spending_return_grant" in pd.read_parquet(out / "yearly.parquet").columns
 
 
-def test_run_replaces_an_earlier_run_folder_whole(baseline_run, tmp_path):
+def test_a_second_run_replaces_the_files_of_the_first_and_keeps_the_users(baseline_run, tmp_path):
     _, first = baseline_run
     out = tmp_path / "earlier"
     shutil.copytree(first, out)
-    (out / "stale.txt").write_text("from before")
+    (out / "notes.md").write_text("mine")
+    (out / "drafts").mkdir()
+    (out / "drafts" / "plan.txt").write_text("also mine")
     succeeded(talentflow("run", BASELINE, "--seed", 9, *SMALL, "--out", out, cwd=tmp_path))
     assert read_json(out / "run.json")["seed"] == 9
-    assert not (out / "stale.txt").exists() and not (out / "agents.parquet").exists()
+    assert not (out / "agents.parquet").exists()  # the first run wrote it (its run.json lists it); this one did not
+    assert (out / "notes.md").read_text() == "mine" and (out / "drafts" / "plan.txt").read_text() == "also mine"
+    assert "notes.md" not in read_json(out / "run.json")["files"]
     assert [p.name for p in tmp_path.iterdir()] == ["earlier"]
+
+
+def test_a_run_over_an_earlier_run_of_only_its_own_files_replaces_it_whole(baseline_run, tmp_path):
+    _, first = baseline_run
+    out = tmp_path / "earlier"
+    shutil.copytree(first, out)
+    succeeded(talentflow("run", BASELINE, "--seed", 9, *SMALL, "--out", out, cwd=tmp_path))
+    assert sorted(p.name for p in out.iterdir()) == ["chart.png", "run.json", "yearly.csv", "yearly.parquet"]
 
 
 def test_three_country_example_runs_with_china_in_every_output(tmp_path):
@@ -173,6 +198,22 @@ def test_three_country_example_runs_with_china_in_every_output(tmp_path):
     np.testing.assert_allclose(shares, 1.0)
     assert list(read_json(tmp_path / "three" / "run.json")["config"]["countries"]) == ["KR", "US", "CN"]
     assert "top % CN" in proc.stdout
+
+
+#: Names that matplotlib would read as mathematics (and fail on) if labels were not taken as plain text.
+MATH_NAMES = ("name=$\\foo$", "countries.US.name=$\\bar$ and $5")
+
+
+def test_dollar_signs_in_config_and_country_names_are_drawn_as_text(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    sets = [item for text in MATH_NAMES for item in ("--set", text)]
+    assert cli.main(["run", str(BASELINE), *SMALL, *sets, "--out", "run"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "run" / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "$\\\\foo$ policy"\n'
+                      '[countries.KR]\nname = "$Korea"\n')
+    assert cli.main(["compare", str(BASELINE), str(policy), *SMALL, "--out", "cmp"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "cmp" / "chart.png").is_file()
 
 
 # --------------------------------------------------------------------------------------- compare
@@ -204,6 +245,40 @@ def test_compare_runs_both_with_the_same_seed_and_writes_their_difference(baseli
         assert {f"wage_equivalent_{lever}", f"deadweight_share_{lever}"} <= set(levers.columns)
     np.testing.assert_allclose(levers["spending_salary_match"], policy_yearly["spending_salary_match"])
     assert last_line_years(proc.stdout) == base["researcher_years"] + policy["researcher_years"]
+
+
+def test_compare_keeps_the_users_files_in_an_earlier_comparison(tmp_path, monkeypatch):
+    out = tmp_path / "cmp"
+    args = ["compare", str(BASELINE), str(CONFIGS / "combined.toml"), "--researchers", "300", "--years", "3",
+            "--out", str(out)]
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(args) == 0
+    base_name = load_config(BASELINE).name
+    (out / "notes.md").write_text("mine")
+    (out / base_name / "notes.md").write_text("mine too")
+    assert cli.main([*args, "--seed", "3"]) == 0
+    assert read_json(out / "compare.json")["seed"] == 3 and read_json(out / base_name / "run.json")["seed"] == 3
+    assert (out / "notes.md").read_text() == "mine" and (out / base_name / "notes.md").read_text() == "mine too"
+
+
+@pytest.mark.parametrize("command", ["compare", "run"])
+def test_an_earlier_output_of_another_command_is_refused_and_kept(baseline_run, tmp_path, command, monkeypatch,
+                                                                  capsys):
+    _, first = baseline_run
+    out = tmp_path / "earlier"
+    if command == "compare":  # a comparison over a run folder
+        shutil.copytree(first, out)
+        args = ["compare", str(BASELINE), str(CONFIGS / "combined.toml"), *SMALL, "--out", str(out)]
+    else:  # a run over a comparison folder
+        out.mkdir()
+        (out / "compare.json").write_text(json.dumps({"kind": "talentflow compare", "files": ["compare.json"]}))
+        args = ["run", str(BASELINE), *SMALL, "--out", str(out)]
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--out" in err and "choose another folder" in err, err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_compare_refuses_scenarios_of_different_lengths(tmp_path):
@@ -256,6 +331,10 @@ BAD_INPUTS = {
     "set unknown key": (["run", BASELINE, "--set", "nope.x=1"], ["--set nope.x", "nope", "allowed here"]),
     "set wrong type": (["run", BASELINE, "--set", "simulation.years=many"], ["simulation.years", "whole number"]),
     "missing config": (["run", "missing.toml"], ["missing.toml", "no such file"]),
+    "set weights whose sum overflows": (["run", CONFIGS / "examples" / "three_countries.toml",
+                                         "--set", "countries.US.initial_abroad_weight=1e308",
+                                         "--set", "countries.CN.initial_abroad_weight=1.5e308"],
+                                        ["initial_abroad_weight", "finite"]),
     "config is a folder": (["run", CONFIGS], ["is a folder"]),
     "unknown key in file": (["run", "{bad_key}"], ["bad_key.toml", "simulation.yeers", "allowed here"]),
     "negative salary in file": (["run", "{bad_salary}"], ["bad_salary.toml", "countries.KR.salary.academia.phd"]),
@@ -266,15 +345,52 @@ BAD_INPUTS = {
     "compare bad policy": (["compare", BASELINE, "{bad_key}", *SMALL], ["bad_key.toml", "simulation.yeers"]),
     "params missing config": (["params", "missing.toml"], ["missing.toml", "no such file"]),
     "unknown command": (["frobnicate"], ["invalid choice", "run", "compare", "params"]),
-    "no command": ([], ["required"]),
     "unknown option": (["run", BASELINE, "--bogus"], ["unrecognized arguments", "--bogus"]),
 }
+
+
+#: A file or folder name longer than file systems allow (255 bytes).
+LONG_NAME = "a" * 300
+
+BAD_INPUTS |= {
+    "out name too long": (["run", BASELINE, *SMALL, "--out", LONG_NAME], ["--out", LONG_NAME, "at most 255"]),
+    "config name too long": (["run", f"{LONG_NAME}.toml"], [LONG_NAME, "at most 255"]),
+    "config folder name too long": (["params", f"{LONG_NAME}/x.toml"], [LONG_NAME, "at most 255"]),
+    "compare out name too long": (["compare", BASELINE, BASELINE, *SMALL, "--out", f"runs/{LONG_NAME}"],
+                                  ["--out", "at most 255"]),
+    "sweep out name too long": (["sweep", CONFIGS / "sweeps" / "smoke.toml", "--out", LONG_NAME, "--in-process"],
+                                [LONG_NAME, "at most 255"]),
+    "sweep out name too long in a new folder": (["sweep", CONFIGS / "sweeps" / "smoke.toml", "--out",
+                                                 f"runs/{LONG_NAME}", "--in-process"], [LONG_NAME, "at most 255"]),
+    "experiment out name too long in a new folder": (["experiment", "vicious_cycle", "--out", f"runs/{LONG_NAME}",
+                                                      "--in-process"], [LONG_NAME, "at most 255"]),
+    "report of a sweep name too long": (["report", LONG_NAME], [LONG_NAME, "at most 255"]),
+    "status of a sweep name too long": (["status", LONG_NAME], [LONG_NAME, "at most 255"]),
+    "experiment out name too long": (["experiment", "vicious_cycle", "--out", LONG_NAME, "--in-process"],
+                                     [LONG_NAME, "at most 255"]),
+    "experiment base name too long": (["experiment", "vicious_cycle", "--base", LONG_NAME], [LONG_NAME, "at most 255"]),
+    "experiment doc name too long": (["experiment", "vicious_cycle", "--doc", LONG_NAME], [LONG_NAME, "at most 255"]),
+    "calibrate targets name too long": (["calibrate", BASELINE, "--targets", LONG_NAME], [LONG_NAME, "at most 255"]),
+    "viz config name too long": (["viz", LONG_NAME], [LONG_NAME, "at most 255"]),
+}
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_an_out_name_too_long_in_a_new_folder_is_refused_before_the_run(command, tmp_path, monkeypatch, capsys):
+    def never(*args, **kwargs):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr("simulation.run.simulate", never)
+    monkeypatch.chdir(tmp_path)
+    configs = [str(BASELINE)] * (2 if command == "compare" else 1)
+    assert cli.main([command, *configs, *SMALL, "--out", f"runs/{LONG_NAME}"]) == 2
+    assert "at most 255" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
 
 
 #: The cases also run through a subprocess (all of them run in process, which is quicker).
 SUBPROCESS_CASES = ("years zero", "negative researchers", "unknown engine", "seed not a number",
                     "set without equals", "set out of range", "unknown key in file", "out holds other files",
-                    "compare bad policy", "unknown command")
+                    "compare bad policy", "unknown command", "config name too long", "sweep out name too long")
 
 
 def _bad_input_files(folder: Path) -> dict[str, Path]:
@@ -325,6 +441,37 @@ def test_bad_input_on_the_command_line_exits_2_with_one_line_and_writes_nothing(
     proc = talentflow(*(str(a).format(**files) for a in args), cwd=tmp_path)
     _check_one_error_line(proc.returncode, proc.stdout, proc.stderr, fragments)
     assert _listing(tmp_path) == before
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", [["params"], ["params", "--help"], ["--version"], []], ids=" ".join)
+def test_a_full_standard_output_is_one_line_on_stderr_not_a_traceback(args, tmp_path):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "simulation", *args], cwd=tmp_path, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("talentflow: error: "), proc.stderr
+    assert "standard output" in proc.stderr and "No space left on device" in proc.stderr
+
+
+def test_version_prints_the_installed_version(tmp_path):
+    proc = succeeded(talentflow("--version", cwd=tmp_path))
+    assert proc.stdout == f"talentflow {metadata.version('talentflow')}\n"
+
+
+def test_no_arguments_lists_the_commands(tmp_path):
+    proc = succeeded(talentflow(cwd=tmp_path))
+    assert proc.stdout.startswith("usage: talentflow")
+    for command in ("run", "compare", "params", "sweep", "status", "report", "calibrate", "experiment", "viz"):
+        assert re.search(rf"^\s+{command}\s+\S", proc.stdout, re.MULTILINE), command
+
+
+def test_the_license_is_an_spdx_expression():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["license"] == "MIT"
+    assert metadata.metadata("talentflow")["License-Expression"] == "MIT"
 
 
 # ------------------------------------------------------------------------- entry points, plugins

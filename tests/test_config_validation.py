@@ -5,14 +5,17 @@ Each bad file is written under ``tmp_path``; most extend a copy of the baseline 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import BASELINE
 
-from simulation.config import ConfigError, apply_overrides, load_config, parse_override, read_toml
+from simulation import schema
+from simulation.config import MAX_EXTENDS, ConfigError, apply_overrides, load_config, parse_override, read_toml
 
 STAGE_LIST = "student, phd, postdoc, junior, senior"
 
@@ -52,6 +55,12 @@ BROKEN_SCENARIOS: list[tuple[str, str, str, str]] = [
     ("hazard above 1", "[careers.exit_hazard]\nsenior = 1.5", "careers.exit_hazard.senior",
      "must be in [0, 1] (share a year), got 1.5"),
     ("zero years", "[simulation]\nyears = 0", "simulation.years", "must be in [1, 500] (years), got 0"),
+    ("start year before 1900", "[simulation]\nstart_year = 1800", "simulation.start_year",
+     "must be in [1900, 2200] (calendar year), got 1800"),
+    ("programme after 2200", "[policies.return_grant]\nend_year = 2300", "policies.return_grant.end_year",
+     "must be in [1900, 2200] (calendar year), got 2300"),
+    ("too many researchers", "[simulation]\nresearchers = 200_000_000", "simulation.researchers",
+     "must be in [10, 100,000,000] (agents), got 200000000"),
     ("zero hours cap", "[countries.KR]\nhours_cap = 0.0", "countries.KR.hours_cap",
      "must be in (0, 168] (hours a week), got 0.0"),
     ("percentile above 100", "[policies.salary_match]\nmin_talent_percentile = 150.0",
@@ -124,7 +133,10 @@ def refused(load: Callable[[], object], source: str, key: str, allowed: str) -> 
     assert "\n" not in message
     assert message.startswith(f"{source}: "), message
     assert error.key == key, message
-    assert f": {key or '(top level)'}: " in message, message
+    if key:
+        assert message.startswith(f"{source}: {key}: "), message
+    else:  # an error of the whole file names the file alone
+        assert message == f"{source}: {error.message}", message
     assert allowed in message, message
     return error
 
@@ -188,6 +200,15 @@ def test_a_single_country_is_refused(tmp_path):
             "needs at least two countries (the origin and one abroad), got 1")
 
 
+def test_initial_abroad_weights_whose_sum_overflows_are_refused(tmp_path):
+    text = MINIMAL_COUNTRY.format(code="KR") + MINIMAL_COUNTRY.format(code="US") + MINIMAL_COUNTRY.format(code="CN")
+    path = write(tmp_path / "three.toml", text)
+    overrides = [("countries.US.initial_abroad_weight", 1e308), ("countries.CN.initial_abroad_weight", 1e308)]
+    refused(lambda: load_config(path, overrides),
+            f"{path} (with --set countries.US.initial_abroad_weight, countries.CN.initial_abroad_weight)",
+            "countries", "initial_abroad_weight of the countries abroad must sum to a finite number")
+
+
 def test_two_minimal_countries_load(tmp_path):
     path = write(tmp_path / "two.toml", country("KR") + country("US"))
     config = load_config(path)
@@ -224,6 +245,38 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path):
     refused(lambda: load_config(path), str(path), "", "is not UTF-8 text")
 
 
+def test_a_file_that_starts_with_a_byte_order_mark_loads(base, tmp_path):
+    path = write(tmp_path / "bom.toml", '\ufeffextends = "base.toml"\n[simulation]\nyears = 7\n'.encode())
+    assert load_config(path).simulation.years == 7
+    assert read_toml(path) == {"extends": "base.toml", "simulation": {"years": 7}}
+
+
+def test_a_sweep_file_that_starts_with_a_byte_order_mark_is_read(base, tmp_path):
+    from experiments.sweepfile import read_sweep
+
+    text = '\ufeffbase = "base.toml"\nyears = 2\nresearchers = 100\nseed = 1\n[vary]\n"preferences.wage" = [1.0, 2.0]\n'
+    path = write(tmp_path / "sweep.toml", text.encode())
+    sweep = read_sweep(path)
+    assert not sweep.text.startswith("\ufeff") and tomllib.loads(sweep.text)["years"] == 2
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_extending_a_device_says_it_is_not_a_regular_file(tmp_path):
+    path = write(tmp_path / "zero.toml", 'extends = "/dev/zero"\n')
+    refused(lambda: load_config(path), str(path), "extends", "/dev/zero is a character device, not a regular file")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_as_the_scenario_is_refused_without_reading_it():
+    refused(lambda: load_config("/dev/zero"), "/dev/zero", "", "is a character device, not a regular file")
+
+
+def test_extending_a_folder_says_so(tmp_path):
+    (tmp_path / "configs").mkdir()
+    path = write(tmp_path / "folder.toml", 'extends = "configs"\n')
+    refused(lambda: load_config(path), str(path), "extends", "configs is a folder, not a regular file")
+
+
 def test_files_that_extend_each_other_in_a_loop_are_refused(tmp_path):
     first = write(tmp_path / "first.toml", 'extends = "second.toml"\n')
     second = write(tmp_path / "second.toml", 'extends = "first.toml"\n')
@@ -238,6 +291,25 @@ def test_a_file_that_extends_itself_is_refused(tmp_path):
 def test_extending_a_missing_file_is_refused(tmp_path):
     path = write(tmp_path / "orphan.toml", 'extends = "nothing.toml"\n')
     refused(lambda: load_config(path), str(path), "extends", "no such file nothing.toml beside orphan.toml")
+
+
+def extends_chain(folder: Path, files: int) -> Path:
+    """``files`` scenario files, each extending the next; the last is the baseline's copy ``base.toml``."""
+    for i in range(files - 1):
+        following = f"chain{i + 1}.toml" if i + 1 < files - 1 else "base.toml"
+        write(folder / f"chain{i}.toml", f'extends = "{following}"\n')
+    return folder / "chain0.toml" if files > 1 else folder / "base.toml"
+
+
+def test_a_chain_of_extends_as_deep_as_allowed_loads(base, tmp_path):
+    assert load_config(extends_chain(tmp_path, MAX_EXTENDS)).country_codes == ("KR", "US")
+
+
+@pytest.mark.parametrize("files", [MAX_EXTENDS + 1, 1_100])
+def test_a_chain_of_extends_deeper_than_allowed_is_refused(base, tmp_path, files):
+    error = refused(lambda: load_config(extends_chain(tmp_path, files)), str(tmp_path / f"chain{MAX_EXTENDS - 1}.toml"),
+                    "extends", f"at most {MAX_EXTENDS} files")
+    assert str(tmp_path / "chain0.toml") in str(error)
 
 
 def test_an_error_in_the_extended_file_names_that_file(base, tmp_path):
@@ -295,3 +367,28 @@ def test_an_override_of_an_unknown_key_is_refused(base):
 def test_an_override_below_a_value_is_refused():
     refused(lambda: apply_overrides({"simulation": {"years": 5}}, [("simulation.years.max", 3)]), "--set",
             "simulation.years.max", "simulation.years is a value, not a table")
+
+
+# ------------------------------------------------------------------- schema defaults
+def schema_fields_with_factories() -> list[tuple[str, dataclasses.Field]]:
+    """(class.field, field) of every schema field whose default is made by a factory (tables and lists)."""
+    classes = [obj for obj in vars(schema).values() if isinstance(obj, type) and dataclasses.is_dataclass(obj)]
+    return [(f"{cls.__name__}.{f.name}", f) for cls in classes for f in dataclasses.fields(cls)
+            if f.default_factory is not dataclasses.MISSING]
+
+
+@pytest.mark.parametrize(("name", "field"), schema_fields_with_factories(),
+                         ids=[name for name, _ in schema_fields_with_factories()])
+def test_every_instance_gets_its_own_copy_of_a_table_or_list_default(name, field):
+    first, second = field.default_factory(), field.default_factory()
+    assert first == second and first is not second
+    if isinstance(first, dict):
+        first["added"] = 1.0
+    else:
+        first.append("added")
+    assert "added" not in field.default_factory()  # the declared default is untouched
+
+
+def test_two_configs_do_not_share_their_default_lists():
+    first, second = schema.LeverConfig(), schema.LeverConfig()
+    assert first.eligible_stages == second.eligible_stages and first.eligible_stages is not second.eligible_stages

@@ -9,13 +9,13 @@ import subprocess
 
 import pandas as pd
 import pytest
-from experiments_support import SMALL_GRID, TALENTFLOW, in_process_results, wait_for_lines, write_sweep
+from experiments_support import SMALL_GRID, TALENTFLOW, holding, in_process_results, lines, wait_for, write_sweep
 
 import experiments
 
 
 def talentflow(*args, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([str(TALENTFLOW), *map(str, args)], capture_output=True, text=True, timeout=120, **kwargs)
+    return subprocess.run([*TALENTFLOW, *map(str, args)], capture_output=True, text=True, timeout=120, **kwargs)
 
 
 def test_sweep_then_status_then_resume_on_the_command_line(tmp_path):
@@ -84,37 +84,41 @@ def test_status_of_a_folder_without_a_sweep_is_one_line_exit_2(tmp_path):
     assert done.returncode == 2 and "not a sweep folder" in done.stderr
 
 
-#: 120 runs of 3,000 researchers for 30 years: a few seconds, long enough to be killed partway.
+#: 120 runs of 500 researchers for 10 years.
 LONG = """
 design = "grid"
 replicates = 40
-years = 30
-researchers = 3000
+years = 10
+researchers = 500
 seed = 99
 [vary]
 "preferences.wage" = [1.0, 1.5, 2.0]
 """
+#: Runs that finish before the sweep is killed: the workers hold every later run unfinished (fault injection).
+FINISHED_BEFORE_KILL = 10
 
 
 def test_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_results(tmp_path):
     path = write_sweep(tmp_path, LONG)
     out = tmp_path / "killed"
     status = out / "status.jsonl"
-    process = subprocess.Popen([str(TALENTFLOW), "sweep", str(path), "--out", str(out), "--workers", "2",
+    process = subprocess.Popen([*TALENTFLOW, "sweep", str(path), "--out", str(out), "--workers", "2",
                                 "--batch-size", "2", "--quiet"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
-    wait_for_lines(status, 10)
-    os.killpg(process.pid, signal.SIGKILL)  # the sweep and its worker processes, all started by this test
-    process.wait()
-    first = [json.loads(x) for x in status.read_text().splitlines() if x.endswith("}")]
-    assert 10 <= len(first) < 120, "the sweep was not killed partway"
+                               stderr=subprocess.DEVNULL, start_new_session=True,
+                               env=holding(FINISHED_BEFORE_KILL, held=tmp_path / "held"))
+    try:
+        wait_for(lambda: lines(status) >= FINISHED_BEFORE_KILL and (tmp_path / "held").exists())
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the sweep and its worker processes, all started by this test
+        process.wait()
+    first = [json.loads(x) for x in status.read_text().splitlines()]
+    assert sorted(r["run"] for r in first) == list(range(FINISHED_BEFORE_KILL))  # killed partway, at a known point
 
     resumed = talentflow("sweep", path, "--out", out, "--workers", "2", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     records = [json.loads(x) for x in status.read_text().splitlines()]
     ok_runs = [r["run"] for r in records if r["status"] == "ok"]
     assert sorted(ok_runs) == list(range(120))  # none lost, none duplicated
-    finished_before = {r["run"] for r in first}
     rerun = {r["run"] for r in records if r["session"] == 1}
-    assert not finished_before & rerun  # none recomputed
+    assert not {r["run"] for r in first} & rerun  # none recomputed
     pd.testing.assert_frame_equal(experiments.load(out), in_process_results(path, tmp_path / "reference"))

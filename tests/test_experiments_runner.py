@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 
 import numpy as np
 import pandas as pd
@@ -201,3 +202,8 @@ def test_manifest_records_sweep_hash_design_seeds_and_environment(grid, tmp_path
     assert {"numpy", "pandas", "mesa", "talentflow"} <= set(manifest["versions"])
     assert set(manifest["git"]) == {"commit", "dirty"}
     assert manifest["started"] and manifest["ended"] and manifest["host"]["hostname"]
+    numeric = manifest["host"]["numeric"]  # what decides the last bits of the results across machines
+    assert numeric["machine"] == platform.machine() and numeric["numpy"] == np.__version__
+    assert numeric["simd"] == np.show_config(mode="dicts")["SIMD Extensions"]
+    assert numeric["cpu_features"] and "blas" in numeric
+    assert manifest["sessions"][0]["host"]["numeric"] == numeric

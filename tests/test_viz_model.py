@@ -142,14 +142,13 @@ def test_the_page_opens_on_the_cli_config_or_else_the_calibrated_scenario(scenar
     assert default_scenario() == "baseline"
 
 
-def test_one_step_of_both_runs_takes_at_most_200_ms_at_the_default_size() -> None:
+def test_a_step_of_both_runs_at_the_default_size_advances_both_and_records_its_time() -> None:
+    """Its speed (at most 200 ms) is measured by ``make bench`` (benchmarks/demo.py), not asserted here."""
     model = DemoModel(salary_match=True, hours_exemption=True, star_recruitment=True, return_grant_on=True)
     assert model.config.simulation.researchers == DEFAULT_RESEARCHERS
-    times = []
-    for _ in range(10):
-        model.step()
-        times.append(model.step_seconds)
-    assert max(times) <= 0.2, times
+    model.step()
+    assert model.steps == model.baseline.steps == 1
+    assert len(model.yearly()) == len(model.baseline.yearly()) == 2  # the initial state and the year
 
 
 def test_every_page_control_is_a_demo_model_keyword_with_the_same_default() -> None:

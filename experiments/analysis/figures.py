@@ -38,6 +38,7 @@ STYLE: dict[str, Any] = {
     "ytick.labelsize": 8, "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
     "axes.spines.right": False, "legend.frameon": False, "pdf.fonttype": 42,
     "axes.prop_cycle": mpl.cycler(color=list(COLOURS)),
+    "text.parse_math": False,  # labels hold names from configs and sweep files ("$5 grant"): plain text, not TeX
 }
 #: Tick labels with thousands separators.
 _TICKS = FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}")

@@ -337,7 +337,7 @@ def write_report(folder: str | Path, out: str | Path | None = None, command: Seq
     manifest = finished_sweep(folder)
     out = Path(out) if out is not None else folder / "report"
     data = store.load(folder)
-    with output_folder(out) as staging:
+    with output_folder(out, "report.json") as staging:
         for sub in ("tables", "figures"):
             (staging / sub).mkdir()
         doc = build(folder, manifest, data, staging)

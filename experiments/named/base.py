@@ -141,7 +141,7 @@ def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path 
     context = Context({name: out / name for name in sweeps},
                       {name: store.Folder(out / name).read_manifest() for name in sweeps})
     summary_folder = out / "summary"
-    with output_folder(summary_folder) as staging:
+    with output_folder(summary_folder, "report.json") as staging:
         for sub in ("figures", "tables"):
             (staging / sub).mkdir()
         doc = Document(experiment.title, staging)

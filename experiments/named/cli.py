@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from simulation.cli import ArgumentParser, UsageError, whole_number
+from simulation.cli import ArgumentParser, UsageError, path_error, whole_number
 from simulation.config import ConfigError
 from simulation.outputs import OutputError
 
@@ -33,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--workers", type=whole_number(1), metavar="N", help="worker processes (default: CPUs)")
     where.add_argument("--in-process", action="store_true", help="run in this process, one run after another")
     parser.add_argument("--doc", metavar="FILE", help="also write the results document (e.g. docs/results.md), "
-                                                      "figures under its folder's img/results/")
+                                                      "figures under its folder's img/results/; an existing FILE "
+                                                      "is replaced only if this command wrote it")
+    parser.add_argument("--force", action="store_true", help="replace --doc FILE even if this command did not write it")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -56,6 +58,8 @@ def experiment_command(args: argparse.Namespace) -> int:
 
     if args.base is not None:
         load_config(args.base)  # a bad scenario fails here, before anything runs
+    if args.doc:
+        check_doc(Path(args.doc), force=args.force)
     command = list(getattr(args, "command_line", None) or ["python", "-m", "experiments.named", *sys.argv[1:]])
     names = list(EXPERIMENTS) if args.name == "all" else [args.name]
     start = time.perf_counter()
@@ -78,6 +82,29 @@ def experiment_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_doc(path: Path, *, force: bool = False) -> None:
+    """Raise :class:`UsageError` unless ``--doc`` may be written: a new file, or one this command wrote before.
+
+    ``force`` allows replacing any regular file; a folder or a device is always refused.
+    """
+    from experiments.named.results import is_results_document
+    from simulation.outputs import path_problem
+
+    try:
+        exists = path.exists() or path.is_symlink()
+    except OSError as err:
+        raise UsageError(f"--doc {path}: cannot be used ({path_problem(path, err)})") from None
+    if not exists:
+        return
+    if path.is_dir():
+        raise UsageError(f"--doc {path}: is a folder; give the document's file name, e.g. {path / 'results.md'}")
+    if not path.is_file():
+        raise UsageError(f"--doc {path}: is not a regular file; give the document's file name")
+    if not force and not is_results_document(path):
+        raise UsageError(f"--doc {path}: exists and was not written by this command; choose another file, or "
+                         "pass --force to replace it")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m experiments.named``."""
     prog = "python -m experiments.named"
@@ -89,4 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return experiment_command(args)
     except (ConfigError, UsageError, OutputError) as err:
         print(f"{prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        message = path_error(err)
+        if message is None:
+            raise
+        print(f"{prog}: error: {message}", file=sys.stderr)
         return 2

@@ -19,13 +19,30 @@ from experiments import store
 from experiments.analysis.document import Document, Figure, Heading, Paragraph, Table
 from experiments.named.base import Outcome
 
+#: The first line of every results document: the mark that lets the next run replace it.
+MARKER = "<!-- written by talentflow experiment (python -m experiments.named): do not edit by hand -->"
+#: The opening sentence of the documents written before they carried :data:`MARKER`.
+OPENING = ("The named experiments behind the published results. Everything below, text, tables and figures, is "
+           "generated: do not edit it by hand, run the command again.")
+
+
+def is_results_document(path: Path) -> bool:
+    """Whether the file ``path`` is a results document this module wrote (it starts with :data:`MARKER`)."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            head = handle.read(4096)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return head.startswith(MARKER) or (head.startswith("# Results\n") and OPENING in head)
+
 
 def relocate(outcome: Outcome, doc_folder: Path, images: Path) -> list[Heading | Paragraph | Table | Figure]:
-    """The experiment's blocks with its figures (PNG and PDF) copied to ``images/<name>/`` and relinked."""
+    """The experiment's blocks with its figures (PNG and PDF) copied to ``images/<name>/`` and relinked.
+
+    Figures of an earlier run are overwritten; other files in that folder are kept.
+    """
     target = images / outcome.experiment.name
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
+    target.mkdir(parents=True, exist_ok=True)
     blocks: list[Heading | Paragraph | Table | Figure] = []
     for block in outcome.document.blocks:
         if isinstance(block, Figure):
@@ -45,13 +62,18 @@ def relocate(outcome: Outcome, doc_folder: Path, images: Path) -> list[Heading |
     return blocks
 
 
+def shown_path(path: str | Path) -> str:
+    """``path`` as the document shows it: relative to the current folder if inside it, else as given."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 def scenarios(outcomes: Sequence[Outcome]) -> list[str]:
     """The base configs the experiments' sweeps ran on (from their manifests), relative to the current folder."""
     found = []
     for outcome in outcomes:
         for name in outcome.experiment.sweeps:
-            base = store.Folder(outcome.out / name).read_manifest()["base"]
-            shown = os.path.relpath(base) if not os.path.relpath(base).startswith("..") else base
+            shown = shown_path(store.Folder(outcome.out / name).read_manifest()["base"])
             if shown not in found:
                 found.append(shown)
     return found
@@ -67,8 +89,7 @@ def write_results(outcomes: Sequence[Outcome], path: str | Path, *, command: Seq
     git = store.git_state(Path(__file__).parent)
     doc = Document("Results", folder)
     runs = sum(o.runs for o in outcomes)
-    doc.add(Paragraph("The named experiments behind the published results. Everything below, text, tables and "
-                      "figures, is generated: do not edit it by hand, run the command again."),
+    doc.add(Paragraph(OPENING),
             Paragraph(f"Command: `{shlex.join(command)}` (or `make results`). Scenario (base config): {base}. "
                       f"Code: git commit `{(git.get('commit') or 'unknown')[:12]}`"
                       f"{' with uncommitted changes' if git.get('dirty') else ''}. Written "
@@ -92,7 +113,7 @@ def write_results(outcomes: Sequence[Outcome], path: str | Path, *, command: Seq
                           f"results/{e.name}`; sweep file{'s' if len(e.sweeps) > 1 else ''} {files}; "
                           f"{outcome.runs:,} runs, {outcome.seconds:.0f} s."),
                 *relocate(outcome, folder, images))
-    path.write_text(doc.markdown(), encoding="utf-8")
+    path.write_text(f"{MARKER}\n{doc.markdown()}", encoding="utf-8")
     return path
 
 
