@@ -40,19 +40,11 @@ def bytes_per_researcher(config: Config) -> float:
 
 
 def alive_bound(config: Config) -> float:
-    """Researchers alive at most during the run: the initial ones and the cohorts, leaving at the lowest hazard.
-
-    Everyone leaves research at least at the lowest stage's exit hazard ``h``
-    and retires at ``max_career_age``, so ``t`` years in at most
-    ``N (1-h)^t + c (1 + (1-h) + ... + (1-h)^(t-1))`` are alive (``N``
-    researchers at the start, ``c`` a cohort). This is monotone in ``t``: its
-    largest value is at the start or at the horizon.
-    """
+    """Researchers alive at most during the run: the steady state's size, scaled by the largest yearly cohort
+    index of the scenario's paths, with room for chance (the size is a steady state, not a fixed count)."""
     sim = config.simulation
-    survival = 1.0 - min(config.careers.exit_hazards())
-    horizon = min(sim.years, sim.max_career_age)
-    cohorts = sim.cohort_size * (horizon if survival >= 1.0 else (1 - survival ** horizon) / (1 - survival))
-    return max(float(sim.researchers), sim.researchers * survival ** horizon + cohorts)
+    index = [sim.cohort_index, *config.paths.get("simulation.cohort_index", {}).values()]
+    return sim.researchers * max(1.0, *index) * 1.25
 
 
 def estimate_bytes(config: Config, *, engine: str = "vectorized", record_agents: bool = False) -> int:

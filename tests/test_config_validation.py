@@ -200,15 +200,6 @@ def test_a_single_country_is_refused(tmp_path):
             "needs at least two countries (the origin and one abroad), got 1")
 
 
-def test_initial_abroad_weights_whose_sum_overflows_are_refused(tmp_path):
-    text = MINIMAL_COUNTRY.format(code="KR") + MINIMAL_COUNTRY.format(code="US") + MINIMAL_COUNTRY.format(code="CN")
-    path = write(tmp_path / "three.toml", text)
-    overrides = [("countries.US.initial_abroad_weight", 1e308), ("countries.CN.initial_abroad_weight", 1e308)]
-    refused(lambda: load_config(path, overrides),
-            f"{path} (with --set countries.US.initial_abroad_weight, countries.CN.initial_abroad_weight)",
-            "countries", "initial_abroad_weight of the countries abroad must sum to a finite number")
-
-
 def test_two_minimal_countries_load(tmp_path):
     path = write(tmp_path / "two.toml", country("KR") + country("US"))
     config = load_config(path)

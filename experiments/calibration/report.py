@@ -94,7 +94,7 @@ def prior_posterior_figure(posterior: Posterior, calibration: Calibration, path:
                 color=COLOURS[0], alpha=0.7, label="posterior")
         ax.hlines(1 / (prior.high - prior.low), prior.low, prior.high, colors="black", linestyles="--",
                   label="prior")
-        ax.set_title(prior.key.replace("preferences.", "").replace("countries.", ""), fontsize=8)
+        ax.set_title(short_name(prior.key), fontsize=8)
         ax.tick_params(labelsize=7)
     fig.axes[0].legend(fontsize=7)
     fig.suptitle("Prior (dashed) and posterior of each fitted parameter")
@@ -104,19 +104,19 @@ def prior_posterior_figure(posterior: Posterior, calibration: Calibration, path:
 def pairs_figure(posterior: Posterior, summary: pd.DataFrame, path: Path, rng: np.random.Generator) -> None:
     """arviz's pairs plot of the parameters the data narrowed most (resampled, equally weighted draws)."""
     import arviz as az
+    import matplotlib.pyplot as plt  # arviz draws through pyplot: its figure is closed below
 
     keys = summary.sort_values("narrowing")["parameter"].head(PAIRS).tolist()
     draws = posterior.draws(2000, rng)
-    data = az.from_dict(posterior={k.replace("preferences.", "").replace("countries.", ""): draws[k].to_numpy()[None]
-                                   for k in keys})
-    axes = az.plot_pair(data, kind="kde", marginals=True, figsize=(11, 11), textsize=8,
-                        kde_kwargs={"contourf_kwargs": {"cmap": "Blues"}, "contour_kwargs": {"colors": None}})
-    figure = np.ravel(axes)[0].get_figure()
-    figure.suptitle("Posterior pairs of the parameters the targets narrow most")
-    figure.savefig(path, dpi=100)
-    import matplotlib.pyplot as plt  # arviz draws through pyplot: close what it opened
+    data = az.from_dict({"posterior": {short_name(k): draws[k].to_numpy()[None] for k in keys}})
+    plots = az.plot_pair(data, backend="matplotlib", marginal=True, figure_kwargs={"figsize": (11, 10)})
+    plots.savefig(path, dpi=90)
+    plt.close("all")
 
-    plt.close(figure)
+
+def short_name(key: str) -> str:
+    """A dotted key without its section's prefix, for figure labels."""
+    return key.replace("preferences.", "").replace("countries.", "")
 
 
 def predictive_figure(predictive: pd.DataFrame, path: Path) -> None:
