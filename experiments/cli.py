@@ -103,13 +103,18 @@ def status_lines(folder: str | Path, tracebacks: bool = False) -> list[str]:
     sweep_folder = store.Folder(Path(folder))
     manifest = sweep_folder.read_manifest()
     records = sweep_folder.records()
-    latest = {rec["run"]: rec for rec in records}
+    runs = {r["run"] for r in manifest["runs"]}
+    latest = {rec["run"]: rec for rec in records if rec["run"] in runs}
+    bad = sweep_folder.bad_parts(latest)
+    damaged = {run for _, held in bad.values() for run in held}
     total = len(manifest["runs"])
-    done = sum(rec["status"] == "ok" for rec in latest.values())
+    done = sum(rec["status"] == "ok" and run not in damaged for run, rec in latest.items())
     failed = [rec for rec in latest.values() if rec["status"] == "failed"]
     pending = total - done - len(failed)
     sweep = manifest["sweep"]
     lines = [f"{sweep['name']} ({sweep['path']}): {total} runs: {done} done, {len(failed)} failed, {pending} pending"]
+    for part, (problem, held) in sorted(bad.items()):
+        lines.append(f"bad part: {part}: {problem}; runs {_spans(held)} will run again on resume")
     for rec in sorted(failed, key=lambda r: r["run"]):
         text = (rec.get("traceback") or "").strip()
         last = text.splitlines()[-1] if text else "no traceback"
@@ -125,6 +130,17 @@ def status_lines(folder: str | Path, tracebacks: bool = False) -> list[str]:
     else:
         lines.append(f"time left: about {_duration(pending / rate)} at {rate:.3g} runs/s (the pace so far)")
     return lines
+
+
+def _spans(runs: list[int]) -> str:
+    """Sorted run numbers as spans: ``0-3, 8, 10-11``."""
+    spans: list[list[int]] = []
+    for run in runs:
+        if spans and run == spans[-1][1] + 1:
+            spans[-1][1] = run
+        else:
+            spans.append([run, run])
+    return ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in spans)
 
 
 def _rate(manifest: dict[str, Any], records: list[dict[str, Any]]) -> float | None:

@@ -137,6 +137,7 @@ def check_folder(sweep: Sweep, out: str | Path) -> store.Folder:
     if folder.path.exists() and not folder.path.is_dir():
         raise store.FolderError(f"{folder.path}: is a file, not a folder")
     if folder.exists():
+        folder.records()  # every status line a status record, naming only the sweep's own parts
         old = folder.read_manifest()
         if old.get("sweep", {}).get("sha256") != sweep.sha256:
             raise store.FolderError(f"{folder.path}: holds a sweep of a different sweep file ({sweep.path} changed "
@@ -150,12 +151,16 @@ def check_folder(sweep: Sweep, out: str | Path) -> store.Folder:
 
 
 def plan(sweep: Sweep, folder: store.Folder, retry_failed: bool) -> tuple[list[Run], int, int]:
-    """Runs to do now, runs already done, runs failed and left alone."""
+    """Runs to do now, runs already done, runs failed and left alone.
+
+    A run whose part is missing or damaged (:meth:`store.Folder.bad_parts`) is not done: it runs again.
+    """
     latest = folder.latest()
+    damaged = {run for _, runs in folder.bad_parts(latest).values() for run in runs}
     todo, done, failed = [], 0, 0
     for run in sweep.runs:
         status = latest.get(run.run, {}).get("status")
-        if status == "ok":
+        if status == "ok" and run.run not in damaged:
             done += 1
         elif status == "failed" and not retry_failed:
             failed += 1
@@ -238,17 +243,19 @@ def run_sweep(sweep: Sweep, out: str | Path, executor: concurrent.futures.Execut
 def _commit(folder: store.Folder, outcomes: list[Outcome], session: int) -> None:
     """Write a task's results as part files, then its status lines."""
     good = [o for o in outcomes if o.ok]
-    parts: dict[str, str | None] = {"results": None, "agents": None}
+    parts: dict[str, Any] = {}
     if good:
         first = min(o.run for o in good)
-        parts["results"] = folder.write_part("results", pd.concat([o.yearly for o in good], ignore_index=True), first)
+        part = folder.write_part("results", pd.concat([o.yearly for o in good], ignore_index=True), first)
+        parts |= {"results": part.name, "results_bytes": part.size, "results_sha256": part.sha256}
         rows = [o.agent_rows for o in good if o.agent_rows is not None]
         if rows:
-            parts["agents"] = folder.write_part("agents", pd.concat(rows, ignore_index=True), first)
+            part = folder.write_part("agents", pd.concat(rows, ignore_index=True), first)
+            parts |= {"agents": part.name, "agents_bytes": part.size, "agents_sha256": part.sha256}
     stamp = time.time()
     folder.append([{"run": o.run, "point": o.point, "replicate": o.replicate,
                     "status": "ok" if o.ok else "failed", "seconds": round(o.seconds, 6),
-                    "results": parts["results"] if o.ok else None, "agents": parts["agents"] if o.ok else None,
+                    "results": None, "agents": None, **(parts if o.ok else {}),
                     "traceback": o.traceback, "worker": o.worker, "session": session, "time": stamp}
                    for o in outcomes])
 
