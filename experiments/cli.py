@@ -47,6 +47,8 @@ def register_sweep(subparsers: Any) -> argparse.ArgumentParser:
     where.add_argument("--in-process", action="store_true", help="run in this process, one run after another")
     parser.add_argument("--connect-timeout", type=whole_number(1), default=10, metavar="SECONDS",
                         help="seconds to wait for the Dask scheduler (default 10)")
+    parser.add_argument("--dask-wait", type=whole_number(1), default=60, metavar="SECONDS",
+                        help="seconds to wait for a first Dask worker when the scheduler has none (default 60)")
     parser.add_argument("--retry-failed", action="store_true", help="run the failed runs again")
     parser.add_argument("--batch-size", type=whole_number(1), default=None, help="runs per task (default: automatic)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -82,18 +84,33 @@ def sweep_command(args: argparse.Namespace) -> int:
                                        **options)
         elif args.scheduler or args.dask_local:
             name = f"dask {args.scheduler}" if args.scheduler else f"dask local {args.dask_local}"
-            with executors.dask_executor(args.scheduler, args.dask_local, args.connect_timeout) as (executor, workers):
+            with executors.dask_executor(args.scheduler, args.dask_local, args.connect_timeout,
+                                         args.dask_wait) as (executor, workers):
                 summary = runner.run_sweep(sweep, args.out, executor, workers=workers, executor_name=name, **options)
         else:
             workers = args.workers or os.cpu_count() or 1
-            with executors.process_pool(workers) as executor:
+            with _local_executor(workers) as executor:
                 summary = runner.run_sweep(sweep, args.out, executor, workers=workers,
                                            executor_name=f"processes {workers}", **options)
     except executors.SchedulerUnreachableError as err:
         return _fail(f"--scheduler: {err}")
+    except executors.NoWorkersError as err:
+        return _fail(f"--dask-wait: {err}")
+    except store.FolderError as err:
+        return _fail(str(err))
     print(f"{sweep.name}: {summary.total} runs: {summary.done} done, {summary.failed} failed, {summary.pending} "
           f"pending ({summary.ran} run now in {summary.seconds:.1f} s) -> {args.out}")
-    return 1 if summary.failed else 0
+    if summary.lost:
+        print(f"talentflow: {summary.pending} runs left pending: the executor lost a task ({summary.lost}); none of "
+              "them failed: run the same command again to resume them", file=sys.stderr)
+    return 1 if summary.failed or summary.lost else 0
+
+
+def _local_executor(workers: int) -> Any:
+    """The process pool of ``talentflow sweep --workers N``."""
+    from experiments import executors
+
+    return executors.process_pool(workers)
 
 
 def status_lines(folder: str | Path, tracebacks: bool = False) -> list[str]:

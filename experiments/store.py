@@ -19,7 +19,9 @@ but its own part names) are left alone and ignored.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import hashlib
 import io
 import json
@@ -29,7 +31,7 @@ import re
 import socket
 import subprocess
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -39,6 +41,8 @@ import pandas as pd
 
 MANIFEST = "manifest.json"
 STATUS = "status.jsonl"
+#: The lock file a running sweep holds (fcntl.flock; released when the process ends, even if killed).
+LOCK = "sweep.lock"
 KINDS: tuple[str, ...] = ("results", "agents")
 PACKAGES: tuple[str, ...] = ("talentflow", "numpy", "pandas", "pyarrow", "scipy", "mesa", "SALib", "dask",
                              "distributed", "tqdm")
@@ -136,6 +140,42 @@ class Folder:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_json_atomic(self.manifest_path, manifest)
+
+    def is_blank(self) -> bool:
+        """Whether the folder holds nothing but what a sweep killed before its manifest leaves: its lock file,
+        empty part folders and an empty status log."""
+        for item in self.path.iterdir():
+            if item.name == LOCK and item.is_file():
+                continue
+            if item.name in KINDS and item.is_dir() and not any(item.iterdir()):
+                continue
+            if item.name == STATUS and item.is_file() and item.stat().st_size == 0:
+                continue
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's lock file (creating the folder) while the block runs; FolderError if another
+        process holds it. The lock goes with the process: a sweep killed with SIGKILL blocks no one."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = (self.path / LOCK).open("a+", encoding="utf-8")
+        except OSError as err:
+            raise FolderError(f"{self.path}: cannot create its lock file ({err.strerror or err})") from None
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read(200).strip() or "another process"
+                raise FolderError(f"{self.path}: another sweep is running into this folder ({holder}); wait for it "
+                                  "to finish or use another --out") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+            handle.flush()
+            yield
 
     def create(self) -> None:
         """Make the folder and its part folders."""
