@@ -119,8 +119,8 @@ def manifest_for(sweep: Sweep) -> dict[str, Any]:
         runs.append({"run": run.run, "point": run.point, "replicate": run.replicate, "seed": seeds.describe(seed)})
     return {
         "format": 1,
-        "sweep": {"path": sweep.path, "name": sweep.name, "description": sweep.description, "sha256": sweep.sha256,
-                  "text": sweep.text},
+        "sweep": {"path": str(Path(sweep.path).resolve()), "name": sweep.name, "description": sweep.description,
+                  "sha256": sweep.sha256, "text": sweep.text},
         "base": sweep.base,
         "design": sweep.design,
         "parameters": list(sweep.parameters),
