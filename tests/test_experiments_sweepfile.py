@@ -131,7 +131,7 @@ def test_project_sweeps_are_valid_and_smoke_is_small():
     smoke = read_sweep(ROOT / "configs" / "sweeps" / "smoke.toml")
     assert len(smoke.runs) <= 16
     assert smoke.points[0].config.simulation.researchers <= 1000
-    policy = read_sweep(ROOT / "configs" / "sweeps" / "policy_comparison.toml")
+    policy = read_sweep(ROOT / "configs" / "sweeps" / "policy_scenarios.toml")
     arms = [p.name for p in policy.points]
     assert arms[0] == "baseline" and "combined" in arms
     combined = policy.points[arms.index("combined")].config.policies.levers()
@@ -313,3 +313,23 @@ def test_absurd_sweep_sizes_are_refused_before_anything_is_built_with_the_limit_
     from experiments.sweepfile import MAX_POINTS, MAX_RUNS
 
     assert f"limit of {MAX_RUNS:,} runs a sweep" in text or f"limit of {MAX_POINTS:,} points a sweep" in text
+
+
+def test_there_is_one_policy_comparison_and_it_runs_on_the_default_scenario():
+    from simulation.config import DEFAULT_CONFIG
+
+    comparisons = []
+    for path in sorted((ROOT / "configs" / "sweeps").glob("*.toml")):
+        sweep = read_sweep(path)
+        if sweep.design == "arms" and "baseline" in [p.name for p in sweep.points]:
+            comparisons.append(path.name)
+            assert sweep.base == str(DEFAULT_CONFIG), path.name
+    assert comparisons == ["policy_scenarios.toml"]
+
+
+def test_the_docs_name_only_sweep_files_that_exist():
+    import re
+
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for name in re.findall(r"configs/sweeps/([\w.-]+\.toml)", doc.read_text()):
+            assert (ROOT / "configs" / "sweeps" / name).is_file(), f"{doc.name}: {name}"
