@@ -2,8 +2,10 @@
 
 Each ``register_*`` adds one subcommand to the ``talentflow`` parser (entry
 point group ``talentflow.commands``); its handler returns the exit code: 0 when
-all is well, 1 when some runs failed, 2 for bad input (one line on stderr,
-nothing written).
+all is well, 1 when some runs failed or were left pending by a lost executor (a
+dead worker process, a lost Dask scheduler: the same command resumes them), 2 for
+bad input (one line on stderr, nothing written) or a folder that cannot be
+written or is in use by another sweep (one line; what finished is kept).
 """
 
 from __future__ import annotations

@@ -131,12 +131,17 @@ class Folder:
         return self.manifest_path.is_file()
 
     def read_manifest(self) -> dict[str, Any]:
+        """The manifest; FolderError (one line) when it is missing, unreadable or not a sweep manifest."""
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise FolderError(f"{self.path}: not a sweep folder (no {MANIFEST})") from None
-        except (OSError, json.JSONDecodeError) as err:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise FolderError(f"{self.manifest_path}: cannot be read ({err})") from None
+        if not _is_manifest(manifest):
+            raise FolderError(f"{self.manifest_path}: is not a sweep manifest (it needs a sweep table and a list "
+                              "of runs with their run, point and replicate numbers)")
+        return manifest
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_json_atomic(self.manifest_path, manifest)
@@ -323,14 +328,26 @@ class Part:
     sha256: str
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_manifest(manifest: Any) -> bool:
+    """Whether parsed JSON has the shape of a sweep manifest (the parts status and resume read)."""
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("sweep"), dict):
+        return False
+    runs = manifest.get("runs")
+    return isinstance(runs, list) and all(
+        isinstance(r, dict) and all(_whole(r.get(k)) for k in ("run", "point", "replicate")) for r in runs)
+
+
 def record_problem(rec: Any) -> str | None:
     """What is wrong with a parsed status line (None when it is a status record)."""
     if not isinstance(rec, dict):
         return f"is {type(rec).__name__} JSON, not a status record (an object)"
     for key in ("run", "point", "replicate"):
-        value = rec.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return f"{key} must be a whole number >= 0, got {value!r}"
+        if not _whole(rec.get(key)):
+            return f"{key} must be a whole number >= 0, got {rec.get(key)!r}"
     if rec.get("status") not in STATUSES:
         return f"status must be one of {', '.join(STATUSES)}, got {rec.get('status')!r}"
     for kind in KINDS:

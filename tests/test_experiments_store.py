@@ -161,3 +161,13 @@ def test_a_status_line_of_the_wrong_shape_is_one_line_exit_2_everywhere(sweep, d
     assert outside.read_text() == "not yours"
     assert sorted(p.name for p in (done / "results").iterdir()) == before
     assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.parametrize("manifest", ['[1, 2]', '{"runs": 3, "sweep": {}}', '{"runs": [{"run": "a"}], "sweep": {}}'])
+def test_a_manifest_of_the_wrong_shape_is_one_line_exit_2(done, tmp_path, manifest, capsys):
+    (done / "manifest.json").write_text(manifest)
+    for command in (["status", str(done)], ["report", str(done), "--out", str(tmp_path / "report")]):
+        assert main(command) == 2
+        assert "is not a sweep manifest" in one_line_error(capsys)
+    with pytest.raises(FolderError, match="is not a sweep manifest"):
+        experiments.load(done)
