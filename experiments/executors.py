@@ -40,6 +40,10 @@ def process_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
+#: Loggers of the Dask client with levels of their own (distributed's config sets them), silenced with "distributed".
+QUIET_LOGGERS: tuple[str, ...] = ("distributed.client", "distributed.comm", "distributed.core", "distributed.batched")
+
+
 class SchedulerUnreachableError(RuntimeError):
     """No Dask scheduler answered at the address given."""
 
@@ -66,8 +70,8 @@ def dask_executor(scheduler: str | None = None, local_workers: int | None = None
     from distributed import Client, LocalCluster
 
     cluster = None
-    quiet = logging.getLogger("distributed")
-    level = quiet.level
+    quiet = [logging.getLogger(name) for name in ("distributed", *QUIET_LOGGERS)]
+    levels = [logger.level for logger in quiet]
     try:
         if local_workers is not None:
             cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -82,10 +86,12 @@ def dask_executor(scheduler: str | None = None, local_workers: int | None = None
         with client:
             workers = _wait_for_workers(client, scheduler or "the local cluster", wait)
             executor = client.get_executor(pure=False)
-            quiet.setLevel(logging.CRITICAL)
+            for logger in quiet:
+                logger.setLevel(logging.CRITICAL)
             yield executor, workers
     finally:
-        quiet.setLevel(level)
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
         if cluster is not None:
             cluster.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import numpy as np
 import pytest
 from experiments_support import BASELINE, ROOT, SMALL_GRID, write_sweep
@@ -320,10 +322,10 @@ def test_there_is_one_policy_comparison_and_it_runs_on_the_default_scenario():
 
     comparisons = []
     for path in sorted((ROOT / "configs" / "sweeps").glob("*.toml")):
-        sweep = read_sweep(path)
-        if sweep.design == "arms" and "baseline" in [p.name for p in sweep.points]:
+        raw = tomllib.loads(path.read_text())  # read_sweep would build every point of the large designs
+        if raw.get("design") == "arms" and "baseline" in raw.get("arms", {}):
             comparisons.append(path.name)
-            assert sweep.base == str(DEFAULT_CONFIG), path.name
+            assert read_sweep(path).base == str(DEFAULT_CONFIG), path.name
     assert comparisons == ["policy_scenarios.toml"]
 
 
