@@ -435,10 +435,7 @@ def _merged(check: _Checker, common: list[tuple[str, Any]], section: str,
         for inner, inner_value in common:
             if not inner.startswith(key + "."):
                 continue
-            node: Any = value
-            for part in inner[len(key) + 1:].split("."):
-                node = node.get(part, _MISSING) if isinstance(node, dict) else _MISSING
-            if node is not _MISSING:
+            if _inside(value, inner[len(key) + 1:]) is not _MISSING:
                 check.fail(f"{section}.{key}", f"gives {inner} too, which {_common_key(inner)} also gives; give "
                                                "it in one place")
             again.append((inner, inner_value))
@@ -448,9 +445,21 @@ def _merged(check: _Checker, common: list[tuple[str, Any]], section: str,
 _MISSING = object()
 
 
+def _inside(table: Any, dotted: str) -> Any:
+    """The value at the dotted key ``dotted`` inside ``table`` (``_MISSING`` when it has none)."""
+    for part in dotted.split("."):
+        table = table.get(part, _MISSING) if isinstance(table, dict) else _MISSING
+    return table
+
+
 def _population(check: _Checker, researchers: int | None, common: list[tuple[str, Any]], section: str,
                 own: list[tuple[str, Any]]) -> tuple[str, int | None]:
     """Where the initial population is given (its sweep-file key) and its value; refused when given twice."""
+    placed = [*((_common_key(k), k, v) for k, v in common), *((f"{section}.{k}", k, v) for k, v in own)]
+    for where, key, value in placed:
+        if POPULATION.startswith(key + ".") and _inside(value, POPULATION[len(key) + 1:]) is not _MISSING:
+            check.fail(where, f"sets {POPULATION} inside a table; give it on its own (researchers = N, or "
+                              f"\"{POPULATION}\") so that the yearly cohort is scaled with it")
     given = [("researchers", researchers)] if researchers is not None else []
     given += [(_common_key(k), v) for k, v in common if k == POPULATION]
     given += [(f"{section}.{k}", v) for k, v in own if k == POPULATION]

@@ -297,6 +297,16 @@ def test_researchers_given_twice_is_refused(tmp_path):
     assert "researchers = 500" in text
 
 
+def test_researchers_inside_a_varied_table_is_refused_with_the_right_way(tmp_path):
+    path = write_sweep(tmp_path, """
+        seed = 1
+        [vary]
+        "simulation" = [{ researchers = 300 }, { researchers = 600 }]
+        """)
+    text = one_line_error(path, "vary.simulation")
+    assert "researchers = N" in text and "cohort" in text
+
+
 @pytest.mark.parametrize(("body", "key"), [
     ("seed = 1\nreplicates = 100000000\n[vary]\n'preferences.wage' = [1.0, 2.0]\n", "replicates"),
     ("seed = 1\ndesign = 'sobol'\nsamples = 1000000000\n[vary]\n'preferences.wage' = {low = 1, high = 2}\n",
