@@ -378,7 +378,7 @@ def _content_problem(data: bytes, rec: dict[str, Any], kind: str) -> str | None:
 
 def part_problem(path: Path, rec: dict[str, Any], kind: str) -> str | None:
     """What is wrong with the part at ``path`` that ``rec`` names (None when it matches its record)."""
-    if path.is_symlink() or not path.is_file():
+    if not path.is_file():
         return "missing" if not path.exists() else "is not a file"
     size = rec.get(f"{kind}_bytes")
     try:
