@@ -2,8 +2,10 @@
 
 Each ``register_*`` adds one subcommand to the ``talentflow`` parser (entry
 point group ``talentflow.commands``); its handler returns the exit code: 0 when
-all is well, 1 when some runs failed, 2 for bad input (one line on stderr,
-nothing written).
+all is well, 1 when some runs failed or were left pending by a lost executor (a
+dead worker process, a lost Dask scheduler: the same command resumes them), 2 for
+bad input (one line on stderr, nothing written) or a folder that cannot be
+written or is in use by another sweep (one line; what finished is kept).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def register_sweep(subparsers: Any) -> argparse.ArgumentParser:
     where.add_argument("--in-process", action="store_true", help="run in this process, one run after another")
     parser.add_argument("--connect-timeout", type=whole_number(1), default=10, metavar="SECONDS",
                         help="seconds to wait for the Dask scheduler (default 10)")
+    parser.add_argument("--dask-wait", type=whole_number(1), default=60, metavar="SECONDS",
+                        help="seconds to wait for a first Dask worker when the scheduler has none (default 60)")
     parser.add_argument("--retry-failed", action="store_true", help="run the failed runs again")
     parser.add_argument("--batch-size", type=whole_number(1), default=None, help="runs per task (default: automatic)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -82,18 +86,33 @@ def sweep_command(args: argparse.Namespace) -> int:
                                        **options)
         elif args.scheduler or args.dask_local:
             name = f"dask {args.scheduler}" if args.scheduler else f"dask local {args.dask_local}"
-            with executors.dask_executor(args.scheduler, args.dask_local, args.connect_timeout) as (executor, workers):
+            with executors.dask_executor(args.scheduler, args.dask_local, args.connect_timeout,
+                                         args.dask_wait) as (executor, workers):
                 summary = runner.run_sweep(sweep, args.out, executor, workers=workers, executor_name=name, **options)
         else:
             workers = args.workers or os.cpu_count() or 1
-            with executors.process_pool(workers) as executor:
+            with _local_executor(workers) as executor:
                 summary = runner.run_sweep(sweep, args.out, executor, workers=workers,
                                            executor_name=f"processes {workers}", **options)
     except executors.SchedulerUnreachableError as err:
         return _fail(f"--scheduler: {err}")
+    except executors.NoWorkersError as err:
+        return _fail(f"--dask-wait: {err}")
+    except store.FolderError as err:
+        return _fail(str(err))
     print(f"{sweep.name}: {summary.total} runs: {summary.done} done, {summary.failed} failed, {summary.pending} "
           f"pending ({summary.ran} run now in {summary.seconds:.1f} s) -> {args.out}")
-    return 1 if summary.failed else 0
+    if summary.lost:
+        print(f"talentflow: {summary.pending} runs left pending: the executor lost a task ({summary.lost}); none of "
+              "them failed: run the same command again to resume them", file=sys.stderr)
+    return 1 if summary.failed or summary.lost else 0
+
+
+def _local_executor(workers: int) -> Any:
+    """The process pool of ``talentflow sweep --workers N``."""
+    from experiments import executors
+
+    return executors.process_pool(workers)
 
 
 def status_lines(folder: str | Path, tracebacks: bool = False) -> list[str]:
@@ -103,13 +122,18 @@ def status_lines(folder: str | Path, tracebacks: bool = False) -> list[str]:
     sweep_folder = store.Folder(Path(folder))
     manifest = sweep_folder.read_manifest()
     records = sweep_folder.records()
-    latest = {rec["run"]: rec for rec in records}
+    runs = {r["run"] for r in manifest["runs"]}
+    latest = {rec["run"]: rec for rec in records if rec["run"] in runs}
+    bad = sweep_folder.bad_parts(latest)
+    damaged = {run for _, held in bad.values() for run in held}
     total = len(manifest["runs"])
-    done = sum(rec["status"] == "ok" for rec in latest.values())
+    done = sum(rec["status"] == "ok" and run not in damaged for run, rec in latest.items())
     failed = [rec for rec in latest.values() if rec["status"] == "failed"]
     pending = total - done - len(failed)
     sweep = manifest["sweep"]
     lines = [f"{sweep['name']} ({sweep['path']}): {total} runs: {done} done, {len(failed)} failed, {pending} pending"]
+    for part, (problem, held) in sorted(bad.items()):
+        lines.append(f"bad part: {part}: {problem}; runs {_spans(held)} will run again on resume")
     for rec in sorted(failed, key=lambda r: r["run"]):
         text = (rec.get("traceback") or "").strip()
         last = text.splitlines()[-1] if text else "no traceback"
@@ -125,6 +149,17 @@ def status_lines(folder: str | Path, tracebacks: bool = False) -> list[str]:
     else:
         lines.append(f"time left: about {_duration(pending / rate)} at {rate:.3g} runs/s (the pace so far)")
     return lines
+
+
+def _spans(runs: list[int]) -> str:
+    """Sorted run numbers as spans: ``0-3, 8, 10-11``."""
+    spans: list[list[int]] = []
+    for run in runs:
+        if spans and run == spans[-1][1] + 1:
+            spans[-1][1] = run
+        else:
+            spans.append([run, run])
+    return ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in spans)
 
 
 def _rate(manifest: dict[str, Any], records: list[dict[str, Any]]) -> float | None:

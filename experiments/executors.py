@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import logging
 import multiprocessing
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -38,23 +40,38 @@ def process_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
+#: Loggers of the Dask client with levels of their own (distributed's config sets them), silenced with "distributed".
+QUIET_LOGGERS: tuple[str, ...] = ("distributed.client", "distributed.comm", "distributed.core", "distributed.batched")
+
+
 class SchedulerUnreachableError(RuntimeError):
     """No Dask scheduler answered at the address given."""
 
 
+class NoWorkersError(RuntimeError):
+    """The Dask scheduler answered, but no worker joined it in the time allowed."""
+
+
 @contextlib.contextmanager
-def dask_executor(scheduler: str | None = None, local_workers: int | None = None,
-                  timeout: float = 10.0) -> Iterator[tuple[concurrent.futures.Executor, int]]:
+def dask_executor(scheduler: str | None = None, local_workers: int | None = None, timeout: float = 10.0,
+                  wait: float = 60.0) -> Iterator[tuple[concurrent.futures.Executor, int]]:
     """An executor on a Dask cluster, with the number of workers it has.
+
+    The client's own log messages (reconnection attempts, with tracebacks) are silenced while it runs: a lost
+    scheduler shows as lost tasks (see :func:`experiments.runner.run_sweep`), reported in one line.
 
     Args:
         scheduler: address of a running scheduler, e.g. ``tcp://127.0.0.1:8786``.
         local_workers: start a LocalCluster of this many worker processes on 127.0.0.1 instead.
         timeout: seconds to wait for the scheduler.
+        wait: seconds to wait for a first worker when the scheduler has none (saying so on stderr); then
+            :class:`NoWorkersError`.
     """
     from distributed import Client, LocalCluster
 
     cluster = None
+    quiet = [logging.getLogger(name) for name in ("distributed", *QUIET_LOGGERS)]
+    levels = [logger.level for logger in quiet]
     try:
         if local_workers is not None:
             cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -67,9 +84,28 @@ def dask_executor(scheduler: str | None = None, local_workers: int | None = None
                 message = f"no Dask scheduler answered at {scheduler} within {timeout:g} s"
                 raise SchedulerUnreachableError(message) from err
         with client:
-            workers = max(len(client.scheduler_info(n_workers=-1).get("workers", {})), 1)
+            workers = _wait_for_workers(client, scheduler or "the local cluster", wait)
             executor = client.get_executor(pure=False)
+            for logger in quiet:
+                logger.setLevel(logging.CRITICAL)
             yield executor, workers
     finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
         if cluster is not None:
             cluster.close()
+
+
+def _wait_for_workers(client: Any, address: str, wait: float) -> int:
+    """The number of workers of the client's scheduler, waiting up to ``wait`` seconds for the first one."""
+    workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+    if workers:
+        return workers
+    print(f"talentflow: waiting up to {wait:g} s for a Dask worker to join the scheduler at {address} "
+          "(--dask-wait SECONDS)", file=sys.stderr, flush=True)
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except TimeoutError as err:
+        raise NoWorkersError(f"no Dask worker joined the scheduler at {address} within {wait:g} s; start workers "
+                             "with: dask worker ADDRESS") from err
+    return max(len(client.scheduler_info(n_workers=-1).get("workers", {})), 1)

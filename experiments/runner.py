@@ -9,12 +9,14 @@ write twice.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import math
 import os
 import socket
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,9 @@ from simulation.schema import Config
 
 #: Most runs in one task: small enough that a killed sweep loses little, large enough to hide the task overhead.
 MAX_BATCH = 32
+#: Tasks in flight a worker: enough to keep it busy; the rest wait in the runner, so none is lost with a broken
+#: executor and an in-process sweep stores each task before it runs the next.
+IN_FLIGHT = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +75,7 @@ class Summary:
     pending: int
     ran: int
     seconds: float
+    lost: str | None = None  # why tasks were lost (a worker or the scheduler went away): their runs stay pending
 
 
 def run_model(config: Config, seed: np.random.SeedSequence, agents: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -114,8 +120,8 @@ def manifest_for(sweep: Sweep) -> dict[str, Any]:
         runs.append({"run": run.run, "point": run.point, "replicate": run.replicate, "seed": seeds.describe(seed)})
     return {
         "format": 1,
-        "sweep": {"path": sweep.path, "name": sweep.name, "description": sweep.description, "sha256": sweep.sha256,
-                  "text": sweep.text},
+        "sweep": {"path": str(Path(sweep.path).resolve()), "name": sweep.name, "description": sweep.description,
+                  "sha256": sweep.sha256, "text": sweep.text},
         "base": sweep.base,
         "design": sweep.design,
         "parameters": list(sweep.parameters),
@@ -141,6 +147,7 @@ def check_folder(sweep: Sweep, out: str | Path) -> store.Folder:
     if folder.path.exists() and not folder.path.is_dir():
         raise store.FolderError(f"{folder.path}: is a file, not a folder")
     if folder.exists():
+        folder.records()  # every status line a status record, naming only the sweep's own parts
         old = folder.read_manifest()
         if old.get("sweep", {}).get("sha256") != sweep.sha256:
             raise store.FolderError(f"{folder.path}: holds a sweep of a different sweep file ({sweep.path} changed "
@@ -148,18 +155,22 @@ def check_folder(sweep: Sweep, out: str | Path) -> store.Folder:
         if old.get("configs_sha256") != store.configs_sha256(config_to_json(p.config) for p in sweep.points):
             raise store.FolderError(f"{folder.path}: the configs built from {sweep.path} changed since the sweep "
                                     f"started (was {sweep.base} edited?); use a new --out folder")
-    elif folder.path.is_dir() and any(folder.path.iterdir()):
+    elif folder.path.is_dir() and not folder.is_blank():
         raise store.FolderError(f"{folder.path}: is a folder that is not empty and holds no sweep ({store.MANIFEST})")
     return folder
 
 
 def plan(sweep: Sweep, folder: store.Folder, retry_failed: bool) -> tuple[list[Run], int, int]:
-    """Runs to do now, runs already done, runs failed and left alone."""
+    """Runs to do now, runs already done, runs failed and left alone.
+
+    A run whose part is missing or damaged (:meth:`store.Folder.bad_parts`) is not done: it runs again.
+    """
     latest = folder.latest()
+    damaged = {run for _, runs in folder.bad_parts(latest).values() for run in runs}
     todo, done, failed = [], 0, 0
     for run in sweep.runs:
         status = latest.get(run.run, {}).get("status")
-        if status == "ok":
+        if status == "ok" and run.run not in damaged:
             done += 1
         elif status == "failed" and not retry_failed:
             failed += 1
@@ -181,23 +192,36 @@ def run_sweep(sweep: Sweep, out: str | Path, executor: concurrent.futures.Execut
     """Run every run of ``sweep`` not yet finished in ``out`` and store the results there.
 
     Resumes a folder of the same sweep (raises :class:`store.FolderError` for another sweep's
-    folder). A run that raises is recorded as failed with its traceback and the sweep goes on;
-    ``retry_failed`` runs those again.
+    folder, or while another process runs a sweep into it). Each task is stored as soon as it
+    finishes. A run that raises is recorded as failed with its traceback and the sweep goes on;
+    ``retry_failed`` runs those again. A task lost by the executor (a dead worker process, a broken
+    pool, a lost Dask scheduler) fails no run: no new task is sent, and the runs not stored stay
+    pending for a resume (:attr:`Summary.lost` says why). A folder that cannot be written (a full
+    disk) raises :class:`store.FolderError`; what was stored before is kept.
     """
     folder = check_folder(sweep, out)
+    with folder.lock():
+        folder = check_folder(sweep, out)  # again, holding the lock: another sweep may have written it meanwhile
+        return _run_locked(sweep, folder, executor, workers=workers, retry_failed=retry_failed, progress=progress,
+                           batch_size=batch_size, executor_name=executor_name)
+
+
+def _run_locked(sweep: Sweep, folder: store.Folder, executor: concurrent.futures.Executor, *, workers: int,
+                retry_failed: bool, progress: bool, batch_size: int | None, executor_name: str) -> Summary:
     started = store.now()
     versions, git, host = store.package_versions(), store.git_state(Path(__file__).parent), store.host()
-    if folder.exists():
-        manifest = folder.read_manifest()
-        folder.repair()
-    else:
-        folder.create()
-        manifest = {**manifest_for(sweep), "versions": versions, "git": git, "host": host, "started": started,
-                    "ended": None, "sessions": []}
-    session = {"started": started, "ended": None, "host": host, "executor": executor_name,
-               "workers": workers, "retry_failed": retry_failed, "versions": versions, "git": git}
-    manifest["sessions"].append(session)
-    folder.write_manifest(manifest)
+    with _writing(folder, 0):
+        if folder.exists():
+            manifest = folder.read_manifest()
+            folder.repair()
+        else:
+            folder.create()
+            manifest = {**manifest_for(sweep), "versions": versions, "git": git, "host": host, "started": started,
+                        "ended": None, "sessions": []}
+        session = {"started": started, "ended": None, "host": host, "executor": executor_name,
+                   "workers": workers, "retry_failed": retry_failed, "versions": versions, "git": git}
+        manifest["sessions"].append(session)
+        folder.write_manifest(manifest)
 
     todo, done, failed = plan(sweep, folder, retry_failed)
     configs = {p.index: p.config for p in sweep.points}
@@ -205,54 +229,95 @@ def run_sweep(sweep: Sweep, out: str | Path, executor: concurrent.futures.Execut
     bar = _progress_bar(len(sweep.runs), done, sweep.name, progress)
     bar.set_postfix(failed=failed)
     ran = 0
-    futures = {}
-    try:
-        for batch in batches(todo, workers, batch_size):
-            tasks = [Task(r.run, r.point, r.replicate, configs[r.point],
-                          seeds.run_seed(sweep.seed, r.point, r.replicate,
-                                         common_random_numbers=sweep.common_random_numbers),
-                          sweep.keep, sweep.agents) for r in batch]
-            futures[executor.submit(simulate, tasks)] = batch
-        for future in concurrent.futures.as_completed(futures):
-            batch = futures.pop(future)
-            try:
-                outcomes = future.result()
-            except Exception:  # the task itself was lost (a worker died, a broken pool)
-                text = traceback.format_exc()
-                outcomes = [Outcome(r.run, r.point, r.replicate, False, 0.0, "unknown", traceback=text) for r in batch]
+    lost: str | None = None
+    waiting = iter(batches(todo, workers, batch_size))
+    futures: set[concurrent.futures.Future] = set()
+
+    def store_task(future: concurrent.futures.Future) -> None:
+        nonlocal ran, done, failed, lost
+        futures.discard(future)
+        try:
+            outcomes = future.result()
+        except Exception as err:  # the task was lost, not run to a failure: its runs stay pending
+            lost = lost or _why_lost(err)
+            return
+        with _writing(folder, done):
             _commit(folder, outcomes, len(manifest["sessions"]) - 1)
-            ran += len(outcomes)
-            ok = sum(o.ok for o in outcomes)
-            done += ok
-            failed += len(outcomes) - ok
-            bar.update(len(outcomes))
-            bar.set_postfix(failed=failed)
+        ran += len(outcomes)
+        ok = sum(o.ok for o in outcomes)
+        done += ok
+        failed += len(outcomes) - ok
+        bar.update(len(outcomes))
+        bar.set_postfix(failed=failed)
+
+    try:
+        while True:
+            while lost is None and len(futures) < IN_FLIGHT * max(workers, 1):
+                batch = next(waiting, None)
+                if batch is None:
+                    break
+                tasks = [Task(r.run, r.point, r.replicate, configs[r.point],
+                              seeds.run_seed(sweep.seed, r.point, r.replicate,
+                                             common_random_numbers=sweep.common_random_numbers),
+                              sweep.keep, sweep.agents) for r in batch]
+                try:
+                    futures.add(executor.submit(simulate, tasks))
+                except Exception as err:  # the executor is gone (a broken pool refuses new tasks)
+                    lost = _why_lost(err)
+                    break
+                for future in [f for f in futures if f.done()]:  # in process: stored before the next task runs
+                    store_task(future)
+            if not futures:
+                break
+            finished, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in finished:
+                store_task(future)
     finally:
         for future in futures:
             future.cancel()
         bar.close()
     session["ended"] = store.now()
     manifest["ended"] = session["ended"]
-    folder.write_manifest(manifest)
+    with _writing(folder, done):
+        folder.write_manifest(manifest)
     total = len(sweep.runs)
     return Summary(total=total, done=done, failed=failed, pending=total - done - failed, ran=ran,
-                   seconds=time.perf_counter() - clock)
+                   seconds=time.perf_counter() - clock, lost=lost)
+
+
+def _why_lost(err: Exception) -> str:
+    """One line on why the executor lost a task."""
+    if isinstance(err, concurrent.futures.CancelledError):
+        return "CancelledError: the executor cancelled the task (a Dask scheduler that went away?)"
+    return " ".join(f"{type(err).__name__}: {err}".rstrip(": ").split())
+
+
+@contextlib.contextmanager
+def _writing(folder: store.Folder, done: int) -> Iterator[None]:
+    """Turn an OSError while writing the folder (a full disk, say) into a one-line FolderError."""
+    try:
+        yield
+    except OSError as err:
+        raise store.FolderError(f"{folder.path}: cannot write the sweep's files ({err.strerror or err}); {done} runs "
+                                "are kept: make room, then run the same command again to resume") from None
 
 
 def _commit(folder: store.Folder, outcomes: list[Outcome], session: int) -> None:
     """Write a task's results as part files, then its status lines."""
     good = [o for o in outcomes if o.ok]
-    parts: dict[str, str | None] = {"results": None, "agents": None}
+    parts: dict[str, Any] = {}
     if good:
         first = min(o.run for o in good)
-        parts["results"] = folder.write_part("results", pd.concat([o.yearly for o in good], ignore_index=True), first)
+        part = folder.write_part("results", pd.concat([o.yearly for o in good], ignore_index=True), first)
+        parts |= {"results": part.name, "results_bytes": part.size, "results_sha256": part.sha256}
         rows = [o.agent_rows for o in good if o.agent_rows is not None]
         if rows:
-            parts["agents"] = folder.write_part("agents", pd.concat(rows, ignore_index=True), first)
+            part = folder.write_part("agents", pd.concat(rows, ignore_index=True), first)
+            parts |= {"agents": part.name, "agents_bytes": part.size, "agents_sha256": part.sha256}
     stamp = time.time()
     folder.append([{"run": o.run, "point": o.point, "replicate": o.replicate,
                     "status": "ok" if o.ok else "failed", "seconds": round(o.seconds, 6),
-                    "results": parts["results"] if o.ok else None, "agents": parts["agents"] if o.ok else None,
+                    "results": None, "agents": None, **(parts if o.ok else {}),
                     "traceback": o.traceback, "worker": o.worker, "session": session, "time": stamp}
                    for o in outcomes])
 

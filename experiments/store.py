@@ -8,22 +8,30 @@ Layout::
     DIR/agents/part-*.parquet    agent rows, when the sweep keeps them
 
 A part file is written under a temporary name and renamed, then the status
-lines naming it are appended in one write. The status log is the record of what
-is done: a part no ok line names (the process died between the two) is an
-orphan, ignored by :func:`load` and removed on resume, and its runs run again.
+lines naming it, with its size and sha256, are appended in one write. The status
+log is the record of what is done: a part no ok line names (the process died
+between the two) is an orphan, ignored by :func:`load` and removed on resume,
+and its runs run again. A part that is missing or differs from its recorded size
+or sha256 is bad: ``talentflow status`` lists it, a resume runs its runs again,
+and :func:`load` refuses it (one line). Files the sweep did not write (any name
+but its own part names) are left alone and ignored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import hashlib
+import io
 import json
 import os
 import platform
+import re
 import socket
 import subprocess
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -36,10 +44,18 @@ from simulation.outputs import path_problem
 
 MANIFEST = "manifest.json"
 STATUS = "status.jsonl"
+#: The lock file a running sweep holds (fcntl.flock; released when the process ends, even if killed).
+LOCK = "sweep.lock"
 KINDS: tuple[str, ...] = ("results", "agents")
 PACKAGES: tuple[str, ...] = ("talentflow", "numpy", "pandas", "pyarrow", "scipy", "mesa", "SALib", "dask",
                              "distributed", "tqdm")
 KEYS: tuple[str, ...] = ("run", "point", "replicate", "year")
+STATUSES: tuple[str, ...] = ("ok", "failed")
+#: The name of a part file (:meth:`Folder.write_part`): the task's first run and a random tag. Only files of this
+#: name (and their temporary names) are the sweep's own; a status line naming anything else is refused.
+PART_NAME = re.compile(r"part-[0-9]{7,}-[0-9a-f]{12}\.parquet")
+TEMPORARY_NAME = re.compile(r"\.part-[0-9]{7,}-[0-9a-f]{12}\.parquet\.tmp")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class FolderError(ValueError):
@@ -118,18 +134,59 @@ class Folder:
         return self.manifest_path.is_file()
 
     def read_manifest(self) -> dict[str, Any]:
+        """The manifest; FolderError (one line) when it is missing, unreadable or not a sweep manifest."""
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise FolderError(f"{self.path}: not a sweep folder (no {MANIFEST})") from None
         except OSError as err:
             problem = path_problem(self.manifest_path, err)
             raise FolderError(f"{self.manifest_path}: cannot be read ({problem})") from None
-        except json.JSONDecodeError as err:
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise FolderError(f"{self.manifest_path}: cannot be read ({err})") from None
+        if not _is_manifest(manifest):
+            raise FolderError(f"{self.manifest_path}: is not a sweep manifest (it needs a sweep table and a list "
+                              "of runs with their run, point and replicate numbers)")
+        return manifest
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_json_atomic(self.manifest_path, manifest)
+
+    def is_blank(self) -> bool:
+        """Whether the folder holds nothing but what a sweep killed before its manifest leaves: its lock file,
+        empty part folders and an empty status log."""
+        for item in self.path.iterdir():
+            if item.name == LOCK and item.is_file():
+                continue
+            if item.name in KINDS and item.is_dir() and not any(item.iterdir()):
+                continue
+            if item.name == STATUS and item.is_file() and item.stat().st_size == 0:
+                continue
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's lock file (creating the folder) while the block runs; FolderError if another
+        process holds it. The lock goes with the process: a sweep killed with SIGKILL blocks no one."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = (self.path / LOCK).open("a+", encoding="utf-8")
+        except OSError as err:
+            raise FolderError(f"{self.path}: cannot create its lock file ({err.strerror or err})") from None
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read(200).strip() or "another process"
+                raise FolderError(f"{self.path}: another sweep is running into this folder ({holder}); wait for it "
+                                  "to finish or use another --out") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+            handle.flush()
+            yield
 
     def create(self) -> None:
         """Make the folder and its part folders."""
@@ -139,23 +196,56 @@ class Folder:
 
     # -------------------------------------------------------------- status log
     def records(self) -> list[dict[str, Any]]:
-        """Every status line, oldest first (a line cut short by a crash is skipped)."""
+        """Every status line, oldest first (a line cut short by a crash is skipped).
+
+        Raises FolderError (one line) for a line that is JSON but not a status record, or that names a part
+        outside the sweep's part folders.
+        """
         if not self.status_path.is_file():
             return []
+        try:
+            text = self.status_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise FolderError(f"{self.status_path}: cannot be read ({err})") from None
         out = []
-        for line in self.status_path.read_text(encoding="utf-8").splitlines():
+        for number, line in enumerate(text.splitlines(), start=1):
             try:
-                out.append(json.loads(line))
+                rec = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            problem = record_problem(rec)
+            if problem:
+                raise FolderError(f"{self.status_path}: line {number}: {problem}; it was not written by talentflow "
+                                  "sweep (remove the line to run that run again)")
+            out.append(rec)
         return out
 
     def latest(self) -> dict[int, dict[str, Any]]:
         """The last status line of each run that has one."""
         return {rec["run"]: rec for rec in self.records()}
 
+    def bad_parts(self, latest: dict[int, dict[str, Any]]) -> dict[str, tuple[str, list[int]]]:
+        """The parts the ok lines of ``latest`` name that are missing or differ from their recorded size or sha256.
+
+        Returns ``kind/name`` -> (what is wrong, the runs it holds).
+        """
+        parts: dict[str, list[dict[str, Any]]] = {}
+        for rec in latest.values():
+            for kind in KINDS:
+                if rec["status"] == "ok" and rec.get(kind):
+                    parts.setdefault(f"{kind}/{rec[kind]}", []).append(rec)
+        out = {}
+        for part, recs in parts.items():
+            problem = part_problem(self.path / part, recs[0], part.split("/")[0])
+            if problem:
+                out[part] = (problem, sorted(r["run"] for r in recs))
+        return out
+
     def repair(self) -> list[Path]:
-        """Before resuming: cut a half-written last status line, remove temporary files and orphan parts."""
+        """Before resuming: cut a half-written last status line, remove the sweep's temporary and orphan parts.
+
+        Only files of the sweep's own part names are removed; anything else in the part folders is left alone.
+        """
         if self.status_path.is_file():
             data = self.status_path.read_bytes()
             if data and not data.endswith(b"\n"):
@@ -172,7 +262,9 @@ class Folder:
             if not folder.is_dir():
                 continue
             for item in folder.iterdir():
-                if item.name.endswith(".tmp") or f"{kind}/{item.name}" not in named:
+                own = TEMPORARY_NAME.fullmatch(item.name) or (PART_NAME.fullmatch(item.name)
+                                                              and f"{kind}/{item.name}" not in named)
+                if own and item.is_file() and not item.is_symlink():
                     item.unlink()
                     removed.append(item)
         return removed
@@ -188,16 +280,119 @@ class Folder:
             os.close(fd)
 
     # -------------------------------------------------------------- parts
-    def write_part(self, kind: str, frame: pd.DataFrame, first_run: int) -> str:
-        """Write ``frame`` as a new Parquet part (temporary name, then rename); returns its file name."""
+    def write_part(self, kind: str, frame: pd.DataFrame, first_run: int) -> Part:
+        """Write ``frame`` as a new Parquet part (temporary name, then rename); returns its name, size and sha256.
+
+        The temporary file is removed if writing fails (a full disk, say).
+        """
         name = f"part-{first_run:07d}-{uuid.uuid4().hex[:12]}.parquet"
         final = self.path / kind / name
         tmp = final.with_name(f".{name}.tmp")
-        frame.to_parquet(tmp, index=False)
-        with tmp.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, final)
-        return name
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        data = buffer.getvalue()
+        try:
+            with tmp.open("wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return Part(name, len(data), hashlib.sha256(data).hexdigest())
+
+    def read_part(self, kind: str, rec: dict[str, Any]) -> pd.DataFrame:
+        """The part of ``kind`` a status line names, checked against its recorded size and sha256.
+
+        Raises FolderError (one line) for a part that is missing, differs, or is not Parquet.
+        """
+        path = self.path / kind / rec[kind]
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise self._bad(kind, rec, f"cannot be read ({err.strerror or err})") from None
+        problem = _content_problem(data, rec, kind)
+        if problem:
+            raise self._bad(kind, rec, problem)
+        try:
+            return pd.read_parquet(io.BytesIO(data))
+        except (OSError, ValueError) as err:
+            raise self._bad(kind, rec, f"is not a Parquet file ({err})") from None
+
+    def _bad(self, kind: str, rec: dict[str, Any], problem: str) -> FolderError:
+        return FolderError(f"{self.path / kind / rec[kind]}: {problem}; run the sweep again on {self.path} "
+                           "(talentflow sweep FILE --out DIR) to recompute its runs")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A written part file: its name in its kind's folder, its size (bytes) and its sha256 (hex)."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_manifest(manifest: Any) -> bool:
+    """Whether parsed JSON has the shape of a sweep manifest (the parts status and resume read)."""
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("sweep"), dict):
+        return False
+    runs = manifest.get("runs")
+    return isinstance(runs, list) and all(
+        isinstance(r, dict) and all(_whole(r.get(k)) for k in ("run", "point", "replicate")) for r in runs)
+
+
+def record_problem(rec: Any) -> str | None:
+    """What is wrong with a parsed status line (None when it is a status record)."""
+    if not isinstance(rec, dict):
+        return f"is {type(rec).__name__} JSON, not a status record (an object)"
+    for key in ("run", "point", "replicate"):
+        if not _whole(rec.get(key)):
+            return f"{key} must be a whole number >= 0, got {rec.get(key)!r}"
+    if rec.get("status") not in STATUSES:
+        return f"status must be one of {', '.join(STATUSES)}, got {rec.get('status')!r}"
+    for kind in KINDS:
+        name = rec.get(kind)
+        if name is None:
+            continue
+        if not isinstance(name, str) or not PART_NAME.fullmatch(name):
+            return f"{kind} must name a part file in {kind}/ (part-NNNNNNN-TAG.parquet), got {name!r}"
+        size, sha = rec.get(f"{kind}_bytes"), rec.get(f"{kind}_sha256")
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            return f"{kind}_bytes must be a whole number >= 0, got {size!r}"
+        if sha is not None and (not isinstance(sha, str) or not SHA256.fullmatch(sha)):
+            return f"{kind}_sha256 must be 64 hexadecimal digits, got {sha!r}"
+    if rec["status"] == "ok" and not rec.get("results"):
+        return "an ok line must name its results part"
+    return None
+
+
+def _content_problem(data: bytes, rec: dict[str, Any], kind: str) -> str | None:
+    """How a part's bytes differ from the size and sha256 its status line records (None when they match)."""
+    size, sha = rec.get(f"{kind}_bytes"), rec.get(f"{kind}_sha256")
+    if size is not None and len(data) != size:
+        return f"is {len(data):,} bytes, {STATUS} recorded {size:,}"
+    if sha is not None and hashlib.sha256(data).hexdigest() != sha:
+        return f"its sha256 differs from the one {STATUS} recorded"
+    return None
+
+
+def part_problem(path: Path, rec: dict[str, Any], kind: str) -> str | None:
+    """What is wrong with the part at ``path`` that ``rec`` names (None when it matches its record)."""
+    if not path.is_file():
+        return "missing" if not path.exists() else "is not a file"
+    size = rec.get(f"{kind}_bytes")
+    try:
+        if size is not None and path.stat().st_size != size:
+            return f"is {path.stat().st_size:,} bytes, {STATUS} recorded {size:,}"
+        return _content_problem(path.read_bytes(), rec, kind)
+    except OSError as err:
+        return f"cannot be read ({err.strerror or err})"
 
 
 def host() -> dict[str, Any]:
@@ -213,17 +408,19 @@ def load(folder: str | Path, *, agents: bool = False) -> pd.DataFrame:
     parameters as columns (``arm`` for an arms design) after the keys, then the
     model outputs. With ``agents=True``, the agent rows instead (keyed by run and
     the agent's id and year). Runs not finished (pending or failed) are absent.
+    Raises FolderError (one line) for a folder that is not a sweep, a status line
+    that is not a status record, or a part that is missing or damaged.
     """
     store = Folder(Path(folder))
     manifest = store.read_manifest()
     kind = "agents" if agents else "results"
-    wanted: dict[str, set[int]] = {}
+    wanted: dict[str, tuple[dict[str, Any], set[int]]] = {}
     for run, rec in store.latest().items():
         if rec["status"] == "ok" and rec.get(kind):
-            wanted.setdefault(rec[kind], set()).add(run)
+            wanted.setdefault(rec[kind], (rec, set()))[1].add(run)
     frames = []
-    for name, runs in sorted(wanted.items()):
-        frame = pd.read_parquet(store.path / kind / name)
+    for _, (rec, runs) in sorted(wanted.items()):
+        frame = store.read_part(kind, rec)
         frames.append(frame[frame["run"].isin(runs)])
     parameters = list(manifest["parameters"])
     design = pd.DataFrame(manifest["design_table"])[["point", *parameters]]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import math
 import typing
 from collections.abc import Mapping
@@ -44,6 +45,12 @@ KEEP: tuple[str, ...] = ("yearly", "final")
 TOP_LEVEL: tuple[str, ...] = ("name", "description", "base", "design", "replicates", "years", "keep", "agents",
                               "seed", "common_random_numbers", "researchers", "samples", "second_order", "set",
                               "vary", "arms")
+#: Most runs a sweep may hold: its manifest lists every run with its seed (about 100 bytes a run).
+MAX_RUNS = 1_000_000
+#: Most points a sweep may hold: each point's config is built and checked up front (about 2 ms a point).
+MAX_POINTS = 100_000
+#: The dotted key of the initial population: set through :func:`scale_population`, so the cohort follows it.
+POPULATION = "simulation.researchers"
 #: Spawn key of the stream that samples Latin and Sobol designs; runs use keys of length 1 or 2, so it never collides.
 DESIGN_SPAWN_KEY: tuple[int, ...] = (0x5EED, 0xD351, 0x6E)
 
@@ -152,6 +159,7 @@ def read_sweep(path: str | Path) -> Sweep:
         if "vary" in raw:
             check.fail("vary", "does not apply to an arms design (give each arm its overrides)")
         rows = _arms(check, raw, path)
+        _check_size(check, "replicates", len(rows), replicates)
         parameters: tuple[str, ...] = ("arm",)
         points = [_build(check, base, common, f"arms.{arm}", overrides, arm_config, researchers, i, arm,
                          {"arm": arm})
@@ -165,7 +173,7 @@ def read_sweep(path: str | Path) -> Sweep:
         clash = sorted(set(vary) & set(fixed))
         if clash:
             check.fail(f"vary.{clash[0]}", "is also fixed in [set]; give it in one place")
-        table = _design(check, design, vary, samples, second_order, seed)
+        table = _design(check, design, vary, samples, second_order, seed, replicates)
         parameters = tuple(vary)
         points = [_build(check, base, common, "vary", list(values.items()), None, researchers, i, f"p{i}",
                          values)
@@ -275,28 +283,76 @@ def _levels(check: _Checker, key: str, spec: Any) -> list[Any]:
         low = _number(check, key, spec["low"], "low")
         high = _number(check, key, spec["high"], "high")
         steps = spec["steps"]
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-            check.fail(key, f"steps must be a whole number >= 2, got {steps!r}")
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= MAX_POINTS:
+            check.fail(key, f"steps must be a whole number from 2 to {MAX_POINTS:,} (the limit of {MAX_POINTS:,} "
+                            f"points a sweep), got {steps!r}")
         if not low < high:
             check.fail(key, f"low must be below high, got low = {low:g}, high = {high:g}")
         return [float(v) for v in np.linspace(low, high, steps)]
     check.fail(key, f"must be a list of values or a range {{ low = ..., high = ..., steps = ... }}, got {spec!r}")
 
 
+def _whole_levels(check: _Checker, key: str, spec: Any, levels: list[Any]) -> list[Any]:
+    """The grid levels of a whole-number config key as ints: refused when one is not whole or two are equal.
+
+    Rounding would silently turn ``{ low = 4, high = 5, steps = 3 }`` (4, 4.5, 5) into duplicate points.
+    """
+    out = [int(v) if isinstance(v, float) and v.is_integer() else v for v in levels]
+    fractions = [v for v in out if isinstance(v, float)]
+    if fractions and _is_range(spec):
+        shown = ", ".join(f"{v:g}" for v in levels)
+        check.fail(key, f"is a whole-number key and this range gives {shown}; allowed: a range whose "
+                        "(high - low) / (steps - 1) is a whole number, or a list of whole numbers")
+    if fractions:
+        check.fail(key, f"is a whole-number key; allowed: a list of whole numbers, got {fractions[0]!r}")
+    return out
+
+
+def _distinct(check: _Checker, key: str, levels: list[Any]) -> None:
+    """Refuse a grid level given twice (it would run the same point twice)."""
+    seen = set()
+    for value in levels:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        token = repr(float(value)) if number else json.dumps(value, sort_keys=True, default=str)
+        if token in seen:
+            check.fail(key, f"gives the level {value!r} more than once; allowed: distinct levels (use replicates to "
+                            "run a point again)")
+        seen.add(token)
+
+
+def _check_size(check: _Checker, key: str, points: int, replicates: int) -> None:
+    """Refuse a design of more than MAX_POINTS points or MAX_RUNS runs before anything is built (``key`` sized it)."""
+    if points > MAX_POINTS:
+        check.fail(key, f"gives {points:,} points, more than the limit of {MAX_POINTS:,} points a sweep")
+    if points * replicates > MAX_RUNS:
+        check.fail("replicates" if replicates > 1 else key,
+                   f"{points:,} points x {replicates:,} replicates = {points * replicates:,} runs, more than the "
+                   f"limit of {MAX_RUNS:,} runs a sweep")
+
+
 def _design(check: _Checker, design: str, vary: dict[str, Any], samples: int | None, second_order: bool,
-            seed: int) -> list[dict[str, Any]]:
+            seed: int, replicates: int) -> list[dict[str, Any]]:
     for key in vary:
         if _field_type(key) is None:
             check.fail(f"vary.{key}", "is not a config key (use a dotted path such as preferences.wage)")
     if design == "grid":
-        table = designs.grid({k: _levels(check, f"vary.{k}", spec) for k, spec in vary.items()})
+        levels = {k: _levels(check, f"vary.{k}", spec) for k, spec in vary.items()}
+        for key, spec in vary.items():
+            if _field_type(key) is int:
+                levels[key] = _whole_levels(check, f"vary.{key}", spec, levels[key])
+            _distinct(check, f"vary.{key}", levels[key])
+        _check_size(check, "vary", math.prod(len(v) for v in levels.values()), replicates)
+        table = designs.grid(levels)
     else:
         bounds = {k: _bounds(check, f"vary.{k}", spec, design) for k, spec in vary.items()}
         for key in bounds:
             if _field_type(key) not in (int, float):
                 check.fail(f"vary.{key}", f"a {design} design can only vary numbers")
-        sequence = np.random.SeedSequence(seed, spawn_key=DESIGN_SPAWN_KEY)
         assert samples is not None
+        points = {"latin": samples, "morris": samples * (len(bounds) + 1),
+                  "sobol": designs.sobol_size(samples, len(bounds), second_order)}[design]
+        _check_size(check, "samples", points, replicates)
+        sequence = np.random.SeedSequence(seed, spawn_key=DESIGN_SPAWN_KEY)
         if design == "latin":
             table = designs.latin(bounds, samples, np.random.default_rng(sequence))
         elif design == "morris":
@@ -336,21 +392,83 @@ def _arms(check: _Checker, raw: Mapping[str, Any], path: Path) -> list[tuple[str
 def _build(check: _Checker, base: Path, common: list[tuple[str, Any]], section: str,
            own: list[tuple[str, Any]], arm_config: Path | None, researchers: int | None, index: int, name: str,
            values: Mapping[str, Any]) -> Point:
-    """Build one point's config, turning a config error into an error about the sweep file's key."""
+    """Build one point's config, turning a config error into an error about the sweep file's key.
+
+    ``common`` ([set], years) applies first, then the point's ``own`` overrides, then any ``common`` key inside
+    a table ``own`` sets whole. The initial population (``researchers`` or ``simulation.researchers``) is set last
+    with :func:`scale_population`, as ``talentflow run --researchers`` does, so the yearly cohort follows it.
+    """
+    overrides = _merged(check, common, section, own)
+    where, population = _population(check, researchers, common, section, own)
     try:
-        config = load_config(arm_config or base, [*common, *own])
-        if researchers is not None:
-            config = scale_population(config, researchers)
+        config = load_config(arm_config or base, [(k, v) for k, v in overrides if k != POPULATION])
+        if population is not None:
+            config = scale_population(config, population)
     except ConfigError as err:
+        if err.source == "--researchers":
+            check.fail(where, err.message)
         for key, _ in own:
             if err.key == key or err.key.startswith(key + ".") or key.startswith(err.key + "."):
                 check.fail(f"{section}.{key}", err.message)
         for key, _ in common:
             if err.key == key or err.key.startswith(key + "."):
-                where = "years" if key == "simulation.years" else f"set.{key}"
-                check.fail(where, err.message)
-        if err.source == "--researchers":
-            check.fail("researchers", err.message)
+                check.fail(_common_key(key), err.message)
         at = ", ".join(f"{k} = {v!r}" for k, v in values.items())
         check.fail(err.key, f"{err.message} (point {index}: {at}; from {err.source})")
     return Point(index=index, name=name, values=dict(values), config=config)
+
+
+def _common_key(key: str) -> str:
+    """Where the sweep file gives a common override: ``years`` or ``set.KEY``."""
+    return "years" if key == "simulation.years" else f"set.{key}"
+
+
+def _merged(check: _Checker, common: list[tuple[str, Any]], section: str,
+            own: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """``common`` then ``own`` overrides, losing none: a ``common`` key inside a table that ``own`` sets whole
+    (``[vary] "policies.salary_match" = [{ budget = 1.0 }]``) is applied again after it; refused when that table
+    gives the same key (which of the two would win is not clear)."""
+    again = []
+    for key, value in own:
+        if not isinstance(value, dict):
+            continue
+        for inner, inner_value in common:
+            if not inner.startswith(key + "."):
+                continue
+            if _inside(value, inner[len(key) + 1:]) is not _MISSING:
+                check.fail(f"{section}.{key}", f"gives {inner} too, which {_common_key(inner)} also gives; give "
+                                               "it in one place")
+            again.append((inner, inner_value))
+    return [*common, *own, *again]
+
+
+_MISSING = object()
+
+
+def _inside(table: Any, dotted: str) -> Any:
+    """The value at the dotted key ``dotted`` inside ``table`` (``_MISSING`` when it has none)."""
+    for part in dotted.split("."):
+        table = table.get(part, _MISSING) if isinstance(table, dict) else _MISSING
+    return table
+
+
+def _population(check: _Checker, researchers: int | None, common: list[tuple[str, Any]], section: str,
+                own: list[tuple[str, Any]]) -> tuple[str, int | None]:
+    """Where the initial population is given (its sweep-file key) and its value; refused when given twice."""
+    placed = [*((_common_key(k), k, v) for k, v in common), *((f"{section}.{k}", k, v) for k, v in own)]
+    for where, key, value in placed:
+        if POPULATION.startswith(key + ".") and _inside(value, POPULATION[len(key) + 1:]) is not _MISSING:
+            check.fail(where, f"sets {POPULATION} inside a table; give it on its own (researchers = N, or "
+                              f"\"{POPULATION}\") so that the yearly cohort is scaled with it")
+    given = [("researchers", researchers)] if researchers is not None else []
+    given += [(_common_key(k), v) for k, v in common if k == POPULATION]
+    given += [(f"{section}.{k}", v) for k, v in own if k == POPULATION]
+    if len(given) > 1:
+        (first, value), (second, _) = given[0], given[1]
+        check.fail(second, f"is also given as {first} = {value!r}; give the number of researchers in one place")
+    if not given:
+        return "researchers", None
+    where, value = given[0]
+    if isinstance(value, bool) or not isinstance(value, int):
+        check.fail(where, f"must be a whole number of researchers (agents at the start), got {value!r}")
+    return where, value

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -44,10 +46,12 @@ def test_report_of_the_smoke_sweep_writes_the_bundle(smoke_sweep, smoke_report):
                  "tables/replicate_statistics.md", "tables/replicate_statistics.csv",
                  "tables/replicate_statistics.tex", "figures/time_series.png", "figures/time_series.pdf"):
         assert (out / name).is_file(), name
-    assert json.loads((out / "manifest.json").read_text()) == json.loads((smoke_sweep / "manifest.json").read_text())
+    original = json.loads((smoke_sweep / "manifest.json").read_text())
+    copy = json.loads((out / "manifest.json").read_text())
+    assert copy == original | {"sweep": original["sweep"] | {"path": "configs/sweeps/smoke.toml"},
+                               "base": "configs/baseline.toml"}
     script = (out / "reproduce.sh").read_text()
-    assert f"talentflow sweep {SMOKE} --out {smoke_sweep}" in script
-    assert f"talentflow report {smoke_sweep} --out {out}" in script
+    assert "talentflow sweep configs/sweeps/smoke.toml --out " in script and "talentflow report " in script
     # a two-parameter grid gets heat maps; every figure linked from the Markdown exists and is embedded in the HTML
     markdown = (out / "report.md").read_text()
     html = (out / "report.html").read_text()
@@ -238,3 +242,64 @@ def test_report_fits_its_sections_to_the_design(tmp_path, design):
     assert section in (report / "report.md").read_text()
     assert (report / file).is_file()
     assert "Policies against" not in (report / "report.md").read_text()
+
+
+# ------------------------------------------------------------- reproduce.sh and paths (defects 10, 11)
+def run_script(script: Path, tmp_path: Path) -> list[list[str]]:
+    """Run ``script`` from the project root with a stand-in ``talentflow`` that records its arguments."""
+    import subprocess
+
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir(exist_ok=True)
+    log = tmp_path / "calls.jsonl"
+    fake = bin_folder / "talentflow"
+    fake.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                    f"open({str(log)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n")
+    fake.chmod(0o755)
+    done = subprocess.run(["sh", str(script)], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"})
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_the_bundle_holds_no_absolute_path_and_reproduce_sh_names_the_right_files(smoke_sweep, smoke_report,
+                                                                                   tmp_path):
+    for name in ("report.md", "report.html", "reproduce.sh", "report.json", "manifest.json"):
+        text = (smoke_report / name).read_text()
+        assert str(ROOT) not in text and str(smoke_sweep.parent) not in text, name
+    calls = run_script(smoke_report / "reproduce.sh", tmp_path)
+    assert [c[0] for c in calls] == ["sweep", "report"]
+    sweep, report = calls
+    assert (ROOT / sweep[1]).resolve() == SMOKE
+    assert Path(sweep[3]).resolve() == smoke_sweep.resolve()
+    assert Path(report[1]).resolve() == smoke_sweep.resolve() and Path(report[3]).resolve() == smoke_report.resolve()
+
+
+def test_reproduce_sh_quotes_a_sweep_path_full_of_shell_syntax(tmp_path):
+    weird = tmp_path / "it's $(touch pwned) `x` ; dir"
+    weird.mkdir()
+    path = write_sweep(weird, "years = 3\nresearchers = 100\nseed = 1\n[vary]\n'preferences.wage' = [1.0]\n")
+    folder = weird / "sweep; touch pwned2"
+    assert main(["sweep", str(path), "--out", str(folder), "--in-process", "--quiet"]) == 0
+    assert main(["report", str(folder)]) == 0
+    calls = run_script(folder / "report" / "reproduce.sh", tmp_path)
+    assert Path(calls[0][1]).resolve() == path.resolve() and Path(calls[0][3]).resolve() == folder.resolve()
+    assert not list(tmp_path.rglob("pwned*")) and not list(ROOT.glob("pwned*"))
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    (("git", "commit"), "abc\ntouch pwned"),
+    (("git", "commit"), "$(touch pwned)"),
+    (("sweep", "sha256"), "0" * 63 + "\ntouch pwned"),
+    (("sweep", "path"), "smoke.toml\ntouch pwned"),
+])
+def test_a_manifest_field_that_is_not_what_talentflow_writes_gets_one_line_and_nothing_is_written(
+        smoke_sweep, tmp_path, capsys, field, value):
+    folder = tmp_path / "copy"
+    shutil.copytree(smoke_sweep, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest[field[0]][field[1]] = value
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["report", str(folder), "--out", str(tmp_path / "report")]) == 2
+    assert f"{field[0]}.{field[1]}" in one_line_error(capsys)
+    assert not (tmp_path / "report").exists()

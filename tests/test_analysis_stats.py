@@ -136,3 +136,42 @@ def test_paired_summary_is_the_paired_difference_in_each_year():
         expected = stats.paired_difference(a, b)
         assert (row.mean, row.ci_low, row.ci_high) == pytest.approx((expected.estimate, expected.low, expected.high))
         assert row.reference == 0
+
+
+# ------------------------------------------------------------- bounded outputs (defect 12)
+def test_intervals_of_outputs_that_cannot_be_negative_are_clipped_at_zero():
+    # spending in most replicates zero, in one large: the t interval alone reaches below zero
+    spent = [0.0, 0.0, 0.0, 0.0, 900.0]
+    data = pd.DataFrame({"point": 0, "year": 2030, "spending_total": spent, "spending_salary_match": spent,
+                         "researchers_KR": [1.0, 1.0, 1.0, 1.0, 90.0], "net_flow_per_10k": spent})
+    t_low = stats.mean_interval(spent).low
+    assert t_low < 0
+    summary = stats.replicate_summary(data, ["spending_total", "spending_salary_match", "researchers_KR",
+                                             "net_flow_per_10k"]).set_index("output")
+    for output in ("spending_total", "spending_salary_match", "researchers_KR"):
+        assert summary.loc[output, "ci_low"] == 0.0, output
+    assert summary.loc["net_flow_per_10k", "ci_low"] == pytest.approx(t_low)  # a flow can be negative
+    assert summary.loc["spending_total", "ci_high"] == pytest.approx(stats.mean_interval(spent).high)
+    # differences between points can be negative: paired summaries are not clipped
+    pair = pd.concat([data.assign(point=1, spending_total=0.0), data.assign(point=0)], ignore_index=True)
+    pair["replicate"] = list(range(5)) * 2
+    differences = stats.paired_summary(pair, ["spending_total"], {0: 1})
+    assert differences["ci_low"].iloc[0] == pytest.approx(t_low)
+
+
+def test_extra_spending_against_a_baseline_that_spends_nothing_has_an_interval_above_zero():
+    from experiments.analysis import comparison
+
+    rows = []
+    for point, spent in ((0, [0.0] * 5), (1, [0.0, 0.0, 0.0, 0.0, 9000.0])):
+        for replicate, total in enumerate(spent):
+            rows += [{"run": point * 5 + replicate, "point": point, "replicate": replicate, "year": 2024 + y,
+                      "researchers_KR": 100.0 + y, "researchers_home": 100.0 + y, "top_talent_KR": 10.0,
+                      "spending_total": total / 12 if y else 0.0} for y in range(13)]
+    outcomes = comparison.run_outcomes(pd.DataFrame(rows), "KR")
+    result = comparison.compare(outcomes, {1: 0}, origin="KR").set_index("metric")
+    assert stats.paired_difference(outcomes["spending"][5:].to_numpy(), np.zeros(5)).low < 0
+    assert result.loc["spending", "ci_low"] == 0.0
+    assert result.loc["spending", "estimate"] == pytest.approx(9000.0 / 5 * 1e-3)
+    effect = comparison.cost_effectiveness(outcomes, {1: 0}, 10)
+    assert effect["y_low"].iloc[0] == 0.0

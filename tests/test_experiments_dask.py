@@ -16,7 +16,7 @@ import pytest
 from experiments_support import DASK, TALENTFLOW, holding, in_process_results, wait_for, write_sweep
 
 import experiments
-from experiments import runner
+from experiments import cli, executors, runner
 from experiments.executors import InProcess, dask_executor
 from experiments.sweepfile import read_sweep
 
@@ -39,9 +39,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dask_cluster(folder: Path, environments: list[dict[str, str] | None]) -> Iterator[tuple[str, list]]:
+def dask_cluster(folder: Path, environments: list[dict[str, str] | None]) -> Iterator[tuple[str, list, subprocess.Popen]]:
     """A `dask scheduler` and a `dask worker` process for each environment (no nanny, so a killed worker stays
-    dead); yields the scheduler's address and the workers."""
+    dead); yields the scheduler's address, the workers and the scheduler."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     log = (folder / "dask.log").open("w")
@@ -57,7 +57,7 @@ def dask_cluster(folder: Path, environments: list[dict[str, str] | None]) -> Ite
 
         with Client(address, timeout=30) as client:
             client.wait_for_workers(len(workers), timeout=60)
-        yield address, workers
+        yield address, workers, processes[0]
     finally:
         for process in processes:
             if process.poll() is None:
@@ -82,7 +82,7 @@ def cluster_with_a_stuck_worker(tmp_path):
 
 
 def test_dask_cluster_gives_the_same_results_as_in_process(tmp_path, cluster):
-    address, _ = cluster
+    address, _, _ = cluster
     sweep = read_sweep(write_sweep(tmp_path, SWEEP.replace("replicates = 30", "replicates = 3")))
     with dask_executor(address) as (executor, workers):
         assert workers == 2
@@ -94,7 +94,7 @@ def test_dask_cluster_gives_the_same_results_as_in_process(tmp_path, cluster):
 
 
 def test_killing_a_dask_worker_mid_sweep_loses_and_duplicates_nothing(tmp_path, cluster_with_a_stuck_worker):
-    address, workers = cluster_with_a_stuck_worker
+    address, workers, _ = cluster_with_a_stuck_worker
     path = write_sweep(tmp_path, SWEEP)
     out = tmp_path / "out"
     status = out / "status.jsonl"
@@ -111,3 +111,67 @@ def test_killing_a_dask_worker_mid_sweep_loses_and_duplicates_nothing(tmp_path, 
     assert sorted(r["run"] for r in records) == list(range(60))  # none lost, none duplicated
     assert {r["worker"] for r in records} == {records[0]["worker"]}  # the killed worker finished none
     pd.testing.assert_frame_equal(experiments.load(out), in_process_results(path, tmp_path / "reference"))
+
+
+def test_killing_the_dask_scheduler_fails_no_run_and_leaves_the_rest_pending_for_resume(tmp_path, cluster):
+    address, _, scheduler = cluster
+    path = write_sweep(tmp_path, SWEEP)
+    out = tmp_path / "out"
+    status = out / "status.jsonl"
+    sweep = subprocess.Popen([str(TALENTFLOW), "sweep", str(path), "--out", str(out), "--scheduler", address,
+                              "--batch-size", "2", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    wait_for_lines(status, 4)
+    os.killpg(scheduler.pid, signal.SIGKILL)
+    stdout, stderr = sweep.communicate(timeout=120)
+    records = [json.loads(x) for x in status.read_text().splitlines()]
+    assert len(records) < 60, "the scheduler was killed after the sweep had finished"
+    assert sweep.returncode == 1, stderr
+    assert all(r["status"] == "ok" for r in records)  # no run failed: the lost ones are pending
+    assert f"{60 - len(records)} pending" in stdout and "run the same command again" in stderr
+    assert "Traceback" not in stderr
+    resumed = subprocess.run([str(TALENTFLOW), "sweep", str(path), "--out", str(out), "--in-process", "--quiet"],
+                             capture_output=True, text=True, timeout=300, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    pd.testing.assert_frame_equal(experiments.load(out), in_process_results(path, tmp_path / "reference"))
+
+
+def test_a_scheduler_without_workers_times_out_with_one_line_exit_2_and_writes_nothing(tmp_path, capsys):
+    from distributed import LocalCluster
+
+    path = write_sweep(tmp_path, SWEEP)
+    with LocalCluster(n_workers=0, processes=False, protocol="tcp://", host="127.0.0.1",
+                      dashboard_address=None) as empty:
+        code = cli.main(["sweep", str(path), "--out", str(tmp_path / "out"), "--scheduler", empty.scheduler_address,
+                         "--dask-wait", "1", "--quiet"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert lines[0].startswith("talentflow: waiting up to 1 s for a Dask worker")
+    assert lines[-1].startswith("talentflow: error: --dask-wait: no Dask worker joined the scheduler at")
+    assert len(lines) == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_local_dask_cluster_binds_the_loopback_interface(monkeypatch):
+    import distributed
+
+    seen = {}
+
+    class Cluster:
+        def __init__(self, **kwargs):
+            seen.update(kwargs)
+            raise RuntimeError("stop here")
+
+    monkeypatch.setattr(distributed, "LocalCluster", Cluster)
+    with pytest.raises(RuntimeError, match="stop here"), executors.dask_executor(local_workers=2):
+        pass
+    assert seen["host"] == "127.0.0.1" and seen["dashboard_address"] is None
+
+
+def test_the_docs_start_the_scheduler_on_a_private_address_first():
+    text = (ROOT / "docs" / "experiments.md").read_text()
+    commands = [line for line in text.splitlines() if "dask scheduler" in line and not line.startswith("#")]
+    assert commands and "--host 127.0.0.1" in commands[0]
+    for line in commands:
+        assert "0.0.0.0" not in line or "--tls" in line, line
+    assert "require-encryption" in text

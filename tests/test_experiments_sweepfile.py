@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import numpy as np
 import pytest
-from experiments_support import ROOT, SMALL_GRID, write_sweep
+from experiments_support import BASELINE, ROOT, SMALL_GRID, write_sweep
 
 from experiments import designs
 from experiments.sweepfile import DESIGN_SPAWN_KEY, read_sweep
@@ -132,7 +134,7 @@ def test_project_sweeps_are_valid_and_smoke_is_small():
     smoke = read_sweep(ROOT / "configs" / "sweeps" / "smoke.toml")
     assert len(smoke.runs) <= 16
     assert smoke.points[0].config.simulation.researchers <= 1000
-    policy = read_sweep(ROOT / "configs" / "sweeps" / "policy_comparison.toml")
+    policy = read_sweep(ROOT / "configs" / "sweeps" / "policy_scenarios.toml")
     arms = [p.name for p in policy.points]
     assert arms[0] == "baseline" and "combined" in arms
     combined = policy.points[arms.index("combined")].config.policies.levers()
@@ -182,3 +184,165 @@ def test_missing_base_names_the_key(tmp_path):
     path.write_text("base = 'nowhere.toml'\nseed = 1\n[vary]\n'preferences.wage' = [1.0]\n")
     with pytest.raises(ConfigError, match=r"s\.toml: base: no such config file nowhere\.toml"):
         read_sweep(path)
+
+
+# ---------------------------------------------------------------- defects found by an adversarial user
+def one_line_error(path, key):
+    """The ConfigError of reading the sweep file ``path``, checked to be one line naming the file and ``key``."""
+    with pytest.raises(ConfigError) as caught:
+        read_sweep(path)
+    text = str(caught.value)
+    assert "\n" not in text
+    assert text.startswith(f"{path}: {key}: "), text
+    return text
+
+
+def test_grid_range_of_a_whole_number_key_that_rounds_into_duplicates_is_refused(tmp_path):
+    path = write_sweep(tmp_path, """
+        seed = 1
+        [vary]
+        "careers.duration.phd" = { low = 4, high = 5, steps = 3 }
+        """)
+    text = one_line_error(path, "vary.careers.duration.phd")
+    assert "whole-number key" in text and "4.5" in text and "(high - low) / (steps - 1)" in text
+
+
+def test_grid_list_of_a_whole_number_key_must_hold_distinct_whole_numbers(tmp_path):
+    fraction = write_sweep(tmp_path, "seed = 1\n[vary]\n'careers.duration.phd' = [4, 4.5]\n", name="a.toml")
+    assert "whole-number key" in one_line_error(fraction, "vary.careers.duration.phd")
+    twice = write_sweep(tmp_path, "seed = 1\n[vary]\n'careers.duration.phd' = [4, 4.0]\n", name="b.toml")
+    assert "more than once" in one_line_error(twice, "vary.careers.duration.phd")
+
+
+def test_grid_range_of_a_whole_number_key_on_whole_steps_gives_whole_numbers(tmp_path):
+    sweep = read_sweep(write_sweep(tmp_path, "seed = 1\n[vary]\n'careers.duration.phd' = {low = 4, high = 6, "
+                                             "steps = 3}\n"))
+    assert [p.values["careers.duration.phd"] for p in sweep.points] == [4, 5, 6]
+    assert all(type(p.values["careers.duration.phd"]) is int for p in sweep.points)
+    assert [p.config.careers.duration["phd"] for p in sweep.points] == [4, 5, 6]
+
+
+def test_set_value_inside_a_table_that_vary_sets_whole_is_kept(tmp_path):
+    sweep = read_sweep(write_sweep(tmp_path, """
+        seed = 1
+        [set]
+        "policies.salary_match.share" = 0.3
+        [vary]
+        "policies.salary_match" = [{ budget = 1.0 }, { budget = 2.0 }]
+        """))
+    matches = [p.config.policies.salary_match for p in sweep.points]
+    assert [(m.share, m.budget) for m in matches] == [(0.3, 1.0), (0.3, 2.0)]
+
+
+def test_set_value_inside_a_table_that_an_arm_switches_on_is_kept(tmp_path):
+    sweep = read_sweep(write_sweep(tmp_path, """
+        seed = 1
+        design = "arms"
+        [set]
+        "policies.salary_match.share" = 0.3
+        [arms.on]
+        policies.salary_match = {}
+        """))
+    assert sweep.points[0].config.policies.salary_match.share == 0.3
+
+
+def test_set_and_vary_giving_the_same_key_inside_a_table_is_refused(tmp_path):
+    path = write_sweep(tmp_path, """
+        seed = 1
+        [set]
+        "policies.salary_match.share" = 0.3
+        [vary]
+        "policies.salary_match" = [{ share = 0.4 }, { budget = 2.0 }]
+        """)
+    text = one_line_error(path, "vary.policies.salary_match")
+    assert "set.policies.salary_match.share" in text and "one place" in text
+
+
+def test_varied_researchers_scale_the_cohort_like_talentflow_run(tmp_path):
+    from simulation.cli import resolve_config
+
+    sweep = read_sweep(write_sweep(tmp_path, """
+        seed = 1
+        years = 5
+        [vary]
+        "simulation.researchers" = [300, 600]
+        """))
+    for point, n in zip(sweep.points, (300, 600), strict=True):
+        assert point.values["simulation.researchers"] == n
+        assert point.config == resolve_config(BASELINE, years=5, researchers=n)
+
+
+def test_set_researchers_scale_the_cohort_like_talentflow_run(tmp_path):
+    from simulation.cli import resolve_config
+
+    sweep = read_sweep(write_sweep(tmp_path, """
+        seed = 1
+        years = 5
+        [set]
+        "simulation.researchers" = 400
+        [vary]
+        "preferences.wage" = [1.0]
+        """))
+    expected = resolve_config(BASELINE, ["preferences.wage=1.0"], years=5, researchers=400)
+    assert sweep.points[0].config == expected
+
+
+def test_researchers_given_twice_is_refused(tmp_path):
+    path = write_sweep(tmp_path, """
+        seed = 1
+        researchers = 500
+        [vary]
+        "simulation.researchers" = [300, 600]
+        """)
+    text = one_line_error(path, "vary.simulation.researchers")
+    assert "researchers = 500" in text
+
+
+def test_researchers_inside_a_varied_table_is_refused_with_the_right_way(tmp_path):
+    path = write_sweep(tmp_path, """
+        seed = 1
+        [vary]
+        "simulation" = [{ researchers = 300 }, { researchers = 600 }]
+        """)
+    text = one_line_error(path, "vary.simulation")
+    assert "researchers = N" in text and "cohort" in text
+
+
+@pytest.mark.parametrize(("body", "key"), [
+    ("seed = 1\nreplicates = 100000000\n[vary]\n'preferences.wage' = [1.0, 2.0]\n", "replicates"),
+    ("seed = 1\ndesign = 'sobol'\nsamples = 1000000000\n[vary]\n'preferences.wage' = {low = 1, high = 2}\n",
+     "samples"),
+    ("seed = 1\ndesign = 'latin'\nsamples = 1000000000\n[vary]\n'preferences.wage' = {low = 1, high = 2}\n",
+     "samples"),
+    ("seed = 1\ndesign = 'morris'\nsamples = 1000000000\n[vary]\n'preferences.wage' = {low = 1, high = 2}\n",
+     "samples"),
+    ("seed = 1\n[vary]\n'preferences.wage' = {low = 1, high = 2, steps = 1000000000}\n", "vary.preferences.wage"),
+    ("seed = 1\n[vary]\n'preferences.wage' = {low = 1, high = 2, steps = 1000}\n"
+     "'preferences.mentor' = {low = 1, high = 2, steps = 1000}\n'preferences.home' = {low = 0, high = 1, "
+     "steps = 1000}\n", "vary"),
+])
+def test_absurd_sweep_sizes_are_refused_before_anything_is_built_with_the_limit_stated(tmp_path, body, key):
+    text = one_line_error(write_sweep(tmp_path, body), key)
+    from experiments.sweepfile import MAX_POINTS, MAX_RUNS
+
+    assert f"limit of {MAX_RUNS:,} runs a sweep" in text or f"limit of {MAX_POINTS:,} points a sweep" in text
+
+
+def test_there_is_one_policy_comparison_and_it_runs_on_the_default_scenario():
+    from simulation.config import DEFAULT_CONFIG
+
+    comparisons = []
+    for path in sorted((ROOT / "configs" / "sweeps").glob("*.toml")):
+        raw = tomllib.loads(path.read_text())  # read_sweep would build every point of the large designs
+        if raw.get("design") == "arms" and "baseline" in raw.get("arms", {}):
+            comparisons.append(path.name)
+            assert read_sweep(path).base == str(DEFAULT_CONFIG), path.name
+    assert comparisons == ["policy_scenarios.toml"]
+
+
+def test_the_docs_name_only_sweep_files_that_exist():
+    import re
+
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for name in re.findall(r"configs/sweeps/([\w.-]+\.toml)", doc.read_text()):
+            assert (ROOT / "configs" / "sweeps" / name).is_file(), f"{doc.name}: {name}"

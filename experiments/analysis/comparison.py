@@ -10,7 +10,9 @@ Measures, each the policy minus the baseline:
 - ``extra_researchers_<h>y``: researchers in the origin country ``h`` years after the start (people);
 - ``extra_top_talent_<h>y``: top-decile researchers there ``h`` years after the start (people);
 - ``extra_researcher_years``: researcher-years there over the whole run (people x years);
-- ``spending``: programme spending over the whole run (million KRW);
+- ``spending``: programme spending over the whole run (million KRW); its interval is clipped at the
+  least the difference can be, minus the baseline's mean spending (zero when the baseline spends nothing),
+  as a policy cannot spend less than nothing;
 - ``cost_per_researcher_year``: spending over extra researcher-years (million KRW a researcher-year),
   a ratio of means with Fieller's interval, unbounded when the extra researcher-years are not clearly
   above or below zero.
@@ -123,12 +125,20 @@ def compare(outcomes: pd.DataFrame, pairs: Mapping[int, int], *, origin: str, pa
             else:
                 column = metric.name.removeprefix("extra_")
                 interval = diff(treated[column].to_numpy(), base[column].to_numpy(), level)
+                if column == "spending":
+                    interval = interval.clipped(spending_floor(base[column]))
             k = metric.scale
             rows.append({"point": point, "reference": reference, "metric": metric.name, "label": metric.label,
                          "unit": metric.unit, "estimate": interval.estimate * k, "ci_low": interval.low * k,
                          "ci_high": interval.high * k, "sd": interval.sd * k, "n": interval.n,
                          "relative_half_width": interval.relative_half_width})
     return pd.DataFrame(rows)
+
+
+def spending_floor(base: pd.Series) -> float:
+    """The least a policy's extra spending over ``base`` (the reference's spending, by replicate) can be, on
+    average: minus the reference's mean spending, as the policy's own spending is at least zero."""
+    return 0.0 - float(base.mean())
 
 
 def arm_pairs(design: pd.DataFrame, reference: str = "baseline") -> dict[int, int]:
@@ -165,7 +175,7 @@ def cost_effectiveness(outcomes: pd.DataFrame, pairs: Mapping[int, int], horizon
     for point, _, treated, base in _compared(outcomes, pairs, paired=True):
         top = stats.paired_difference(treated[f"top_talent_{horizon}y"], base[f"top_talent_{horizon}y"], level)
         spent = stats.paired_difference(treated[f"spending_{horizon}y"] * 1e-3, base[f"spending_{horizon}y"] * 1e-3,
-                                        level)
+                                        level).clipped(spending_floor(base[f"spending_{horizon}y"] * 1e-3))
         rows.append({"point": point, "x": top.estimate, "x_low": top.low, "x_high": top.high,
                      "y": spent.estimate, "y_low": spent.low, "y_high": spent.high})
     return pd.DataFrame(rows)

@@ -27,6 +27,7 @@ class Measure:
     label: str
     unit: str
     scale: float = 1.0
+    floor: float | None = None  # the least the output can be (0 for counts, shares, spending), in stored units
 
     @property
     def axis(self) -> str:
@@ -40,21 +41,21 @@ def country(code: str) -> str:
 
 
 _PATTERNS: tuple[tuple[str, Measure], ...] = (
-    (r"researchers_(?P<c>[A-Z]+)", Measure("researchers in {c}", "people")),
-    (r"top_talent_(?P<c>[A-Z]+)", Measure("top-decile researchers in {c}", "people")),
-    (r"top_talent_share_(?P<c>[A-Z]+)", Measure("share of the top decile in {c}", "%", 100.0)),
+    (r"researchers_(?P<c>[A-Z]+)", Measure("researchers in {c}", "people", floor=0.0)),
+    (r"top_talent_(?P<c>[A-Z]+)", Measure("top-decile researchers in {c}", "people", floor=0.0)),
+    (r"top_talent_share_(?P<c>[A-Z]+)", Measure("share of the top decile in {c}", "%", 100.0, floor=0.0)),
     (r"mentor_quality_(?P<c>[A-Z]+)", Measure("mentor quality in {c}", "model index")),
     (r"research_output_(?P<c>[A-Z]+)", Measure("research output in {c}", "talent-hours index")),
-    (r"phd_share_(?P<c>[A-Z]+)", Measure("share of PhD students training in {c}", "%", 100.0)),
-    (r"share_abroad", Measure("share of post-PhD researchers abroad", "%", 100.0)),
-    (r"researchers_home", Measure("researchers in the origin country", "people")),
-    (r"researchers_abroad", Measure("researchers abroad", "people")),
-    (r"emigration", Measure("emigration", "people a year")),
-    (r"returns", Measure("returns", "people a year")),
+    (r"phd_share_(?P<c>[A-Z]+)", Measure("share of PhD students training in {c}", "%", 100.0, floor=0.0)),
+    (r"share_abroad", Measure("share of post-PhD researchers abroad", "%", 100.0, floor=0.0)),
+    (r"researchers_home", Measure("researchers in the origin country", "people", floor=0.0)),
+    (r"researchers_abroad", Measure("researchers abroad", "people", floor=0.0)),
+    (r"emigration", Measure("emigration", "people a year", floor=0.0)),
+    (r"returns", Measure("returns", "people a year", floor=0.0)),
     (r"net_flow_per_10k", Measure("net flow", "per 10,000 researchers a year")),
-    (r"spending_total", Measure("policy spending", "billion KRW a year", 1e-3)),
-    (r"spending_(?P<l>[a-z_]+)", Measure("spending on {l}", "billion KRW a year", 1e-3)),
-    (r"stay_rate_5y_(?P<c>[A-Z]+)", Measure("five-year stay rate in {c}", "%", 100.0)),
+    (r"spending_total", Measure("policy spending", "billion KRW a year", 1e-3, floor=0.0)),
+    (r"spending_(?P<l>[a-z_]+)", Measure("spending on {l}", "billion KRW a year", 1e-3, floor=0.0)),
+    (r"stay_rate_5y_(?P<c>[A-Z]+)", Measure("five-year stay rate in {c}", "%", 100.0, floor=0.0)),
 )
 
 
@@ -65,7 +66,7 @@ def measure(column: str) -> Measure:
         if found:
             parts = found.groupdict()
             label = template.label.format(c=country(parts.get("c", "")), l=parts.get("l", "").replace("_", " "))
-            return Measure(label, template.unit, template.scale)
+            return Measure(label, template.unit, template.scale, template.floor)
     return Measure(column.replace("_", " "), "model units")
 
 

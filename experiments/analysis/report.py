@@ -19,6 +19,8 @@ is refused with one line (:class:`experiments.store.FolderError`) before anythin
 from __future__ import annotations
 
 import json
+import os
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -40,6 +42,8 @@ MAX_POINTS_SHOWN = 40
 MAX_LINES = 8
 #: The reference arm of a policy comparison.
 BASELINE = "baseline"
+#: The project root (configs/, experiments/): reports name the files inside it relative to it.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 # ------------------------------------------------------------------ the folder
@@ -118,20 +122,21 @@ def table_block(root: Path, shown: pd.DataFrame, full: pd.DataFrame, stem: str, 
 
 
 # ------------------------------------------------------------------ sections
-def overview(doc: Document, manifest: Mapping[str, Any], folder: Path, years: int) -> None:
+def overview(doc: Document, manifest: Mapping[str, Any], folder: Path, years: int, bundle: Path) -> None:
     sweep = manifest["sweep"]
     git = manifest.get("git") or {}
     commit = git.get("commit") or "unknown"
     dirty = " (with uncommitted changes)" if git.get("dirty") else ""
     if sweep.get("description"):
         doc.add(Paragraph(sweep["description"]))
-    doc.add(Paragraph(f"Sweep `{sweep['name']}` from `{sweep['path']}` (sha256 `{sweep['sha256'][:12]}`), folder "
-                      f"`{folder}`: {manifest['design']} design, {len(manifest['design_table'])} points x "
+    doc.add(Paragraph(f"Sweep `{sweep['name']}` from {shown_path(sweep['path'], bundle)} (sha256 "
+                      f"`{sweep['sha256'][:12]}`), folder {shown_path(folder, bundle)}: {manifest['design']} "
+                      f"design, {len(manifest['design_table'])} points x "
                       f"{manifest['replicates']} replicate{'s' if manifest['replicates'] != 1 else ''} = "
                       f"{len(manifest['runs'])} runs of {years} years, "
                       f"{manifest.get('researchers') or 'the base config\'s'} researcher agents at the start; base "
-                      f"config `{manifest['base']}`; root seed {manifest['seed']}, common random numbers "
-                      f"{'on' if manifest['common_random_numbers'] else 'off'}; code at git commit "
+                      f"config {shown_path(manifest['base'], bundle)}; root seed {manifest['seed']}, common random "
+                      f"numbers {'on' if manifest['common_random_numbers'] else 'off'}; code at git commit "
                       f"`{commit[:12]}`{dirty}. Intervals are {stats.LEVEL:.0%} confidence intervals."))
 
 
@@ -290,14 +295,19 @@ def sensitivity_section(doc: Document, root: Path, manifest: Mapping[str, Any], 
 
 
 # ------------------------------------------------------------------ the report
-def build(folder: Path, manifest: Mapping[str, Any], data: pd.DataFrame, root: Path) -> Document:
-    """Compute the tables and draw the figures into ``root``; return the document that shows them."""
+def build(folder: Path, manifest: Mapping[str, Any], data: pd.DataFrame, root: Path,
+          bundle: Path | None = None) -> Document:
+    """Compute the tables and draw the figures into ``root``; return the document that shows them.
+
+    Paths in the text are relative to the project root, or to ``bundle`` (where the report goes; default
+    ``root``) when outside it.
+    """
     origin = infer_origin(data)
     data = add_phd_share(data)
     outputs = main_outputs(origin)
     years = int(data["year"].max()) - int(data["year"].min()) if data["year"].nunique() > 1 else manifest["years"]
     doc = Document(f"Report: {manifest['sweep']['name']}", root)
-    overview(doc, manifest, folder, manifest["years"] if manifest["keep"] == "final" else years)
+    overview(doc, manifest, folder, manifest["years"] if manifest["keep"] == "final" else years, bundle or root)
     design = manifest["design"]
     if design in ("sobol", "morris"):
         sensitivity_section(doc, root, manifest, data, sensitivity_outputs(origin))
@@ -312,18 +322,84 @@ def build(folder: Path, manifest: Mapping[str, Any], data: pd.DataFrame, root: P
     return doc
 
 
-def reproduce_script(manifest: Mapping[str, Any], folder: Path, out: Path, command: Sequence[str]) -> str:
-    """The commands that rebuild the sweep and this report, as a shell script."""
+def portable(path: str | Path, bundle: Path) -> tuple[str, bool]:
+    """``path`` as a bundle may show it: relative to the project root when inside it (True), else relative to
+    the bundle (False). A relative ``path`` is taken as relative to the project root already (a manifest
+    written before sweep paths were recorded resolved; the folders of this command come resolved)."""
+    if not Path(path).is_absolute():
+        return Path(path).as_posix(), True
+    resolved = Path(path).resolve()
+    if resolved.is_relative_to(PROJECT_ROOT):
+        return resolved.relative_to(PROJECT_ROOT).as_posix(), True
+    return Path(os.path.relpath(resolved, bundle.resolve())).as_posix(), False
+
+
+def shown_path(path: str | Path, bundle: Path) -> str:
+    """``path`` for the report's text, as Markdown code: relative to the project root, or said to be relative
+    to the report."""
+    text, in_project = portable(path, bundle)
+    return f"`{text}`" if in_project else f"`{text}` (relative to this report)"
+
+
+def _script_path(path: str | Path, bundle: Path) -> str:
+    """``path`` as a quoted shell word, relative to the project root or to ``"$bundle"`` (the script's folder)."""
+    text, in_project = portable(path, bundle)
+    return shlex.quote(text) if in_project else f'"$bundle"/{shlex.quote(text)}'
+
+
+def _comment(text: str) -> str:
+    """``text`` safe on one comment line (control characters escaped)."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def _portable_command(command: Sequence[str], bundle: Path) -> list[str]:
+    """``command`` with its absolute paths made relative (to the project root, or to the bundle)."""
+    return [portable(arg, bundle)[0] if os.path.isabs(arg) else arg for arg in command]
+
+
+def check_manifest_fields(manifest: Mapping[str, Any], folder: Path) -> None:
+    """Refuse (FolderError, one line) manifest fields the report writes into reproduce.sh that talentflow sweep
+    would not have written: a git commit that is not hexadecimal, a sha256 that is not 64 hexadecimal digits,
+    a sweep path with control characters (a newline would start a new shell command)."""
+    where = folder / store.MANIFEST
     git = manifest.get("git") or {}
-    sweep_path = manifest["sweep"]["path"]
+    commit = git.get("commit") if isinstance(git, Mapping) else git
+    if commit is not None and not (isinstance(commit, str) and re.fullmatch(r"[0-9a-f]{7,64}", commit)):
+        raise store.FolderError(f"{where}: git.commit: must be a hexadecimal git commit id, got {commit!r}")
+    sweep = manifest.get("sweep")
+    if not isinstance(sweep, Mapping):
+        raise store.FolderError(f"{where}: sweep: must be a table of the sweep file's path, name and sha256")
+    if not (isinstance(sweep.get("sha256"), str) and store.SHA256.fullmatch(sweep["sha256"])):
+        raise store.FolderError(f"{where}: sweep.sha256: must be 64 hexadecimal digits, got {sweep.get('sha256')!r}")
+    path = sweep.get("path")
+    if not isinstance(path, str) or not path or not path.isprintable():
+        raise store.FolderError(f"{where}: sweep.path: must be a file path without control characters, got "
+                                f"{path!r}")
+
+
+def bundle_manifest(manifest: Mapping[str, Any], bundle: Path) -> dict[str, Any]:
+    """The sweep's manifest as the bundle holds it: its sweep file and base config paths relative to the project
+    root (or to the bundle, when outside it); everything else as it is."""
+    sweep = {**manifest["sweep"], "path": portable(manifest["sweep"]["path"], bundle)[0]}
+    return {**manifest, "sweep": sweep, "base": portable(manifest["base"], bundle)[0]}
+
+
+def reproduce_script(manifest: Mapping[str, Any], folder: Path, out: Path, command: Sequence[str]) -> str:
+    """The commands that rebuild the sweep and this report, as a shell script.
+
+    Every path is a quoted shell word, relative to the project root, or to the script's own folder (the
+    bundle, ``out``) when it lies outside the project; manifest fields are checked by :func:`check_manifest_fields`.
+    """
+    git = manifest.get("git") or {}
     lines = ["#!/bin/sh", "# Rebuild this report: run from the project root, at the git commit below, with the",
-             "# sweep file unchanged (its text and sha256 are in manifest.json).",
+             "# sweep file unchanged (its text and sha256 are in manifest.json). Paths are relative to the project",
+             '# root, or to this script\'s folder ("$bundle") when outside it.',
              f"# git commit: {git.get('commit') or 'unknown'}{' (uncommitted changes)' if git.get('dirty') else ''}",
-             f"# sweep file sha256: {manifest['sweep']['sha256']}", "set -e",
-             f"talentflow sweep {shlex.quote(sweep_path)} --out {shlex.quote(str(folder))}",
-             f"talentflow report {shlex.quote(str(folder))} --out {shlex.quote(str(out))}"]
+             f"# sweep file sha256: {manifest['sweep']['sha256']}", "set -e", 'bundle=$(dirname -- "$0")',
+             f"talentflow sweep {_script_path(manifest['sweep']['path'], out)} --out {_script_path(folder, out)}",
+             f"talentflow report {_script_path(folder, out)} --out {_script_path(out, out)}"]
     if command:
-        lines += ["", f"# this report was written by: {shlex.join(command)}"]
+        lines += ["", f"# this report was written by: {_comment(shlex.join(_portable_command(command, out)))}"]
     return "\n".join(lines) + "\n"
 
 
@@ -335,18 +411,21 @@ def write_report(folder: str | Path, out: str | Path | None = None, command: Seq
     """
     folder = Path(folder)
     manifest = finished_sweep(folder)
+    check_manifest_fields(manifest, folder)
     out = Path(out) if out is not None else folder / "report"
     data = store.load(folder)
+    where, bundle = folder.resolve(), out.resolve()
     with output_folder(out, "report.json") as staging:
         for sub in ("tables", "figures"):
             (staging / sub).mkdir()
-        doc = build(folder, manifest, data, staging)
+        doc = build(where, manifest, data, staging, bundle)
         (staging / "report.md").write_text(doc.markdown(), encoding="utf-8")
         (staging / "report.html").write_text(doc.html(), encoding="utf-8")
-        store.write_json_atomic(staging / "manifest.json", manifest)
-        (staging / "reproduce.sh").write_text(reproduce_script(manifest, folder, out, command), encoding="utf-8")
+        store.write_json_atomic(staging / "manifest.json", bundle_manifest(manifest, bundle))
+        (staging / "reproduce.sh").write_text(reproduce_script(manifest, where, bundle, command), encoding="utf-8")
         files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
-        meta = {"kind": MARKERS["report.json"], "sweep": str(folder), "command": list(command),
+        meta = {"kind": MARKERS["report.json"], "sweep": portable(where, bundle)[0],
+                "command": _portable_command(command, bundle),
                 "files": [*files, "report.json"]}
         (staging / "report.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return out

@@ -3,16 +3,24 @@
 Pure functions over arrays (replicates along axis 0) plus one over the tidy sweep frame. Intervals are
 t-based: ``mean +- t_{n-1, (1+level)/2} * sd / sqrt(n)``, with the sample standard deviation (ddof 1).
 The relative half-width ``half_width / |mean|`` tells whether the replicates suffice (say, below 0.1).
+
+An output that cannot be negative (counts, shares, spending: :attr:`measures.Measure.floor`) gets its
+t interval clipped at zero by :func:`replicate_summary`: a mean of such values cannot be below zero, and a
+skewed sample (spending zero in most replicates) would otherwise give a lower bound below it. The
+half-widths stay those of the t interval.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
+
+from experiments.analysis.measures import measure
 
 #: Confidence level of every interval unless told otherwise.
 LEVEL = 0.95
@@ -27,6 +35,10 @@ class Interval:
     high: float
     sd: float
     n: int
+
+    def clipped(self, floor: float) -> Interval:
+        """The interval with its lower bound raised to ``floor`` (the least the estimated quantity can be)."""
+        return dataclasses.replace(self, low=max(self.low, floor)) if not np.isnan(self.low) else self
 
     @property
     def half_width(self) -> float:
@@ -120,11 +132,13 @@ def ratio_interval(numerator: Sequence[float] | np.ndarray, denominator: Sequenc
 
 
 def replicate_summary(data: pd.DataFrame, outputs: Sequence[str], by: Sequence[str] = ("point", "year"),
-                      level: float = LEVEL) -> pd.DataFrame:
+                      level: float = LEVEL, bounded: bool = True) -> pd.DataFrame:
     """Mean, sd and t interval of each output over the replicates, per group (by default per point and year).
 
     Returns one row a group and output: the ``by`` columns, ``output``, ``n``, ``mean``, ``sd``,
-    ``ci_low``, ``ci_high``, ``half_width``, ``relative_half_width``.
+    ``ci_low``, ``ci_high``, ``half_width``, ``relative_half_width``. With ``bounded`` (the default), the
+    interval of an output that cannot be negative is clipped at zero (``half_width`` stays the t one);
+    ``bounded=False`` for outputs that are differences.
     """
     by = list(by)
     grouped = data.groupby(by, sort=True, observed=True)
@@ -135,6 +149,9 @@ def replicate_summary(data: pd.DataFrame, outputs: Sequence[str], by: Sequence[s
         t = np.array([t_quantile(level, int(n)) for n in table["n"]])
         half = t * table["sd"].to_numpy() / np.sqrt(table["n"].to_numpy())
         table["ci_low"] = table["mean"] - half
+        floor = measure(output).floor
+        if bounded and floor is not None:
+            table["ci_low"] = table["ci_low"].clip(lower=floor)
         table["ci_high"] = table["mean"] + half
         table["half_width"] = half
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -158,7 +175,7 @@ def paired_summary(data: pd.DataFrame, outputs: Sequence[str], pairs: dict[int, 
         base = data[data["point"] == reference].set_index(["replicate", *by])[list(outputs)]
         diff = (treated - base.reindex(treated.index)).dropna(how="all").reset_index()
         diff["point"] = point
-        summary = replicate_summary(diff, outputs, by=["point", *by], level=level)
+        summary = replicate_summary(diff, outputs, by=["point", *by], level=level, bounded=False)
         summary.insert(1, "reference", reference)
         frames.append(summary)
     return pd.concat(frames, ignore_index=True)

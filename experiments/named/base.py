@@ -133,6 +133,9 @@ def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path 
             with executors.process_pool(workers) as executor:
                 summary = runner.run_sweep(sweep, folder, executor, workers=workers, progress=progress,
                                            executor_name=f"processes {workers}")
+        if summary.lost:
+            raise store.FolderError(f"{folder}: {summary.pending} runs left pending, the executor lost a task "
+                                    f"({summary.lost}); run the same command again to resume them")
         if summary.failed or summary.pending:
             raise store.FolderError(f"{folder}: {summary.failed} runs failed; see talentflow status {folder}")
         runs += summary.total
