@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from experiments import seeds
-from experiments.calibration.moments import Window
 from experiments.runner import run_model
 from simulation.chart import COLOURS
 from simulation.config import DEFAULT_CONFIG, load_config
@@ -30,6 +30,22 @@ from simulation.outputs import MARKERS, output_folder
 
 #: Burn-in before the measurement window, as in configs/calibration/targets.toml.
 BURN_IN = 10
+
+
+@dataclass(frozen=True)
+class Window:
+    """The calendar years ``first`` to ``last`` (inclusive) over which facts are measured."""
+
+    first: int
+    last: int
+
+    @classmethod
+    def after_burn_in(cls, config: Any, burn_in_years: int) -> Window:
+        start = config.simulation.start_year
+        return cls(start + burn_in_years, start + config.simulation.years)
+
+    def contains(self, year: pd.Series) -> pd.Series:
+        return (year >= self.first) & (year <= self.last)
 #: Longest spell abroad shown; longer spells are pooled into this one.
 MAX_YEARS_ABROAD = 15
 #: Transitions named as people know them: (stage before, stage after) -> label.

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from experiments import validation
-from experiments.calibration.moments import Window
+from experiments.validation import Window
 
 
 def _rows(records: list[tuple[int, int, str, str, float]]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from experiments_support import DASK, TALENTFLOW, holding, in_process_results, wait_for, write_sweep
+from experiments_support import DASK, ROOT, TALENTFLOW, holding, in_process_results, lines, wait_for, write_sweep
 
 import experiments
 from experiments import cli, executors, runner
@@ -39,7 +39,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dask_cluster(folder: Path, environments: list[dict[str, str] | None]) -> Iterator[tuple[str, list, subprocess.Popen]]:
+def dask_cluster(folder: Path, environments: list[dict[str, str] | None]
+                 ) -> Iterator[tuple[str, list, subprocess.Popen]]:
     """A `dask scheduler` and a `dask worker` process for each environment (no nanny, so a killed worker stays
     dead); yields the scheduler's address, the workers and the scheduler."""
     port = free_port()
@@ -121,7 +122,7 @@ def test_killing_the_dask_scheduler_fails_no_run_and_leaves_the_rest_pending_for
     sweep = subprocess.Popen([str(TALENTFLOW), "sweep", str(path), "--out", str(out), "--scheduler", address,
                               "--batch-size", "2", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
-    wait_for_lines(status, 4)
+    wait_for(lambda: lines(status) >= 4)
     os.killpg(scheduler.pid, signal.SIGKILL)
     stdout, stderr = sweep.communicate(timeout=120)
     records = [json.loads(x) for x in status.read_text().splitlines()]

@@ -201,25 +201,25 @@ def test_grid_range_of_a_whole_number_key_that_rounds_into_duplicates_is_refused
     path = write_sweep(tmp_path, """
         seed = 1
         [vary]
-        "careers.duration.phd" = { low = 4, high = 5, steps = 3 }
+        "careers.duration_min.phd" = { low = 1, high = 2, steps = 3 }
         """)
-    text = one_line_error(path, "vary.careers.duration.phd")
-    assert "whole-number key" in text and "4.5" in text and "(high - low) / (steps - 1)" in text
+    text = one_line_error(path, "vary.careers.duration_min.phd")
+    assert "whole-number key" in text and "1.5" in text and "(high - low) / (steps - 1)" in text
 
 
 def test_grid_list_of_a_whole_number_key_must_hold_distinct_whole_numbers(tmp_path):
-    fraction = write_sweep(tmp_path, "seed = 1\n[vary]\n'careers.duration.phd' = [4, 4.5]\n", name="a.toml")
-    assert "whole-number key" in one_line_error(fraction, "vary.careers.duration.phd")
-    twice = write_sweep(tmp_path, "seed = 1\n[vary]\n'careers.duration.phd' = [4, 4.0]\n", name="b.toml")
-    assert "more than once" in one_line_error(twice, "vary.careers.duration.phd")
+    fraction = write_sweep(tmp_path, "seed = 1\n[vary]\n'careers.duration_min.phd' = [1, 1.5]\n", name="a.toml")
+    assert "whole-number key" in one_line_error(fraction, "vary.careers.duration_min.phd")
+    twice = write_sweep(tmp_path, "seed = 1\n[vary]\n'careers.duration_min.phd' = [1, 1.0]\n", name="b.toml")
+    assert "more than once" in one_line_error(twice, "vary.careers.duration_min.phd")
 
 
 def test_grid_range_of_a_whole_number_key_on_whole_steps_gives_whole_numbers(tmp_path):
-    sweep = read_sweep(write_sweep(tmp_path, "seed = 1\n[vary]\n'careers.duration.phd' = {low = 4, high = 6, "
+    sweep = read_sweep(write_sweep(tmp_path, "seed = 1\n[vary]\n'careers.duration_min.phd' = {low = 1, high = 3, "
                                              "steps = 3}\n"))
-    assert [p.values["careers.duration.phd"] for p in sweep.points] == [4, 5, 6]
-    assert all(type(p.values["careers.duration.phd"]) is int for p in sweep.points)
-    assert [p.config.careers.duration["phd"] for p in sweep.points] == [4, 5, 6]
+    assert [p.values["careers.duration_min.phd"] for p in sweep.points] == [1, 2, 3]
+    assert all(type(p.values["careers.duration_min.phd"]) is int for p in sweep.points)
+    assert [p.config.careers.duration_min["phd"] for p in sweep.points] == [1, 2, 3]
 
 
 def test_set_value_inside_a_table_that_vary_sets_whole_is_kept(tmp_path):

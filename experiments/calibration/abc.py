@@ -23,6 +23,7 @@ import math
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -216,5 +217,6 @@ def run_abc(simulator: Simulator, calibration: Calibration, folder: Path, sample
     remaining = calibration.generations - done
     if remaining <= 0:
         return abc.history
+    limit = {"max_walltime": timedelta(minutes=calibration.max_minutes)} if calibration.max_minutes else {}
     with progress_per_generation(progress):
-        return abc.run(max_nr_populations=remaining, min_acceptance_rate=calibration.min_acceptance_rate)
+        return abc.run(max_nr_populations=remaining, min_acceptance_rate=calibration.min_acceptance_rate, **limit)

@@ -54,7 +54,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         help="base scenario (default: configs/baseline.toml)")
     parser.add_argument("--targets", default=str(DEFAULT_TARGETS), metavar="FILE",
                         help="calibration file: parameters, priors, targets (default configs/calibration/targets.toml)")
-    parser.add_argument("--out", default="out/calibration", metavar="DIR", help="output folder (default out/calibration)")
+    parser.add_argument("--out", default="out/calibration", metavar="DIR",
+                        help="output folder (default out/calibration)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=whole_number(1), default=None, metavar="N",
                        help="local worker processes (default: the number of CPUs; 1: one process, exactly "
@@ -96,7 +97,8 @@ def check_out(out: Path, resume: bool, digest: str) -> None:
         try:
             meta = json.loads(marker.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise OutputError(out, "holds no calibration to resume (no calibration.json); run without --resume")
+            raise OutputError(out, "holds no calibration to resume (no calibration.json); run without --resume"
+                              ) from None
         if not isinstance(meta, dict) or meta.get("kind") != KIND or meta.get("inputs") != digest:
             raise OutputError(out, "holds a calibration of another base scenario or calibration file; resume it "
                                    "with those, or start a new folder")

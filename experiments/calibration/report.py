@@ -135,7 +135,7 @@ def predictive_figure(predictive: pd.DataFrame, path: Path) -> None:
     ax.set_yticks(range(rows), [f"{r.target} ({r.role})" for r in predictive.itertuples()], fontsize=8)
     ax.axvline(1.0, color="grey", lw=0.5)
     ax.set_xlabel("relative to the observed value")
-    ax.legend(fontsize=8, loc="lower right")
+    fig.legend(fontsize=8, loc="outside lower center", ncols=2)
     ax.set_title("Posterior predictive check of every target")
     fig.savefig(path, dpi=110)
 

@@ -24,7 +24,8 @@ TARGET_KEYS: tuple[str, ...] = ("value", "se", "low", "high", "se_reason", "role
 TOP_LEVEL: tuple[str, ...] = ("measurement", "abc", "parameters", "targets")
 #: Settings and their defaults: [measurement] and [abc].
 MEASUREMENT: dict[str, int] = {"researchers": 4000, "window_years": 15}
-ABC: dict[str, float] = {"population_size": 300, "generations": 8, "min_acceptance_rate": 0.01, "seed": 0}
+ABC: dict[str, float] = {"population_size": 300, "generations": 8, "min_acceptance_rate": 0.01, "max_minutes": 0,
+                         "seed": 0}
 #: The 5-year stay rate looks five years back: the window starts after that.
 FIRST_WINDOW_YEAR = 6
 
@@ -77,6 +78,7 @@ class Calibration:
     population_size: int
     generations: int
     min_acceptance_rate: float
+    max_minutes: float  # stop starting generations after this long (0: no limit)
     seed: int
     priors: tuple[Prior, ...]
     targets: tuple[Target, ...]
@@ -107,6 +109,8 @@ def read_calibration(path: str | Path) -> Calibration:
     if measurement["window_years"] < FIRST_WINDOW_YEAR:
         fail("measurement.window_years", f"must be at least {FIRST_WINDOW_YEAR} (the 5-year stay rate looks five "
                                          f"years back), got {measurement['window_years']}")
+    if abc["max_minutes"] < 0:
+        fail("abc.max_minutes", f"must be >= 0 (minutes; 0 for no limit), got {abc['max_minutes']}")
     if not 0 <= abc["min_acceptance_rate"] < 1:
         fail("abc.min_acceptance_rate", f"must be in [0, 1), got {abc['min_acceptance_rate']}")
     for key, least in (("researchers", 100), ("population_size", 10), ("generations", 1)):
@@ -124,7 +128,8 @@ def read_calibration(path: str | Path) -> Calibration:
         fail("targets", "must have at least one target with role = \"fitted\"")
     return Calibration(path=source, researchers=measurement["researchers"], window_years=measurement["window_years"],
                        population_size=abc["population_size"], generations=abc["generations"],
-                       min_acceptance_rate=float(abc["min_acceptance_rate"]), seed=int(abc["seed"]), priors=priors,
+                       min_acceptance_rate=float(abc["min_acceptance_rate"]), max_minutes=float(abc["max_minutes"]),
+                       seed=int(abc["seed"]), priors=priors,
                        targets=targets)
 
 
