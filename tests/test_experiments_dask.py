@@ -119,7 +119,7 @@ def test_killing_the_dask_scheduler_fails_no_run_and_leaves_the_rest_pending_for
     path = write_sweep(tmp_path, SWEEP)
     out = tmp_path / "out"
     status = out / "status.jsonl"
-    sweep = subprocess.Popen([str(TALENTFLOW), "sweep", str(path), "--out", str(out), "--scheduler", address,
+    sweep = subprocess.Popen([*TALENTFLOW, "sweep", str(path), "--out", str(out), "--scheduler", address,
                               "--batch-size", "2", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     wait_for(lambda: lines(status) >= 4)
@@ -131,7 +131,7 @@ def test_killing_the_dask_scheduler_fails_no_run_and_leaves_the_rest_pending_for
     assert all(r["status"] == "ok" for r in records)  # no run failed: the lost ones are pending
     assert f"{60 - len(records)} pending" in stdout and "run the same command again" in stderr
     assert "Traceback" not in stderr
-    resumed = subprocess.run([str(TALENTFLOW), "sweep", str(path), "--out", str(out), "--in-process", "--quiet"],
+    resumed = subprocess.run([*TALENTFLOW, "sweep", str(path), "--out", str(out), "--in-process", "--quiet"],
                              capture_output=True, text=True, timeout=300, check=False)
     assert resumed.returncode == 0, resumed.stderr
     pd.testing.assert_frame_equal(experiments.load(out), in_process_results(path, tmp_path / "reference"))
