@@ -1,9 +1,9 @@
 """Stylized facts the model should reproduce without being fitted to them (docs/validation.md).
 
-``python -m experiments.validation --out docs/img/validation`` runs the calibrated
-scenario a few times (replicate seeds as in the runner), measures each fact over
-the years after the burn-in, and writes one figure a fact, ``facts.json`` (the
-numbers) and ``facts.md`` (the table docs/validation.md quotes).
+``python -m experiments.validation --out docs/img/validation`` runs the default
+scenario a few times (replicate seeds as in the runner), and the star-recruitment
+scenario once, measures each fact over the window, and writes one figure a fact,
+``facts.json`` (the numbers) and ``facts.md`` (the table docs/validation.md quotes).
 
 Each measure is a pure function of the agent rows (``TalentModel.agent_rows()``)
 or the yearly outputs of the runs, pooled over replicates.
@@ -28,8 +28,11 @@ from simulation.chart import COLOURS
 from simulation.config import DEFAULT_CONFIG, load_config
 from simulation.outputs import MARKERS, output_folder
 
-#: Burn-in before the measurement window, as in configs/calibration/targets.toml.
-BURN_IN = 10
+#: Years after the start before the measurement window: the five-year stay rate looks five years back.
+BURN_IN = 5
+#: Years over which the default scenario must hold steady with no policy: top-decile share within 5 points,
+#: researchers abroad within 15 percent.
+STEADY_YEARS, MAX_TOP_SHARE_MOVE, MAX_ABROAD_MOVE = 20, 0.05, 0.15
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,66 @@ def stay_rate_by_year(yearly: pd.DataFrame) -> pd.DataFrame:
     return yearly.groupby("year")["stay_rate_5y_US"].mean().reset_index()
 
 
+def hazards_by_career_age(rows: pd.DataFrame, origin: str, window: Window) -> pd.DataFrame:
+    """By single career age: the share of origin-country researchers abroad in t who are home in t + 1 (return),
+    and of those at home who are abroad in t + 1 (departure), pooled over the window and runs."""
+    pairs = _next_year(_native(rows, origin))
+    pairs = pairs[(pairs["year"] >= window.first) & (pairs["year"] < window.last)]
+    abroad = pairs["country"] != origin
+    out = []
+    for name, at_risk, moved in (("return", abroad, pairs["country_next"] == origin),
+                                 ("departure", ~abroad, pairs["country_next"] != origin)):
+        table = pd.DataFrame({"career_age": pairs.loc[at_risk, "career_age"], "moved": moved[at_risk]})
+        grouped = table.groupby("career_age")["moved"]
+        out.append(pd.DataFrame({"at_risk": grouped.size(), "moved": grouped.sum()}).assign(hazard=name))
+    table = pd.concat(out).reset_index()
+    return table.assign(rate=table["moved"] / table["at_risk"])
+
+
+def spike_index(hazards: pd.DataFrame, kind: str, min_at_risk: int = 200) -> dict[str, float]:
+    """The largest ratio of a career age's hazard to the mean of the two ages either side, and where it is:
+    about 1 for a smooth hazard, several times more at a spike (the first version's return spikes were 10x)."""
+    h = hazards[(hazards["hazard"] == kind) & (hazards["at_risk"] >= min_at_risk)].set_index("career_age")["rate"]
+    best, where = float("nan"), -1
+    for age in h.index:
+        neighbours = [h.get(a) for a in (age - 2, age - 1, age + 1, age + 2) if a in h.index]
+        base = float(np.mean(neighbours)) if neighbours else float("nan")
+        if base > 0 and (not np.isfinite(best) or h[age] / base > best):
+            best, where = float(h[age] / base), int(age)
+    return {"ratio": best, "career_age": where}
+
+
+def steady_state(yearly: pd.DataFrame, origin: str, start_year: int) -> dict[str, float]:
+    """How far the default scenario drifts with no policy: the top-decile share in the origin country and the
+    researchers abroad, at the start and after STEADY_YEARS (means over runs)."""
+    by_year = yearly.groupby("year")[[f"top_talent_share_{origin}", "researchers_abroad"]].mean()
+    first, last = by_year.loc[start_year], by_year.loc[start_year + STEADY_YEARS]
+    top_move = float(last.iloc[0] - first.iloc[0])
+    abroad_move = float(last.iloc[1] / first.iloc[1] - 1)
+    return {"top_share_start": float(first.iloc[0]), "top_share_end": float(last.iloc[0]), "top_share_move": top_move,
+            "abroad_start": float(first.iloc[1]), "abroad_end": float(last.iloc[1]), "abroad_move": abroad_move,
+            "steady": bool(abs(top_move) <= MAX_TOP_SHARE_MOVE and abs(abroad_move) <= MAX_ABROAD_MOVE)}
+
+
+def star_recruits(config_path: Path, seed: int) -> dict[str, float]:
+    """Who the star-recruitment scenario recruits: their mean talent percentile (of the post-PhD population at
+    the start) and the share of packages offered that are taken (Shi, Liu and Wang 2023: recruits from about
+    the 85th percentile, not the top)."""
+    from simulation.levers.base import talent_percentile
+    from simulation.model import TalentModel
+
+    model = TalentModel(config_path, rng=np.random.default_rng(seeds.run_seed(seed, 0, 0)), record_agents=True)
+    while model.running:
+        model.step()
+    rows, yearly = model.agent_rows(), model.yearly()
+    first = rows[(rows["support"] > 0) & rows["moved"]].sort_values("year").groupby("id").head(1)
+    percentile = talent_percentile(np.log(first["talent"].to_numpy()), model.reference_talent)
+    offered, signed = yearly["offered_star_recruitment"].sum(), yearly["signed_star_recruitment"].sum()
+    return {"recruits": len(first), "mean_percentile": float(np.mean(percentile)) if len(first) else np.nan,
+            "median_percentile": float(np.median(percentile)) if len(first) else np.nan,
+            "acceptance_rate": float(signed / offered) if offered else np.nan}
+
+
 # ---------------------------------------------------------------------------------- running
 def simulate(config_path: Path, replicates: int, seed: int) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
     """Run the scenario ``replicates`` times with the runner's seeds; yearly outputs and agent rows, keyed by run."""
@@ -184,6 +247,7 @@ def measure(config: Any, yearly: pd.DataFrame, rows: pd.DataFrame) -> dict[str, 
     in_window = yearly[window.contains(yearly["year"])]
     slopes = [np.polyfit(g["year"], g["stay_rate_5y_US"], 1)[0] for _, g in in_window.groupby("run")]
     slope_se = float(np.std(slopes, ddof=1) / np.sqrt(len(slopes))) if len(slopes) > 1 else float("nan")
+    ages = hazards_by_career_age(rows, origin, window)
     return {
         "window": [window.first, window.last],
         "return_hazard": hazard.to_dict(orient="list"),
@@ -194,6 +258,13 @@ def measure(config: Any, yearly: pd.DataFrame, rows: pd.DataFrame) -> dict[str, 
         "stay_rate_slope_per_year": float(np.mean(slopes)),
         "stay_rate_slope_se": slope_se,
         "return_hazard_by_span": return_hazard_by_span(hazard),
+        "hazards_by_career_age": ages.to_dict(orient="list"),
+        "return_spike": spike_index(ages, "return"),
+        "departure_spike": spike_index(ages, "departure"),
+        "faculty_return_rate": float(in_window["faculty_return_rate"].mean()),
+        "steady_state": steady_state(yearly, origin, start),
+        "steady_series": yearly.groupby("year")[[f"top_talent_share_{origin}", "researchers_abroad"]].mean()
+                               .reset_index().to_dict(orient="list"),
         "net_flow_per_10k": float(in_window["net_flow_per_10k"].mean()),
         "emigration_per_year": float(in_window["emigration"].mean()),
         "returns_per_year": float(in_window["returns"].mean()),
@@ -238,6 +309,34 @@ def draw(facts: dict[str, Any], folder: Path) -> None:
     ax.legend(fontsize=8)
     fig.savefig(folder / "stay_rate_over_time.png", dpi=110)
 
+    ages = pd.DataFrame(facts["hazards_by_career_age"])
+    fig, ax = _figure()
+    for i, kind in enumerate(("return", "departure")):
+        part = ages[(ages["hazard"] == kind) & (ages["at_risk"] >= 200)]
+        ax.plot(part["career_age"], part["rate"], "o-", ms=3, color=COLOURS[i],
+                label=f"{kind}: of those {'abroad' if kind == 'return' else 'in Korea'}")
+    ax.set_yscale("log")
+    ax.set_xlabel("career age (years since entering research)")
+    ax.set_ylabel("share moving the next year")
+    ax.set_title("Return and departure by career age: no spikes at stage ends")
+    ax.legend(fontsize=8)
+    fig.savefig(folder / "hazards_by_career_age.png", dpi=110)
+
+    series = pd.DataFrame(facts["steady_series"])
+    top = next(c for c in series.columns if c.startswith("top_talent_share_"))
+    fig, ax = _figure()
+    ax.plot(series["year"], series[top], color=COLOURS[0], label="top-decile share in Korea")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("year")
+    ax.set_ylabel("share of the top decile")
+    twin = ax.twinx()
+    twin.plot(series["year"], series["researchers_abroad"], color=COLOURS[1], label="researchers abroad (people)")
+    twin.set_ylim(0, 1.5 * series["researchers_abroad"].max())
+    twin.set_ylabel("researchers abroad (people)")
+    ax.set_title("With no policy the default scenario holds steady")
+    fig.legend(fontsize=8, loc="outside lower center", ncols=2)
+    fig.savefig(folder / "steady_state.png", dpi=110)
+
     steps = pd.DataFrame(facts["emigration_by_step"])
     steps = steps[steps["emigrations"] > 0]
     fig, ax = _figure()
@@ -268,7 +367,21 @@ def markdown(facts: dict[str, Any], command: str) -> str:
                                                         zip(steps["step"], steps["share"], strict=True)) + " |",
              f"| net flow per 10,000 researchers a year (returns - emigration) | {facts['net_flow_per_10k']:.1f} "
              f"({facts['returns_per_year']:.0f} returns, {facts['emigration_per_year']:.0f} emigrations a year) |",
-             ""]
+             f"| largest return hazard over its neighbours by career age (spike index; age) | "
+             f"{facts['return_spike']['ratio']:.2f} (age {facts['return_spike']['career_age']}) |",
+             f"| largest departure hazard over its neighbours by career age (spike index; age) | "
+             f"{facts['departure_spike']['ratio']:.2f} (age {facts['departure_spike']['career_age']}) |",
+             f"| faculty abroad returning a year | {facts['faculty_return_rate']:.4f} |",
+             f"| no policy, {STEADY_YEARS} years: top-decile share in Korea, researchers abroad | "
+             f"{facts['steady_state']['top_share_start']:.3f} to {facts['steady_state']['top_share_end']:.3f} "
+             f"({facts['steady_state']['top_share_move']:+.3f}); {facts['steady_state']['abroad_start']:,.0f} to "
+             f"{facts['steady_state']['abroad_end']:,.0f} ({facts['steady_state']['abroad_move']:+.1%}) |"]
+    stars = facts.get("star_recruits")
+    if stars:
+        lines.append(f"| star recruitment: recruits' talent percentile (mean, median), packages taken | "
+                     f"{stars['mean_percentile']:.0f}, {stars['median_percentile']:.0f} of {stars['recruits']} "
+                     f"recruits; {stars['acceptance_rate']:.0%} of offers |")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -279,11 +392,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="scenario (default: configs/calibrated.toml)")
     parser.add_argument("--replicates", type=int, default=4, help="runs pooled (default 4)")
     parser.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    parser.add_argument("--stars", type=Path, default=DEFAULT_CONFIG.with_name("star_recruitment.toml"),
+                        help="star-recruitment scenario whose recruits are described "
+                             "(default: configs/star_recruitment.toml)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the figures and numbers")
     args = parser.parse_args(argv)
     command = "python -m experiments.validation " + " ".join(argv if argv is not None else sys.argv[1:])
     config, yearly, rows = simulate(args.config, args.replicates, args.seed)
     facts = measure(config, yearly, rows)
+    facts["star_recruits"] = star_recruits(args.stars, args.seed)
     facts |= {"kind": KIND, "command": command, "config": str(args.config), "replicates": args.replicates,
               "seed": args.seed}
     with output_folder(args.out, MARKER) as staging:

@@ -81,18 +81,20 @@ def holds_new_offer(held: np.ndarray, current: np.ndarray) -> np.ndarray:
 
 
 def open_alternatives(pop: Population, world: World, held: np.ndarray, transition: np.ndarray) -> np.ndarray:
-    """The posts each researcher may choose this year (n, A): their own, those they hold offers of, and, at a
-    stage transition, every post of their origin country open at the new stage.
+    """The posts each researcher may choose this year (n, A): those they hold offers of, and their own post; at a
+    stage transition, every post of their origin country open at the new stage instead of their own post.
 
-    At a transition a researcher is on the job market: a post at home can always be found, while staying abroad
-    takes an offer there (an employer, and the visa it sponsors), like moving to any other country.
+    A stage transition ends a post (the PhD, a postdoc, the years before tenure): the researcher is on the job
+    market. A post at home can always be found; any other, staying on abroad included, takes an offer (an
+    employer, and the visa it sponsors).
     """
-    mine = np.take(world.country_alternatives.T, pop.origin, axis=1)  # (A, n)
-    mine &= by_stage(world.stage_allows, pop.stage).T
-    mine &= transition[None, :]
-    mine |= held.T
-    mine[current_alternative(pop, world), np.arange(len(pop))] = True
-    return mine.T
+    home = np.take(world.country_alternatives.T, pop.origin, axis=1)  # (A, n)
+    home &= by_stage(world.stage_allows, pop.stage).T
+    home &= transition[None, :]
+    home |= held.T
+    rows = np.flatnonzero(~transition)
+    home[current_alternative(pop, world)[rows], rows] = True
+    return home.T
 
 
 def base_pay(world: World, stage: np.ndarray, ln_talent: np.ndarray) -> np.ndarray:

@@ -220,6 +220,10 @@ def _check_consistency(config: schema.Config, source: str) -> None:
                                   f"got {hours.output_flat:g}")
     if hours.capped_from not in STAGES:
         fail("hours.capped_from", f"must be one of {', '.join(STAGES)}, got {hours.capped_from!r}")
+    try:
+        config.desired_hours()
+    except ValueError as err:
+        fail("hours.survey_cut", f"{err}; change the survey values or the peaks (hours.peak_share, peak_extra)")
     for code, country in config.countries.items():
         missing = [s for s in STAGES if s not in country.salary.academia]
         if missing:

@@ -265,7 +265,8 @@ class TalentModel(mesa.Model):
             dead_money = float(paid.cost[anyway].sum()) * w
             dead_people = float(np.count_nonzero(anyway)) * w
         return observe.LeverYear(spent=float(paid.cost.sum()) * w, recipients=len(paid.rows) * w,
-                                 wage_equivalent=value_share, deadweight=dead_money, deadweight_recipients=dead_people)
+                                 wage_equivalent=value_share, deadweight=dead_money, deadweight_recipients=dead_people,
+                                 offered=paid.offered * w, signed=paid.signed * w)
 
     def _update_mentors(self, pop: Population, ctx: YearContext) -> None:
         """Mentor quality from academic seniors' talent per trainee, and the star labs' places for next year."""

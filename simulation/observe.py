@@ -39,6 +39,8 @@ class LeverYear:
     wage_equivalent: float  # mean value to recipients, share of their pay (nan: none reached)
     deadweight: float  # million KRW spent on people who are in the programme's country in the baseline (nan: unknown)
     deadweight_recipients: float  # people reached who are in the programme's country in the baseline
+    offered: float = 0.0  # people offered a new contract this year
+    signed: float = 0.0  # of those, people who took it
 
 
 def count_flows(before: np.ndarray, after: np.ndarray, origin: np.ndarray, origin_country: int,
@@ -82,7 +84,7 @@ def column_names(world: World, lever_names: list[str]) -> list[str]:
             names += [f"phd_graduates_{code}", f"stay_rate_at_phd_{code}", f"stay_rate_5y_{code}"]
     for name in lever_names:
         names += [f"spending_{name}", f"recipients_{name}", f"wage_equivalent_{name}", f"deadweight_{name}",
-                  f"deadweight_recipients_{name}"]
+                  f"deadweight_recipients_{name}", f"offered_{name}", f"signed_{name}"]
     names += ["spending_total", "support_total"]
     return names
 
@@ -168,6 +170,8 @@ def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, peo
         out[f"wage_equivalent_{name}"] = lever.wage_equivalent
         out[f"deadweight_{name}"] = lever.deadweight
         out[f"deadweight_recipients_{name}"] = lever.deadweight_recipients
+        out[f"offered_{name}"] = lever.offered
+        out[f"signed_{name}"] = lever.signed
     out["spending_total"] = float(sum(lv.spent for lv in levers.values()))
     out["support_total"] = float(pop.support.sum()) * w
     return out

@@ -168,8 +168,8 @@ def draw_cohort(rng: np.random.Generator, n: int, config: Config, world: World, 
     persistent taste for each country, a persistent taste for industry.
     """
     ln_talent = config.talent.sigma * rng.standard_normal(n)
-    hours = config.hours
-    desired = np.clip(hours.desired_mean + hours.desired_sd * rng.standard_normal(n), 0.0, 100.0)
+    mean, sd = config.desired_hours()
+    desired = np.clip(mean + sd * rng.standard_normal(n), 0.0, 100.0)
     employer_rank = rng.random(n)
     country_taste = config.preferences.country_taste_sd * rng.standard_normal((n, world.n_countries))
     industry_taste = config.preferences.sector_taste_sd * rng.standard_normal(n)

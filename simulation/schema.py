@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -184,15 +185,24 @@ class TalentConfig:
 
 @dataclass(frozen=True)
 class HoursConfig:
-    """Hours researchers want to work, the peaks they face, and what hours produce."""
+    """Hours researchers want to work, the peaks they face, and what hours produce.
 
-    desired_mean: float = param(
-        45.6, unit="hours a week", doc="mean of the hours researchers want to work in an ordinary week", lo=0, hi=100,
-        origin="calibrated",
+    Ordinary desired hours are normal across researchers; their mean and spread are not
+    inputs but fitted in closed form to the survey's hours worked and cut under the
+    survey's cap, given the peaks (:meth:`Config.desired_hours`).
+    """
+
+    survey_hours: float = param(
+        46.04, unit="hours a week", doc="hours worked by covered researchers, with the cap (NST survey of GRI "
+        "researchers, 2019-20)", lo=1, hi=100,
     )
-    desired_sd: float = param(
-        4.5, unit="hours a week", doc="spread of ordinary desired hours across researchers (persistent)", lo=0,
-        hi=40, origin="calibrated",
+    survey_cut: float = param(
+        2.61, unit="hours a week", doc="fall in their weekly hours after the 52-hour cap applied (NST survey, 2018-20)",
+        lo=0, hi=50,
+    )
+    survey_cap: float = param(
+        52.0, unit="hours a week", doc="the cap the surveyed researchers worked under (Labor Standards Act, 2018)",
+        lo=1, hi=168,
     )
     peak_share: float = param(
         0.1, unit="share of weeks", doc="share of weeks that are peaks (training runs, deadlines)", lo=0, hi=1,
@@ -554,6 +564,12 @@ class Config:
         """Index of the origin country."""
         return self.country_codes.index(self.simulation.origin)
 
+    def desired_hours(self) -> tuple[float, float]:
+        """Mean and spread of ordinary desired hours (hours a week): those that reproduce the survey's hours
+        worked and cut under the survey's cap, given the peaks (:func:`simulation.hours.fit_desired_hours`)."""
+        h = self.hours
+        return _fit_desired_hours(h.survey_hours, h.survey_cut, h.survey_cap, h.peak_share, h.peak_extra)
+
     def presence(self) -> np.ndarray:
         """Expected researchers in each stage per entrant a year, in the steady state (stage,)."""
         careers = self.careers
@@ -572,6 +588,14 @@ class Config:
         presence = self.presence()
         post_phd = float(presence[STAGES.index("phd") + 1:].sum())
         return self.simulation.workforce / post_phd * float(presence.sum()) / self.simulation.researchers
+
+
+@functools.lru_cache(maxsize=256)
+def _fit_desired_hours(worked: float, cut: float, cap: float, peak_share: float, peak_extra: float
+                       ) -> tuple[float, float]:
+    from simulation.hours import fit_desired_hours  # scipy: imported when a population is first drawn
+
+    return fit_desired_hours(worked, cut, cap, peak_share, peak_extra)
 
 
 def field_at(dotted: str) -> tuple[Any, Mapping[str, Any]] | None:

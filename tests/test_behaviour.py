@@ -38,11 +38,10 @@ def test_a_stage_transition_opens_the_posts_at_home_and_staying_abroad_needs_an_
     held = np.zeros((3, 4), dtype=bool)
     held[2, US_INDUSTRY] = True
     available = behaviour.open_alternatives(pop, world, held, np.array([True, True, True]))
-    # A new US PhD with no US offer: home posts, or the academic post already held (the postdoc stays where the
-    # PhD was done); with a US industry offer, that too.
-    np.testing.assert_array_equal(available[0], [True, True, True, False])
+    # A new US PhD with no US offer must go home: the PhD's post has ended; with a US industry offer, that too.
+    np.testing.assert_array_equal(available[0], [True, True, False, False])
     np.testing.assert_array_equal(available[1], [True, False, False, False])  # a PhD candidate trains in academia
-    np.testing.assert_array_equal(available[2], [True, True, True, True])
+    np.testing.assert_array_equal(available[2], [True, True, False, True])
 
 
 def test_students_and_phd_candidates_hold_no_industry_offers(small_config):

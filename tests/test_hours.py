@@ -79,7 +79,16 @@ def test_fit_refuses_a_cut_the_peaks_alone_exceed():
         fit_desired_hours(46.04, 0.5, 52.0, 0.5, 30.0)
 
 
-def test_the_baseline_desired_hours_are_those_fitted_to_the_survey(small_config):
+def test_the_scenarios_desired_hours_are_those_fitted_to_its_survey_values(small_config):
     h = small_config.hours
-    mean, sd = fit_desired_hours(46.04, 2.61, 52.0, h.peak_share, h.peak_extra)
-    assert (h.desired_mean, h.desired_sd) == (pytest.approx(mean, abs=0.005), pytest.approx(sd, abs=0.005))
+    mean, sd = fit_desired_hours(h.survey_hours, h.survey_cut, 52.0, h.peak_share, h.peak_extra)
+    assert small_config.desired_hours() == (pytest.approx(mean, abs=1e-9), pytest.approx(sd, abs=1e-9))
+    assert (h.survey_hours, h.survey_cut) == (46.04, 2.61)
+
+
+def test_the_simulated_researchers_work_the_surveys_hours(small_config):
+    from conftest import build_small_config, run_model
+
+    y = run_model(build_small_config(researchers=3000, years=5), 3).yearly()
+    assert y["hours_worked_KR"].mean() == pytest.approx(46.04, abs=0.4)
+    assert y["hours_cut_KR"].mean() == pytest.approx(2.61, abs=0.3)

@@ -45,6 +45,7 @@ class Simulator:
 
     base: Mapping[str, Any]  # the scenario as a raw (TOML-like) dict
     priors: tuple[Prior, ...]
+    carried: tuple[Prior, ...]
     targets: tuple[tuple[str, str], ...]  # (target name, measure function), fitted targets in file order
     researchers: int
     window_years: int
@@ -53,7 +54,7 @@ class Simulator:
     @classmethod
     def of(cls, base: Mapping[str, Any], calibration: Calibration) -> Simulator:
         """The simulator of ``calibration``'s fitted targets on the scenario ``base``."""
-        return cls(base=base, priors=calibration.priors,
+        return cls(base=base, priors=calibration.priors, carried=calibration.carried,
                    targets=tuple((t.name, t.function) for t in calibration.fitted),
                    researchers=calibration.researchers, window_years=calibration.window_years,
                    seed=calibration.seed)
@@ -62,10 +63,17 @@ class Simulator:
         """Parameter values by dotted key, from pyabc's names (or the keys themselves)."""
         return {p.key: float(parameters[p.name] if p.name in parameters else parameters[p.key]) for p in self.priors}
 
+    def carried_values(self, parameters: Mapping[str, float], replicate: int = 0) -> dict[str, float]:
+        """The carried parameters of one simulation: drawn from their priors on the simulation's own seed (so the
+        fitted parameters' posterior is marginal over them), unless ``parameters`` gives them."""
+        rng = np.random.default_rng(self.seed_of(parameters, replicate).spawn(1)[0])
+        drawn = {p.key: float(rng.uniform(p.low, p.high)) for p in self.carried}
+        return {k: float(parameters.get(k, v)) for k, v in drawn.items()}
+
     def config(self, parameters: Mapping[str, float], years: int | None = None,
-               researchers: int | None = None) -> Config:
-        """The scenario with the parameters set, sized for measurement (or as given)."""
-        overrides = [*self.values(parameters).items(),
+               researchers: int | None = None, replicate: int = 0) -> Config:
+        """The scenario with the parameters set (the carried ones drawn), sized for measurement (or as given)."""
+        overrides = [*self.values(parameters).items(), *self.carried_values(parameters, replicate).items(),
                      ("simulation.researchers", researchers or self.researchers),
                      ("simulation.years", years or self.window_years)]
         return build_config(apply_overrides(dict(self.base), overrides), "calibration particle")
@@ -80,7 +88,7 @@ class Simulator:
         """Run the model at a particle and keep what the targets need."""
         from simulation.model import TalentModel
 
-        config = self.config(parameters, years, researchers)
+        config = self.config(parameters, years, researchers, replicate)
         model = TalentModel(config, rng=np.random.default_rng(self.seed_of(parameters, replicate)))
         while model.running:
             model.step()
@@ -180,6 +188,16 @@ def progress_per_generation(enabled: bool) -> Iterator[None]:
         del enabled
 
 
+def transition(kind: str, scaling: float = 1.0) -> Any:
+    """pyabc's perturbation kernel: "local" (a Gaussian fitted to each particle's nearest neighbours) or "global"
+    (one Gaussian over the whole population, Silverman's bandwidth times ``scaling``)."""
+    import pyabc
+
+    if kind == "local":
+        return pyabc.LocalTransition(k_fraction=0.25, scaling=scaling)
+    return pyabc.MultivariateNormalTransition(scaling=scaling)
+
+
 def make_sampler(workers: int, client: Any = None, progress: bool = True) -> Any:
     """pyabc's sampler: one process (seeded, exact), a local multicore pool, or a Dask client's workers."""
     from pyabc.sampler import DaskDistributedSampler, MulticoreEvalParallelSampler, SingleCoreSampler
@@ -206,7 +224,8 @@ def run_abc(simulator: Simulator, calibration: Calibration, folder: Path, sample
     np.random.seed(calibration.seed % 2**32)  # pyabc draws particles from numpy's global generator
     se = {t.name: t.se for t in calibration.fitted}
     abc = pyabc.ABCSMC(simulator, prior_distribution(simulator.priors), ScaledDistance(se),
-                       population_size=calibration.population_size, sampler=sampler)
+                       population_size=calibration.population_size, sampler=sampler,
+                       transitions=transition(calibration.transition, calibration.kernel_scaling))
     db = f"sqlite:///{(folder / DATABASE).resolve()}"
     if resume:
         history = abc.load(db, 1)

@@ -68,9 +68,9 @@ def posterior_predictive(simulator: Simulator, calibration: Calibration, draws: 
     return pd.DataFrame(rows)
 
 
-def pay_rise_config(simulator: Simulator, draw: dict[str, float], researchers: int):
+def pay_rise_config(simulator: Simulator, draw: dict[str, float], researchers: int, replicate: int = 0):
     """The scenario at ``draw`` with all pay in Korea 10 percent higher from the year after the start."""
-    config = simulator.config(draw, years=ELASTICITY_YEARS, researchers=researchers)
+    config = simulator.config(draw, years=ELASTICITY_YEARS, researchers=researchers, replicate=replicate)
     origin, start = config.simulation.origin, config.simulation.start_year
     paths = {f"countries.{origin}.pay_level.{sector}": {str(start): level, str(start + 1): level * (1 + PAY_RISE)}
              for sector, level in config.countries[origin].pay_level.items()}
@@ -89,7 +89,7 @@ class ElasticityTask:
         from simulation.model import TalentModel
 
         replicate, draw = item
-        base_config, raised_config = pay_rise_config(self.simulator, draw, self.researchers)
+        base_config, raised_config = pay_rise_config(self.simulator, draw, self.researchers, 2000 + replicate)
         rng = np.random.default_rng(self.simulator.seed_of(draw, replicate=2000 + replicate))
         base = TalentModel(base_config, rng=rng)
         raised = TalentModel(raised_config, rng=np.random.default_rng(), _history=base)

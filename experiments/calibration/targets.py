@@ -18,14 +18,15 @@ from simulation.config import ConfigError, read_toml
 from simulation.paths import path_refusal
 
 #: What a target is for: in the ABC distance, a range checked by an experiment, an input checked, or a comparison.
-ROLES: tuple[str, ...] = ("fitted", "bound", "checked", "validation")
+ROLES: tuple[str, ...] = ("fitted", "derived", "bound", "checked", "validation")
 TARGET_KEYS: tuple[str, ...] = ("value", "se", "low", "high", "se_reason", "role", "function", "year", "measure",
                                 "population", "source", "also")
-TOP_LEVEL: tuple[str, ...] = ("measurement", "abc", "parameters", "targets")
+TOP_LEVEL: tuple[str, ...] = ("measurement", "abc", "parameters", "carried", "targets")
 #: Settings and their defaults: [measurement] and [abc].
 MEASUREMENT: dict[str, int] = {"researchers": 4000, "window_years": 15}
-ABC: dict[str, float] = {"population_size": 300, "generations": 8, "min_acceptance_rate": 0.01, "max_minutes": 0,
-                         "seed": 0}
+ABC: dict[str, Any] = {"population_size": 300, "generations": 8, "min_acceptance_rate": 0.01, "max_minutes": 0,
+                       "transition": "global", "kernel_scaling": 1.0, "seed": 0}
+TRANSITIONS: tuple[str, ...] = ("local", "global")
 #: The 5-year stay rate looks five years back: the window starts after that.
 FIRST_WINDOW_YEAR = 6
 
@@ -79,8 +80,11 @@ class Calibration:
     generations: int
     min_acceptance_rate: float
     max_minutes: float  # stop starting generations after this long (0: no limit)
+    transition: str  # pyabc's perturbation kernel: one of TRANSITIONS
+    kernel_scaling: float  # the kernel's bandwidth over Silverman's
     seed: int
-    priors: tuple[Prior, ...]
+    priors: tuple[Prior, ...]  # fitted parameters
+    carried: tuple[Prior, ...]  # parameters no target pins: drawn from their priors in every simulation
     targets: tuple[Target, ...]
 
     @property
@@ -109,6 +113,8 @@ def read_calibration(path: str | Path) -> Calibration:
     if measurement["window_years"] < FIRST_WINDOW_YEAR:
         fail("measurement.window_years", f"must be at least {FIRST_WINDOW_YEAR} (the 5-year stay rate looks five "
                                          f"years back), got {measurement['window_years']}")
+    if not 0 < abc["kernel_scaling"] <= 10:
+        fail("abc.kernel_scaling", f"must be in (0, 10], got {abc['kernel_scaling']}")
     if abc["max_minutes"] < 0:
         fail("abc.max_minutes", f"must be >= 0 (minutes; 0 for no limit), got {abc['max_minutes']}")
     if not 0 <= abc["min_acceptance_rate"] < 1:
@@ -123,13 +129,18 @@ def read_calibration(path: str | Path) -> Calibration:
     if not parameters:
         fail("parameters", "must name at least one parameter to fit, as [parameters.\"preferences.wage\"]")
     priors = tuple(_prior(key, entry, fail) for key, entry in parameters.items())
+    carried = tuple(_prior(key, entry, fail, table="carried") for key, entry in _table(raw, "carried", fail).items())
+    for prior in carried:
+        if prior.key in parameters:
+            fail(f"carried.{prior.key}", "is also a fitted parameter: a key is fitted or carried, not both")
     targets = tuple(_target(name, entry, fail) for name, entry in _table(raw, "targets", fail).items())
     if not any(t.fitted for t in targets):
         fail("targets", "must have at least one target with role = \"fitted\"")
     return Calibration(path=source, researchers=measurement["researchers"], window_years=measurement["window_years"],
                        population_size=abc["population_size"], generations=abc["generations"],
                        min_acceptance_rate=float(abc["min_acceptance_rate"]), max_minutes=float(abc["max_minutes"]),
-                       seed=int(abc["seed"]), priors=priors,
+                       transition=abc["transition"], kernel_scaling=float(abc["kernel_scaling"]), seed=int(abc["seed"]),
+                       priors=priors, carried=carried,
                        targets=targets)
 
 
@@ -140,13 +151,16 @@ def _settings(raw: dict[str, Any], key: str, defaults: dict[str, Any], fail: Any
             fail(f"{key}.{name}", f"unknown key; allowed: {', '.join(defaults)}")
     out = defaults | table
     for name, value in out.items():
-        if not _is_number(value):
+        if name == "transition":
+            if value not in TRANSITIONS:
+                fail(f"{key}.{name}", f"must be one of {', '.join(TRANSITIONS)}, got {value!r}")
+        elif not _is_number(value):
             fail(f"{key}.{name}", f"must be a number, got {value!r}")
     return out
 
 
-def _prior(key: str, entry: Any, fail: Any) -> Prior:
-    where = f"parameters.{key}"
+def _prior(key: str, entry: Any, fail: Any, table: str = "parameters") -> Prior:
+    where = f"{table}.{key}"
     refusal = path_refusal(key)  # the same rule: a number-valued key of the model's world, not of the simulation
     if refusal:
         fail(where, refusal.replace("cannot follow a path", "cannot be fitted"))

@@ -81,6 +81,8 @@ class Payments:
     rows: np.ndarray = field(default_factory=lambda: _NO_ROWS)
     cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
     value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    offered: int = 0  # agents offered a new contract this year
+    signed: int = 0  # of those, agents who took it
 
 
 @dataclass(frozen=True)
@@ -281,4 +283,5 @@ class ContractLever(Lever, abc.ABC):
         pop.support[payees] += paid
         left[payees] -= 1
         amount[payees[left[payees] == 0]] = 0.0
-        return Payments(rows=payees, cost=self.cost_of(paid), value=paid)
+        return Payments(rows=payees, cost=self.cost_of(paid), value=paid, offered=len(rows),
+                        signed=int(np.count_nonzero(signed)))
