@@ -79,8 +79,12 @@ class Summary:
 
 
 def run_model(config: Config, seed: np.random.SeedSequence, agents: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Build the model from its config and seed, run it config.simulation.years years, return its tables."""
-    model = TalentModel(config, rng=np.random.default_rng(seed), engine="vectorized", record_agents=agents)
+    """Build the model from its config and seed, run it config.simulation.years years, return its tables.
+
+    A run with levers on also runs its baseline twin, so that its yearly outputs carry each lever's deadweight.
+    """
+    model = TalentModel(config, rng=np.random.default_rng(seed), engine="vectorized", record_agents=agents,
+                        deadweight=bool(config.policies.levers()))
     for _ in range(config.simulation.years):
         model.step()
     return model.yearly(), (model.agent_rows() if agents else None)

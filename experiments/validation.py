@@ -396,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="star-recruitment scenario whose recruits are described "
                              "(default: configs/star_recruitment.toml)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the figures and numbers")
+    parser.add_argument("--doc", type=Path, default=None,
+                        help="also write the facts table into this document, between its '<!-- facts:start -->' and "
+                             "'<!-- facts:end -->' lines (docs/validation.md)")
     args = parser.parse_args(argv)
     command = "python -m experiments.validation " + " ".join(argv if argv is not None else sys.argv[1:])
     config, yearly, rows = simulate(args.config, args.replicates, args.seed)
@@ -408,7 +411,11 @@ def main(argv: list[str] | None = None) -> int:
         (staging / MARKER).write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
         (staging / "facts.md").write_text(markdown(facts, command), encoding="utf-8")
     print(markdown(facts, command))
-    print(f"wrote {args.out}")
+    if args.doc is not None:
+        from simulation.paramtable import insert_between
+
+        insert_between(args.doc, "facts", markdown(facts, command).strip())
+    print(f"wrote {args.out}" + (f" and {args.doc}" if args.doc else ""))
     return 0
 
 

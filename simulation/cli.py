@@ -180,9 +180,20 @@ def _check_comparable(base_path: str, base: Config, policy_path: str, policy: Co
 
 
 def command_params(args: argparse.Namespace) -> int:
-    """``talentflow params``: the parameter table of a scenario as Markdown."""
+    """``talentflow params``: the parameter table of a scenario as Markdown (printed, or written into a document
+    between its ``<!-- params:start -->`` and ``<!-- params:end -->`` lines)."""
+    from simulation.paramtable import insert_table
+
     config = load_config(args.config if args.config is not None else DEFAULT_CONFIG)
-    print(render_markdown(parameter_rows(config)))
+    table = render_markdown(parameter_rows(config))
+    if args.into is None:
+        print(table)
+        return 0
+    try:
+        insert_table(Path(args.into), table)
+    except (OSError, ValueError) as err:
+        raise UsageError(f"--into {err}" if isinstance(err, ValueError) else f"--into {args.into}: {err}") from None
+    print(f"wrote the parameter table into {args.into}")
     return 0
 
 
@@ -226,10 +237,13 @@ def build_parser() -> ArgumentParser:
 
     params = commands.add_parser("params", help="print the parameter table as Markdown",
                                  description="Print every parameter of a scenario with its value, unit, range, "
-                                             "origin (data, calibrated, design, policy) and description, as "
-                                             "Markdown.")
+                                             "origin (data, calibrated, assumed, design, policy), prior range of "
+                                             "an assumed value, and description, as Markdown.")
     params.add_argument("config", metavar="CONFIG", nargs="?",
                         help="scenario TOML file (default: configs/calibrated.toml)")
+    params.add_argument("--into", metavar="FILE",
+                        help="write the table into FILE between its '<!-- params:start -->' and "
+                             "'<!-- params:end -->' lines instead of printing it (docs/ODD.md)")
     params.set_defaults(handler=command_params)
 
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):

@@ -12,13 +12,14 @@ import math
 import types
 import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from simulation.schema import Config
 
 #: Top-level keys that name the scenario rather than parametrise it.
 SCENARIO_KEYS: tuple[str, ...] = ("name", "description")
-HEADERS: tuple[str, ...] = ("parameter", "value", "unit", "range", "origin", "description")
+HEADERS: tuple[str, ...] = ("parameter", "value", "unit", "range", "origin", "prior", "description")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class ParameterRow:
     value: str
     unit: str
     range: str
-    origin: str  # data, calibrated, design or policy
+    origin: str  # data, calibrated, assumed, design or policy
+    prior: str  # the prior range an assumed value carries into results ('' for the others)
     description: str
 
 
@@ -98,9 +100,11 @@ def dataclass_rows(obj: Any, prefix: str, note: str = "") -> list[ParameterRow]:
             continue
         meta = f.metadata
         shown = format_value(value)
+        prior = meta.get("prior")
         rows.append(ParameterRow(key=key, value=f"{shown} ({note})" if note else shown, unit=meta.get("unit", ""),
                                  range=format_range(meta), origin=meta.get("origin", ""),
-                                 description=meta.get("doc", "")))
+                                 prior=f"{format_value(float(prior[0]))} to {format_value(float(prior[1]))}"
+                                 if prior else "", description=meta.get("doc", "")))
     return rows
 
 
@@ -117,6 +121,27 @@ def render_markdown(rows: list[ParameterRow]) -> str:
     """The rows as a Markdown table."""
     lines = ["| " + " | ".join(HEADERS) + " |", "|" + "|".join("---" for _ in HEADERS) + "|"]
     for row in rows:
-        cells = [f"`{row.key}`", row.value, row.unit, row.range, row.origin, row.description]
+        cells = [f"`{row.key}`", row.value, row.unit, row.range, row.origin, row.prior, row.description]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
+
+
+#: The lines between which :func:`insert_table` writes the table.
+START, END = "<!-- params:start -->", "<!-- params:end -->"
+
+
+def insert_between(path: Path, name: str, text: str) -> None:
+    """Replace what stands between the ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` lines of the document at
+    ``path`` with ``text`` (ValueError, one line, if the markers are missing)."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    document = path.read_text(encoding="utf-8")
+    if start not in document or end not in document or document.index(start) > document.index(end):
+        raise ValueError(f"{path}: needs a '{start}' line before a '{end}' line")
+    head, rest = document.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+
+
+def insert_table(path: Path, table: str) -> None:
+    """Write the parameter table into the document at ``path`` between its :data:`START` and :data:`END` lines."""
+    insert_between(path, "params", table)

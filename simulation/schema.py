@@ -228,7 +228,7 @@ class PreferenceConfig:
     """Utility weights of the random-utility choice, and the spread of persistent tastes."""
 
     wage: float = param(0.5, unit="utils per 100 million KRW a year (at 100 million)", doc="weight on pay",
-                        lo=0, hi=100, origin="calibrated", prior=(0.05, 3.0))
+                        lo=0, hi=100, origin="calibrated")
     income_curvature: float = param(
         0.0,
         unit="relative risk aversion",
@@ -240,25 +240,23 @@ class PreferenceConfig:
     )
     hours: float = param(
         0.02, unit="utils per hour a week", doc="weight on the weekly hours a cap takes away", lo=0, hi=10,
-        origin="calibrated", prior=(0.0, 0.2),
+        origin="assumed", prior=(0.0, 0.1)
     )
     mentor: float = param(
         1.5, unit="utils per unit of mentor quality", doc="weight on mentor quality when choosing where to train",
-        lo=0, hi=100, origin="calibrated", prior=(0.0, 5.0),
+        lo=0, hi=100, origin="assumed", prior=(0.0, 4.0),
     )
     mentor_working: float = param(
         0.5, unit="utils per unit of mentor quality", doc="weight on mentor (peer) quality when choosing where to work",
-        lo=0, hi=100, origin="calibrated", prior=(0.0, 3.0),
+        lo=0, hi=100, origin="assumed", prior=(0.0, 2.0)
     )
     network: float = param(
-        0.3, unit="utils per log contact", doc="weight on same-origin contacts", lo=0, hi=100, origin="calibrated",
-        prior=(0.0, 1.5),
+        0.3, unit="utils per log contact", doc="weight on same-origin contacts", lo=0, hi=100, origin="assumed",
+        prior=(0.0, 1.0)
     )
-    home: float = param(2.0, unit="utils", doc="mean pull of the origin country", lo=0, hi=100, origin="calibrated",
-                        prior=(0.0, 8.0))
+    home: float = param(2.0, unit="utils", doc="mean pull of the origin country", lo=0, hi=100, origin="calibrated")
     moving_cost: float = param(
         1.0, unit="utils", doc="cost of moving country, at zero years in place", lo=0, hi=100, origin="calibrated",
-        prior=(0.0, 5.0),
     )
     tie_growth: float = param(
         0.05,
@@ -266,7 +264,7 @@ class PreferenceConfig:
         doc="growth of the moving cost with years in place (ties: family, children's schooling)",
         lo=0,
         hi=1,
-        origin="calibrated",
+        origin="assumed",
         prior=(0.0, 0.2),
     )
     sector_switch_cost: float = param(
@@ -275,7 +273,7 @@ class PreferenceConfig:
     )
     country_taste_sd: float = param(
         1.0, unit="utils", doc="spread of each researcher's persistent taste for each country (drawn once)", lo=0,
-        hi=20, origin="calibrated", prior=(0.0, 3.0),
+        hi=20, origin="calibrated",
     )
     sector_taste_sd: float = param(
         1.0, unit="utils", doc="spread of each researcher's persistent taste for industry over academia", lo=0,
@@ -294,8 +292,7 @@ class OfferConfig:
         lo=-20,
         hi=20,
         keys=STAGES,
-        origin="calibrated",
-        prior=(-2.0, 2.0),
+        origin="assumed", prior=(-2.0, 2.0)
     )
 
     transition_shift: float = param(
@@ -305,7 +302,6 @@ class OfferConfig:
         lo=-20,
         hi=20,
         origin="calibrated",
-        prior=(0.0, 4.0),
     )
 
     def shifts(self) -> np.ndarray:
@@ -351,12 +347,12 @@ class OfferTerms:
     """The yearly chance of an offer from one sector of a country: logistic in standardized talent."""
 
     intercept: float = param(
-        0.0, unit="log odds", doc="log odds of an offer a year for a researcher of median entry talent", lo=-30,
-        hi=30, origin="calibrated",
+        0.0, unit="log odds", doc="log odds of an offer a year for a researcher of median entry talent (fitted, or "
+        "carried as its prior: configs/calibration/targets.toml)", lo=-30, hi=30, origin="calibrated",
     )
     slope: float = param(
         1.0, unit="log odds per SD of talent", doc="rise of the offer log odds with talent", lo=0, hi=20,
-        origin="calibrated",
+        origin="assumed", prior=(0.0, 2.0)
     )
 
 
@@ -392,7 +388,7 @@ class CountryConfig:
     )
     mentor_floor: float = param(
         0.5, unit="mentor quality (SD of faculty quality)", doc="institutional mentor quality with no academic seniors",
-        lo=0, hi=10, origin="calibrated",
+        lo=0, hi=10, origin="assumed", prior=(0.0, 2.0)
     )
     mentor_weight: float = param(
         0.0,
@@ -400,7 +396,7 @@ class CountryConfig:
         doc="mentor quality added by simulated academic seniors' talent per trainee (0: set abroad, not simulated)",
         lo=0,
         hi=10,
-        origin="calibrated",
+        origin="assumed", prior=(0.2, 1.0)
     )
 
 

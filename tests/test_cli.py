@@ -578,3 +578,20 @@ def test_output_folder_refuses_a_folder_of_other_files(tmp_path):
         check_output_folder(tmp_path)
     (tmp_path / "run.json").write_text(json.dumps({"kind": "talentflow run"}))
     check_output_folder(tmp_path)
+
+
+def test_the_odds_parameter_table_is_the_one_talentflow_params_prints(tmp_path):
+    """docs/ODD.md carries the default scenario's table as `talentflow params --into` writes it: it matches the code."""
+    doc = ROOT / "docs" / "ODD.md"
+    copy = tmp_path / "ODD.md"
+    copy.write_text(doc.read_text(encoding="utf-8"), encoding="utf-8")
+    succeeded(talentflow("params", "--into", copy, cwd=tmp_path))
+    assert copy.read_text(encoding="utf-8") == doc.read_text(encoding="utf-8")
+
+
+def test_params_into_a_file_without_markers_is_one_line(tmp_path):
+    target = tmp_path / "plain.md"
+    target.write_text("no table here\n")
+    proc = talentflow("params", "--into", target, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "params:start" in proc.stderr
+    assert target.read_text() == "no table here\n"

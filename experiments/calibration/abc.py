@@ -205,9 +205,10 @@ def make_sampler(workers: int, client: Any = None, progress: bool = True) -> Any
     if client is not None:
         sampler = DaskDistributedSampler(dask_client=client, batch_size=4)
     elif workers <= 1:
-        sampler = SingleCoreSampler()
+        sampler = SingleCoreSampler(check_max_eval=True)
     else:
-        sampler = MulticoreEvalParallelSampler(n_procs=workers)
+        # check_max_eval: a generation stops when the simulation budget is spent (the last whole one is kept)
+        sampler = MulticoreEvalParallelSampler(n_procs=workers, check_max_eval=True)
     sampler.show_progress = progress
     return sampler
 
@@ -236,6 +237,8 @@ def run_abc(simulator: Simulator, calibration: Calibration, folder: Path, sample
     remaining = calibration.generations - done
     if remaining <= 0:
         return abc.history
-    limit = {"max_walltime": timedelta(minutes=calibration.max_minutes)} if calibration.max_minutes else {}
+    limit: dict[str, Any] = {"max_walltime": timedelta(minutes=calibration.max_minutes)} if calibration.max_minutes else {}
+    if calibration.max_simulations:
+        limit["max_total_nr_simulations"] = calibration.max_simulations
     with progress_per_generation(progress):
         return abc.run(max_nr_populations=remaining, min_acceptance_rate=calibration.min_acceptance_rate, **limit)

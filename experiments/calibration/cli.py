@@ -119,6 +119,8 @@ def calibrate_command(args: argparse.Namespace) -> int:
     calibration = read_calibration(args.targets)
     changes = {"population_size": args.population, "generations": args.generations, "researchers": args.researchers}
     calibration = dataclasses.replace(calibration, **{k: v for k, v in changes.items() if v is not None})
+    # More generations continue the same calibration; anything else makes it another one.
+    identity = {k: v for k, v in changes.items() if k != "generations"}
     for prior in calibration.priors:
         try:
             with_value(config, prior.key, prior.low)
@@ -130,7 +132,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
                                                         "(the targets describe the world without them)")
     out = Path(args.out)
     text = Path(calibration.path).read_text(encoding="utf-8")
-    digest = inputs_digest(config_to_json(config), text + json.dumps(changes, sort_keys=True))
+    digest = inputs_digest(config_to_json(config), text + json.dumps(identity, sort_keys=True))
     check_out(out, args.resume, digest)
     if args.write_default:
         _check_writable_default()

@@ -23,9 +23,9 @@ TARGET_KEYS: tuple[str, ...] = ("value", "se", "low", "high", "se_reason", "role
                                 "population", "source", "also")
 TOP_LEVEL: tuple[str, ...] = ("measurement", "abc", "parameters", "carried", "targets")
 #: Settings and their defaults: [measurement] and [abc].
-MEASUREMENT: dict[str, int] = {"researchers": 4000, "window_years": 15}
+MEASUREMENT: dict[str, int] = {"researchers": 8000, "window_years": 20}
 ABC: dict[str, Any] = {"population_size": 300, "generations": 8, "min_acceptance_rate": 0.01, "max_minutes": 0,
-                       "transition": "global", "kernel_scaling": 1.0, "seed": 0}
+                       "max_simulations": 0, "transition": "global", "kernel_scaling": 1.0, "seed": 0}
 TRANSITIONS: tuple[str, ...] = ("local", "global")
 #: The 5-year stay rate looks five years back: the window starts after that.
 FIRST_WINDOW_YEAR = 6
@@ -80,6 +80,7 @@ class Calibration:
     generations: int
     min_acceptance_rate: float
     max_minutes: float  # stop starting generations after this long (0: no limit)
+    max_simulations: int  # stop, within a generation, after this many simulations in all (0: no limit)
     transition: str  # pyabc's perturbation kernel: one of TRANSITIONS
     kernel_scaling: float  # the kernel's bandwidth over Silverman's
     seed: int
@@ -115,6 +116,8 @@ def read_calibration(path: str | Path) -> Calibration:
                                          f"years back), got {measurement['window_years']}")
     if not 0 < abc["kernel_scaling"] <= 10:
         fail("abc.kernel_scaling", f"must be in (0, 10], got {abc['kernel_scaling']}")
+    if abc["max_simulations"] < 0 or not float(abc["max_simulations"]).is_integer():
+        fail("abc.max_simulations", f"must be a whole number >= 0 (0 for no limit), got {abc['max_simulations']}")
     if abc["max_minutes"] < 0:
         fail("abc.max_minutes", f"must be >= 0 (minutes; 0 for no limit), got {abc['max_minutes']}")
     if not 0 <= abc["min_acceptance_rate"] < 1:
@@ -139,6 +142,7 @@ def read_calibration(path: str | Path) -> Calibration:
     return Calibration(path=source, researchers=measurement["researchers"], window_years=measurement["window_years"],
                        population_size=abc["population_size"], generations=abc["generations"],
                        min_acceptance_rate=float(abc["min_acceptance_rate"]), max_minutes=float(abc["max_minutes"]),
+                       max_simulations=int(abc["max_simulations"]),
                        transition=abc["transition"], kernel_scaling=float(abc["kernel_scaling"]), seed=int(abc["seed"]),
                        priors=priors, carried=carried,
                        targets=targets)

@@ -97,6 +97,34 @@ def headline(result: pd.DataFrame, names: Mapping[int, str], origin: str) -> str
     return " ".join(sentences)
 
 
+def programmes(data: pd.DataFrame, names: Mapping[int, str]) -> pd.DataFrame:
+    """Each arm's levers over the simulated years, mean over replicates: spending, people reached, what it is worth
+    to them (share of their pay), take-up of new offers, and deadweight (spending and people in Korea anyway, on
+    the baseline twin's draws)."""
+    rows = []
+    simulated = data[data["year"] > data["year"].min()]
+    levers = [c.removeprefix("spending_") for c in data.columns
+              if c.startswith("spending_") and c != "spending_total"]
+    for point, part in simulated.groupby("point", sort=False):
+        for lever in levers:
+            spent = part[f"spending_{lever}"]
+            if spent.isna().all() or (spent.sum() == 0 and part[f"recipients_{lever}"].sum() == 0):
+                continue
+            reached = part[f"recipients_{lever}"]
+            offered, signed = part[f"offered_{lever}"].sum(), part[f"signed_{lever}"].sum()
+            dead, dead_people = part[f"deadweight_{lever}"].sum(), part[f"deadweight_recipients_{lever}"].sum()
+            replicates = part["replicate"].nunique()
+            rows.append({"arm": names[point], "programme": lever.replace("_", " "),
+                         "spent over the run (bn KRW)": spent.sum() / replicates / 1000,
+                         "reached a year (people)": reached.mean(),
+                         "value to them (% of pay)": 100 * part[f"wage_equivalent_{lever}"].mean(),
+                         "offers taken (%)": 100 * signed / offered if offered else float("nan"),
+                         "deadweight (% of spending)": 100 * dead / spent.sum() if spent.sum() else float("nan"),
+                         "deadweight (% of people)": 100 * dead_people / reached.sum() if reached.sum()
+                         else float("nan")})
+    return pd.DataFrame(rows)
+
+
 def section(doc: Document, root: Path, context: Context) -> None:
     """The policy comparison's tables and figures."""
     manifest = context.manifests[SWEEP]
@@ -116,6 +144,13 @@ def section(doc: Document, root: Path, context: Context) -> None:
     full = result.assign(arm=result["point"].map(names))
     doc.add(table(root, wide, full, "policy_comparison",
                   "Each policy minus the baseline, paired by replicate: estimate (95% interval)"))
+    lever_table = programmes(data, names)
+    doc.add(table(root, lever_table, lever_table, "programmes",
+                  "Each programme over the simulated years, mean over replicates: what it spends, whom it reaches, "
+                  "what that is worth to them as a pay rise (share of their pay), how many new offers are taken, "
+                  "and its deadweight: what goes to people who are in Korea that year in the baseline twin run on "
+                  "the same random numbers. The hours exemption pays nothing; its value is the pay rise worth the "
+                  "hours the cap would take from those it exempts."))
     worst = result[result["metric"] != "cost_per_researcher_year"].groupby("label", sort=False)[
         "relative_half_width"].max()
     doc.add(Paragraph("Precision: the largest relative half-width (half the interval over the estimate) of the "
