@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import Section, demo, model, sweep
+from benchmarks import Section, calibration, demo, model, sweep
 from benchmarks.machine import describe
 
 #: Benchmarks by name, in the order they run: each returns its section of the report.
@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "model": model.section,
     "sweep": sweep.section,
     "demo": demo.section,
+    "calibration": calibration.section,
 }
 RESULTS = Path(__file__).resolve().parent / "results.md"
 

@@ -176,3 +176,19 @@ def test_the_docs_start_the_scheduler_on_a_private_address_first():
     for line in commands:
         assert "0.0.0.0" not in line or "--tls" in line, line
     assert "require-encryption" in text
+
+
+def test_calibrate_runs_its_simulations_on_a_dask_cluster_with_the_same_flag_as_sweeps(tmp_path, cluster):
+    """`talentflow calibrate --scheduler` hands pyabc's Dask sampler the cluster's workers."""
+    address, _, _ = cluster
+    targets = ROOT / "configs" / "calibration" / "targets.toml"
+    out = tmp_path / "cal"
+    done = subprocess.run([*TALENTFLOW, "calibrate", str(ROOT / "configs" / "baseline.toml"), "--targets",
+                           str(targets), "--out", str(out), "--scheduler", address, "--population", "10",
+                           "--generations", "1", "--researchers", "300", "--predictive-draws", "2",
+                           "--elasticity-draws", "2", "--elasticity-researchers", "300", "--quiet"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    info = json.loads((out / "calibration.json").read_text())
+    assert info["status"] == "done" and info["workers"] == 2
+    assert len(pd.read_csv(out / "posterior.csv")) == 10

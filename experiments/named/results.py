@@ -101,7 +101,14 @@ def write_results(outcomes: Sequence[Outcome], path: str | Path, *, command: Seq
                       "t-based over replicates, paired by replicate on common random numbers for differences "
                       "against a reference, Fieller's for ratios, SALib's bootstrap for sensitivity indices. "
                       "Each experiment's folder also holds its sweep's own report (report.md, report.html) and "
-                      "every table as CSV and LaTeX (`OUT/<experiment>/summary/tables/`)."))
+                      "every table as CSV and LaTeX (`OUT/<experiment>/summary/tables/`)."),
+            Paragraph("**What these intervals leave out.** Every run here uses the default scenario's weights at "
+                      "their posterior medians (configs/calibrated.toml). The intervals measure simulation noise "
+                      "only; they say nothing of how the results change across the posterior, or across the "
+                      "weights the data leave open and the calibration carries as their priors (the hours weight, "
+                      "the peaks of desired hours, the mentor weights, the curvature of the utility of income: "
+                      "docs/calibration.md). A conclusion drawn from these tables holds at those values; how far "
+                      "it holds beyond them is not shown here."))
     doc.add(Heading("Contents"),
             Paragraph("\n".join(f"{i}. [{o.experiment.title}](#{_anchor(o.experiment.title)})"
                                 for i, o in enumerate(outcomes, start=1))))
