@@ -288,11 +288,11 @@ class OfferConfig:
     stage_shift: dict[str, float] = param(
         {"student": 0.0, "phd": 0.0, "postdoc": 0.25, "junior": 0.5, "senior": 0.75},
         unit="log odds",
-        doc="added to every offer's log odds at each stage",
+        doc="added to every offer's log odds at each stage; the PhD entry (admissions abroad) is fitted, the others assumed with the prior range",
         lo=-20,
         hi=20,
         keys=STAGES,
-        origin="assumed", prior=(-2.0, 2.0)
+        origin="calibrated", prior=(-2.0, 2.0)
     )
 
     transition_shift: float = param(

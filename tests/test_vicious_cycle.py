@@ -17,7 +17,10 @@ from simulation.careers import ACADEMIA, SENIOR
 from simulation.mentors import mentor_quality, talent_per_trainee
 from simulation.model import TalentModel
 
-RESEARCHERS, YEARS = 1000, 10
+RESEARCHERS, YEARS = 2000, 10
+#: Mentor weight when choosing where to train: 3 utils per SD of faculty quality, inside its prior range (0 to 4,
+#: docs/ODD.md), where the mechanism is visible against the noise of a small population.
+MENTOR = ("preferences.mentor", 3.0)
 SEEDS = (1, 2, 3)
 STAR_SHARE = 0.5  # the most talented half of Korea's academic seniors
 
@@ -42,7 +45,7 @@ def remove_stars(model: TalentModel, how: str) -> int:
 
 
 def run(seed: int, how: str | None) -> TalentModel:
-    model = TalentModel(build_small_config(researchers=RESEARCHERS, years=YEARS), rng=seed, record_agents=True)
+    model = TalentModel(build_small_config([MENTOR], researchers=RESEARCHERS, years=YEARS), rng=seed, record_agents=True)
     model.first_new_id = int(model.population.id.max()) + 1
     if how is not None:
         assert remove_stars(model, how) > 0

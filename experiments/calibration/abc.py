@@ -138,11 +138,17 @@ class ProgressBar:
 
     generation = 0
 
-    def __init__(self, total: int | None = None, enable: bool = True, keep: bool = False, **_: Any) -> None:
+    def __init__(self, iterable: Any = None, total: int | None = None, enable: bool = True, keep: bool = False,
+                 **_: Any) -> None:
         from tqdm import tqdm
 
         label = "calibration sample" if ProgressBar.generation < 0 else f"generation {ProgressBar.generation}"
-        self._bar = tqdm(total=total, desc=label, unit="particle", disable=not enable, leave=keep, file=sys.stderr)
+        self._bar = tqdm(iterable, total=total, desc=label, unit="particle", disable=not enable, leave=keep,
+                         file=sys.stderr)
+
+    def __iter__(self) -> Iterator[Any]:
+        """Iterate as pyabc's single-core sampler does (``for _ in jabbar(range(n))``), with the bar."""
+        return iter(self._bar)
 
     def __enter__(self) -> ProgressBar:
         return self
