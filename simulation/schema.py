@@ -244,7 +244,7 @@ class PreferenceConfig:
     )
     mentor: float = param(
         1.5, unit="utils per unit of mentor quality", doc="weight on mentor quality when choosing where to train",
-        lo=0, hi=100, origin="assumed", prior=(0.0, 4.0),
+        lo=0, hi=100, origin="calibrated",
     )
     mentor_working: float = param(
         0.5, unit="utils per unit of mentor quality", doc="weight on mentor (peer) quality when choosing where to work",
