@@ -90,6 +90,8 @@ class TalentModel(mesa.Model):
             random numbers, year by year, and report each lever's deadweight: what it spends on people who are
             in its country in the baseline that year.
         rng: seed or numpy Generator for every random draw.
+        scenario: a Mesa ``Scenario`` (as Mesa's SolaraViz passes on Reset): its ``rng`` seeds the model (give
+            it or ``rng``, not two different ones) and its other values are keyword parameters, as ``**params``.
         **params: keyword parameters of :data:`simulation.parameters.PARAMETER_KEYS`
             and :data:`~simulation.parameters.SWITCHES`, and ``researchers``.
 
@@ -99,9 +101,11 @@ class TalentModel(mesa.Model):
     """
 
     def __init__(self, config: Config | str | Path | None = None, *, engine: Engine = "vectorized",
-                 record_agents: bool = False, deadweight: bool = False, rng: Any = None,
+                 record_agents: bool = False, deadweight: bool = False, rng: Any = None, scenario: Any = None,
                  _history: TalentModel | None = None, **params: Any) -> None:
-        super().__init__(rng=rng)
+        if scenario is not None:  # Mesa's Scenario: its rng seeds the model, its other values are keywords
+            params = {**{k: v for k, v in vars(scenario).items() if k != "rng"}, **params}
+        super().__init__(rng=rng, scenario=scenario)
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         if not isinstance(config, Config):

@@ -52,3 +52,18 @@ def test_batch_run_collects_every_year_when_asked():
     start = TalentModel(researchers=300, years=3).config.simulation.start_year
     assert list(rows["Step"]) == [0, 1, 2, 3]
     assert list(rows["year"]) == [start, start + 1, start + 2, start + 3]
+
+
+def test_a_mesa_scenario_seeds_the_model_and_sets_its_keyword_parameters():
+    """Mesa's SolaraViz rebuilds a model on Reset with ``scenario=``: the model takes it as rng and keywords."""
+    from mesa.experimental.scenarios import Scenario
+
+    via_scenario = TalentModel(scenario=Scenario(rng=4, researchers=300, years=2, match_share=0.5))
+    direct = TalentModel(researchers=300, years=2, match_share=0.5, rng=4)
+    for model in (via_scenario, direct):
+        while model.running:
+            model.step()
+    pd.testing.assert_frame_equal(via_scenario.yearly(), direct.yearly())
+    assert via_scenario.config.policies.salary_match is not None
+    with pytest.raises(TypeError, match="unknown model parameter"):
+        TalentModel(scenario=Scenario(rng=4, density=0.8))
