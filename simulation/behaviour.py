@@ -23,9 +23,14 @@ def training_quality(pop: Population, mentor_quality: np.ndarray, lab_cut: np.nd
                      ) -> np.ndarray:
     """Mentor quality each researcher trains under: the country's, plus a star lab's gain for the trainees of
     talent at or above the country's ``lab_cut`` (C,; inf where there are no labs)."""
-    c = pop.country
-    in_lab = pop.ln_talent >= lab_cut[c]
-    return mentor_quality[c] + np.where(in_lab, lab_gain[c], 0.0)
+    c = pop.country.astype(np.intp)  # np.take is several times faster with an intp index
+    quality = np.take(mentor_quality, c)
+    if np.isfinite(lab_cut).any():
+        in_lab = pop.ln_talent >= np.take(lab_cut, c)
+        quality += np.where(in_lab, np.take(lab_gain, c), 0.0)
+    else:
+        quality += 0.0  # what adding no lab's gain does (-0.0 becomes 0.0)
+    return quality
 
 
 def age_one_year(pop: Population, world: World, config: Config, quality: np.ndarray, year: int,
