@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.careers import ACADEMIA, PHD, SECTORS, SENIOR, STAGES
-from simulation.hours import cap_cut, research_time
+from simulation.hours import cap_cut, is_employee, research_time
 from simulation.population import Population
 from simulation.schema import HoursConfig
 from simulation.world import World
@@ -77,11 +77,6 @@ def binding_cap(pop: Population, world: World) -> tuple[np.ndarray, np.ndarray]:
         here &= ~pop.exempt
         cap[np.flatnonzero(here)] = world.hours_cap[c]  # faster than a boolean mask
     return cap, covered
-
-
-def is_employee(stage: np.ndarray, capped: np.ndarray) -> np.ndarray:
-    """Whether each researcher's stage is one a working-hour cap binds (``capped``, (stage,) bool), (n,)."""
-    return np.take(capped, stage.astype(np.intp))
 
 
 def hours_by_country(country: np.ndarray, n_countries: int, covered: np.ndarray, employee: np.ndarray,
