@@ -11,7 +11,7 @@ import numpy as np
 
 from simulation import choice
 from simulation.careers import ACADEMIA, INDUSTRY, PHD, POSTDOC
-from simulation.hours import cap_cut
+from simulation.hours import cap_cut, is_employee
 from simulation.lifecycle import advance_careers, exits
 from simulation.mentors import is_trainee, talent_growth
 from simulation.population import Population
@@ -23,9 +23,14 @@ def training_quality(pop: Population, mentor_quality: np.ndarray, lab_cut: np.nd
                      ) -> np.ndarray:
     """Mentor quality each researcher trains under: the country's, plus a star lab's gain for the trainees of
     talent at or above the country's ``lab_cut`` (C,; inf where there are no labs)."""
-    c = pop.country
-    in_lab = pop.ln_talent >= lab_cut[c]
-    return mentor_quality[c] + np.where(in_lab, lab_gain[c], 0.0)
+    c = pop.country.astype(np.intp)  # np.take is several times faster with an intp index
+    quality = np.take(mentor_quality, c)
+    if np.isfinite(lab_cut).any():
+        in_lab = pop.ln_talent >= np.take(lab_cut, c)
+        quality += np.where(in_lab, np.take(lab_gain, c), 0.0)
+    else:
+        quality += 0.0  # what adding no lab's gain does (-0.0 becomes 0.0)
+    return quality
 
 
 def age_one_year(pop: Population, world: World, config: Config, quality: np.ndarray, year: int,
@@ -41,7 +46,7 @@ def age_one_year(pop: Population, world: World, config: Config, quality: np.ndar
     leaving = exits(exit_u, pop.stage, pop.career_age, world.exit_hazard, config.simulation.max_career_age)
     stage, years, transition = advance_careers(pop.stage, pop.years_in_stage, world.min_years, world.advance_p,
                                                advance_u)
-    graduated = transition & (stage == POSTDOC) & (pop.stage == PHD)
+    graduated = np.flatnonzero(transition & (stage == POSTDOC) & (pop.stage == PHD))  # an index: faster than a mask
     pop.phd_country[graduated] = pop.country[graduated]
     pop.phd_year[graduated] = year
     pop.stage[:], pop.years_in_stage[:] = stage, years
@@ -123,6 +128,28 @@ def effective_cap(pop: Population, world: World, exempt: np.ndarray | None = Non
     return np.where(bound, world.hours_cap[c][:, None], np.inf).T
 
 
+def cut_by_alternative(pop: Population, world: World, exempt: np.ndarray, peak_share: float, peak_extra: float
+                       ) -> np.ndarray:
+    """Hours a week the cap would take from each researcher in each alternative (n, A), alternative-major:
+    :func:`~simulation.hours.cap_cut` under :func:`effective_cap`.
+
+    Computed only for the alternatives of countries with a cap: elsewhere the cap is inf and the cut 0.0, which
+    is what cap_cut gives for an infinite cap.
+    """
+    c = world.alt_country
+    capped = np.flatnonzero(np.isfinite(world.hours_cap[c]))
+    if len(capped) == len(c):
+        return cap_cut(pop.desired_hours[None, :], effective_cap(pop, world, exempt).T, peak_share, peak_extra).T
+    cut = np.zeros((len(c), len(pop)))
+    employee = is_employee(pop.stage, world.capped)
+    for a in capped:
+        bound = pop.employer_rank < world.cap_coverage[c[a]]
+        bound &= employee
+        bound &= ~exempt[:, a]
+        cut[a] = cap_cut(pop.desired_hours, np.where(bound, world.hours_cap[c[a]], np.inf), peak_share, peak_extra)
+    return cut.T
+
+
 def mentor_by_alternative(pop: Population, world: World, mentor_quality: np.ndarray, lab_cut: np.ndarray,
                           lab_gain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mentor quality each researcher would meet in each alternative, and whether they would train there (n, A).
@@ -165,7 +192,7 @@ def choose_alternatives(pop: Population, world: World, config: Config, mentor_qu
     u = choice.utility(
         weights,
         income=np.where(available, pay + wage_bonus, choice.INCOME_REFERENCE),
-        cut=cap_cut(pop.desired_hours[None, :], effective_cap(pop, world, exempt).T, h.peak_share, h.peak_extra).T,
+        cut=cut_by_alternative(pop, world, exempt, h.peak_share, h.peak_extra),
         mentor_quality=quality,
         trainee=trainee,
         contacts=contacts[c],

@@ -77,7 +77,7 @@ def offer_probability(ln_talent: np.ndarray, stage: np.ndarray, sigma: float, in
     """
     eta = slope[:, None] * (ln_talent / sigma)[None, :]
     eta += intercept[:, None]
-    shift = stage_shift[stage]
+    shift = np.take(stage_shift, stage.astype(np.intp))  # np.take is several times faster with an intp index
     if transition is not None:
         shift = shift + transition_shift * transition
     eta += shift[None, :]

@@ -25,16 +25,21 @@ def advance_careers(stage: np.ndarray, years_in_stage: np.ndarray, minimum: np.n
     a transition this year (and so chooses where to go).
     """
     years = years_in_stage + 1
-    transition = (years >= minimum[stage]) & (advance_u < advance_p[stage]) & (stage < SENIOR)
-    new_stage = np.where(transition, stage + 1, stage).astype(stage.dtype)
-    new_years = np.where(transition, 0, years).astype(years_in_stage.dtype)
+    index = stage.astype(np.intp)  # np.take is several times faster with an intp index
+    transition = years >= np.take(minimum, index)
+    transition &= advance_u < np.take(advance_p, index)
+    transition &= stage < SENIOR
+    new_stage = (stage + transition).astype(stage.dtype)
+    new_years = (years * ~transition).astype(years_in_stage.dtype)
     return new_stage, new_years, transition
 
 
 def exits(exit_u: np.ndarray, stage: np.ndarray, career_age: np.ndarray, exit_hazard: np.ndarray,
           max_career_age: int) -> np.ndarray:
     """Who leaves research this year: the stage's hazard, or retirement at ``max_career_age``."""
-    return (exit_u < exit_hazard[stage]) | (career_age >= max_career_age)
+    leaving = exit_u < np.take(exit_hazard, stage.astype(np.intp))
+    leaving |= career_age >= max_career_age
+    return leaving
 
 
 def decides(transition: np.ndarray, offered: np.ndarray, approached: np.ndarray, leaving: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.careers import ACADEMIA, PHD, SECTORS, SENIOR, STAGES
-from simulation.hours import cap_cut, research_time
+from simulation.hours import cap_cut, is_employee, research_time
 from simulation.population import Population
 from simulation.schema import HoursConfig
 from simulation.world import World
@@ -66,9 +66,43 @@ def count_by_country(country: np.ndarray, n_countries: int, where: np.ndarray | 
 def binding_cap(pop: Population, world: World) -> tuple[np.ndarray, np.ndarray]:
     """The cap each researcher works under where they are (inf: none binds them), and whether their employer is
     covered by one (employees, in a country with a cap that covers their employer), both (n,)."""
-    cap = world.hours_cap[pop.country]
-    covered = world.capped[pop.stage] & (pop.employer_rank < world.cap_coverage[pop.country]) & np.isfinite(cap)
-    return np.where(covered & ~pop.exempt, cap, np.inf), covered
+    # A pass per capped country: with a handful of countries, cheaper than gathering per-country values by row.
+    covered = np.zeros(len(pop), dtype=bool)
+    cap = np.full(len(pop), np.inf)
+    employee = is_employee(pop.stage, world.capped)
+    for c in np.flatnonzero(np.isfinite(world.hours_cap)):
+        here = (pop.country == c) & employee
+        here &= pop.employer_rank < world.cap_coverage[c]
+        covered |= here
+        here &= ~pop.exempt
+        cap[np.flatnonzero(here)] = world.hours_cap[c]  # faster than a boolean mask
+    return cap, covered
+
+
+def hours_by_country(country: np.ndarray, n_countries: int, covered: np.ndarray, employee: np.ndarray,
+                     worked: np.ndarray, cut: np.ndarray) -> list[tuple[int, float, float]]:
+    """Count, summed hours worked and summed hours cut (hours a week) of each country's surveyed researchers: the
+    employees a cap covers (as a survey of covered employers would see them), or all employees where no cap covers
+    anyone. ``country`` is the country index (n,); ``covered`` (a subset of ``employee``), ``employee`` bool (n,).
+
+    The sums are those of ``np.bincount(country, weights=hours * group)`` bit for bit: one bincount over the
+    groups (country, covered, employee) adds each group's hours in row order from 0.0, and the zeros a
+    mask would add change no sum. Where no one is covered, the employees are exactly the uncovered employees.
+    """
+    small = country.astype(np.int8) * np.int8(4)  # group 4c + 2 covered + employee, in bytes while built
+    small += covered
+    small += covered
+    small += employee
+    group = small.astype(np.intp)
+    n_groups = 4 * n_countries
+    counts = np.bincount(group, minlength=n_groups)
+    worked_sum = np.bincount(group, weights=worked, minlength=n_groups)
+    cut_sum = np.bincount(group, weights=cut, minlength=n_groups)
+    out = []
+    for c in range(n_countries):
+        g = 4 * c + 3 if counts[4 * c + 3] else 4 * c + 1  # the covered, else the (uncovered) employees
+        out.append((int(counts[g]), float(worked_sum[g]), float(cut_sum[g])))
+    return out
 
 
 def column_names(world: World, lever_names: list[str]) -> list[str]:
@@ -110,18 +144,12 @@ def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, peo
     cap, covered = binding_cap(pop, world)
     cut = cap_cut(pop.desired_hours, cap, hours.peak_share, hours.peak_extra)
     worked = pop.desired_hours + hours.peak_share * hours.peak_extra - cut
-    output = np.bincount(pop.country, minlength=n_c,
+    output = np.bincount(pop.country.astype(np.intp), minlength=n_c,
                          weights=np.exp(pop.ln_talent) * research_time(pop.desired_hours, cap, hours.peak_share,
                                                                        hours.peak_extra, hours.output_kink,
                                                                        hours.output_flat))
-    # Hours are those of the employees a cap covers (as a survey of covered employers would see them), or of all
-    # employees where no cap covers anyone: sums and counts by country, each group in one pass.
-    employee = world.capped[pop.stage]
-    hours_by_group = {}
-    for name, group in (("covered", covered), ("employees", employee)):
-        count = np.bincount(pop.country, weights=group, minlength=n_c)
-        hours_by_group[name] = (count, np.bincount(pop.country, weights=worked * group, minlength=n_c),
-                                np.bincount(pop.country, weights=cut * group, minlength=n_c))
+    employee = is_employee(pop.stage, world.capped)
+    hours_by_group = hours_by_country(pop.country, n_c, covered, employee, worked, cut)
     total = len(pop)
     out: dict[str, float] = {
         "year": year,
@@ -139,15 +167,15 @@ def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, peo
     }
     n_top = np.count_nonzero(top)
     for i, code in enumerate(world.codes):
-        count, worked_sum, cut_sum = hours_by_group["covered" if hours_by_group["covered"][0][i] else "employees"]
+        count, worked_sum, cut_sum = hours_by_group[i]
         out[f"researchers_{code}"] = int(by_country[i]) * w
         out[f"top_talent_{code}"] = int(top_by_country[i]) * w
         out[f"top_talent_share_{code}"] = float(top_by_country[i] / n_top) if n_top else float("nan")
         out[f"top1_talent_{code}"] = int(top1_by_country[i]) * w
         out[f"mentor_quality_{code}"] = float(mentor_quality[i])
         out[f"research_output_{code}"] = float(output[i]) * w
-        out[f"hours_worked_{code}"] = float(worked_sum[i] / count[i]) if count[i] else float("nan")
-        out[f"hours_cut_{code}"] = float(cut_sum[i] / count[i]) if count[i] else float("nan")
+        out[f"hours_worked_{code}"] = worked_sum / count if count else float("nan")
+        out[f"hours_cut_{code}"] = cut_sum / count if count else float("nan")
         for s, sector in enumerate(SECTORS):
             for g, stage in enumerate(STAGES):
                 out[f"researchers_{code}_{sector}_{stage}"] = int(cells[i, s, g]) * w
