@@ -181,15 +181,23 @@ def hazards_by_career_age(rows: pd.DataFrame, origin: str, window: Window) -> pd
     return table.assign(rate=table["moved"] / table["at_risk"])
 
 
-def spike_index(hazards: pd.DataFrame, kind: str, min_at_risk: int = 200) -> dict[str, float]:
+def spike_index(hazards: pd.DataFrame, kind: str, min_at_risk: int = 200, min_expected: float = 10.0
+                ) -> dict[str, float]:
     """The largest ratio of a career age's hazard to the mean of the two ages either side, and where it is:
-    about 1 for a smooth hazard, several times more at a spike (the first version's return spikes were 10x)."""
-    h = hazards[(hazards["hazard"] == kind) & (hazards["at_risk"] >= min_at_risk)].set_index("career_age")["rate"]
+    about 1 for a smooth hazard, several times more at a spike (the first version's return spikes were 10x).
+
+    Ages where the neighbours' rate would give fewer than ``min_expected`` moves among those at risk are left
+    out: there a ratio of two rates near zero (2 returns in 3,600 against none) is noise, not a spike.
+    """
+    part = hazards[(hazards["hazard"] == kind) & (hazards["at_risk"] >= min_at_risk)].set_index("career_age")
+    h, at_risk = part["rate"], part["at_risk"]
     best, where = float("nan"), -1
     for age in h.index:
         neighbours = [h.get(a) for a in (age - 2, age - 1, age + 1, age + 2) if a in h.index]
         base = float(np.mean(neighbours)) if neighbours else float("nan")
-        if base > 0 and (not np.isfinite(best) or h[age] / base > best):
+        if not base * at_risk[age] >= min_expected:
+            continue
+        if not np.isfinite(best) or h[age] / base > best:
             best, where = float(h[age] / base), int(age)
     return {"ratio": best, "career_age": where}
 

@@ -65,3 +65,16 @@ def test_returnees_are_ranked_within_their_year_among_researchers_after_the_phd(
     assert groups["returnees"] == pytest.approx(65.0)  # ids 6 and 7: percentiles 60 and 70
     assert groups["stayers abroad"] == pytest.approx(90.0)  # ids 8, 9, 10
     assert groups["at home"] == pytest.approx(30.0)  # ids 1 to 5
+
+
+def test_the_spike_index_finds_a_spike_and_ignores_rates_too_rare_to_compare():
+    from experiments.validation import spike_index
+
+    ages = list(range(1, 12))
+    rate = [0.05] * 11
+    rate[4] = 0.15  # age 5: three times its neighbours
+    moved = [r * 4000 for r in rate]
+    table = pd.DataFrame({"career_age": ages, "at_risk": 4000, "moved": moved, "hazard": "return", "rate": rate})
+    assert spike_index(table, "return") == {"ratio": pytest.approx(3.0), "career_age": 5}
+    rare = table.assign(rate=[0.0, 0.0, 0.0, 0.0, 0.0005, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])  # 2 moves against none
+    assert spike_index(rare, "return")["career_age"] == -1
