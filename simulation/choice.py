@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulation.arrays import select
+
 #: Pay (million KRW a year) at which the utility of income has slope 1 per 100 million.
 INCOME_REFERENCE = 100.0
 
@@ -126,7 +128,7 @@ def utility(
     # Computed on (A, n) views: the inputs are alternative-major (n, A) arrays, see the module docstring.
     u = weights.wage * income_utility(income.T, weights.curvature)
     u -= weights.hours * cut.T
-    u += np.where(trainee.T, weights.mentor, weights.mentor_working) * mentor_quality.T
+    u += select(trainee.T, weights.mentor, weights.mentor_working) * mentor_quality.T
     u += (weights.network * np.log1p(contacts))[:, None]
     u += weights.home * is_home.T
     u += taste.T
@@ -145,7 +147,7 @@ def logit_shares(u: np.ndarray, available: np.ndarray | None = None) -> np.ndarr
 
 def choose(u: np.ndarray, gumbel: np.ndarray, available: np.ndarray) -> np.ndarray:
     """Index of the chosen alternative: the argmax of ``U + Gumbel noise`` over the open ones."""
-    return first_argmax(np.where(available, u + gumbel, -np.inf))
+    return first_argmax(select(available, u + gumbel, -np.inf))
 
 
 def first_argmax(x: np.ndarray) -> np.ndarray:
