@@ -10,8 +10,10 @@ def select(mask: np.ndarray, if_true: ArrayLike, if_false: ArrayLike) -> np.ndar
     """``np.where(mask, if_true, if_false)`` as float64, bit for bit, for a ``mask`` of the result's shape.
 
     np.where branches on each element and runs several times slower when the
-    mask is unpredictable (the posts open to each researcher, who trains);
-    this picks each element's bits with integer masks instead, branch-free.
+    mask is unpredictable (the posts open to each researcher, the employers a
+    cap covers); this picks each element's bits with integer masks instead,
+    branch-free. Where the mask is predictable (by stage: rows are in order of
+    entry, so of career age), np.where is faster.
     The result is laid out as the inputs are (alternative-major in, alternative-major out).
     """
     keep = mask.astype(np.int64)

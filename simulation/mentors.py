@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.arrays import select
 from simulation.careers import ACADEMIA, POSTDOC, SENIOR
 
 
@@ -62,4 +61,4 @@ def lab_talent_cut(ln_talent: np.ndarray, places: float) -> float:
 
 def talent_growth(trainee: np.ndarray, quality_where: np.ndarray, gain: float) -> np.ndarray:
     """Log talent gained this year: ``gain * mentor quality`` for trainees, 0 for others."""
-    return select(trainee, gain * quality_where, 0.0)
+    return np.where(trainee, gain * quality_where, 0.0)
