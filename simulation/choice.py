@@ -128,7 +128,7 @@ def utility(
     # Computed on (A, n) views: the inputs are alternative-major (n, A) arrays, see the module docstring.
     u = weights.wage * income_utility(income.T, weights.curvature)
     u -= weights.hours * cut.T
-    u += np.where(trainee.T, weights.mentor, weights.mentor_working) * mentor_quality.T  # np.where: by stage, predictable
+    u += np.where(trainee.T, weights.mentor, weights.mentor_working) * mentor_quality.T
     u += (weights.network * np.log1p(contacts))[:, None]
     u += weights.home * is_home.T
     u += taste.T
