@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation import choice
+from simulation.arrays import select
 from simulation.careers import ACADEMIA, INDUSTRY, PHD, POSTDOC
 from simulation.hours import cap_cut, is_employee
 from simulation.lifecycle import advance_careers, exits
@@ -27,7 +28,7 @@ def training_quality(pop: Population, mentor_quality: np.ndarray, lab_cut: np.nd
     quality = np.take(mentor_quality, c)
     if np.isfinite(lab_cut).any():
         in_lab = pop.ln_talent >= np.take(lab_cut, c)
-        quality += np.where(in_lab, np.take(lab_gain, c), 0.0)
+        quality += select(in_lab, np.take(lab_gain, c), 0.0)
     else:
         quality += 0.0  # what adding no lab's gain does (-0.0 becomes 0.0)
     return quality
@@ -125,7 +126,7 @@ def effective_cap(pop: Population, world: World, exempt: np.ndarray | None = Non
     bound &= world.capped[pop.stage][None, :]
     if exempt is not None:
         bound &= ~exempt.T
-    return np.where(bound, world.hours_cap[c][:, None], np.inf).T
+    return select(bound, world.hours_cap[c][:, None], np.inf).T
 
 
 def cut_by_alternative(pop: Population, world: World, exempt: np.ndarray, peak_share: float, peak_extra: float
@@ -146,7 +147,7 @@ def cut_by_alternative(pop: Population, world: World, exempt: np.ndarray, peak_s
         bound = pop.employer_rank < world.cap_coverage[c[a]]
         bound &= employee
         bound &= ~exempt[:, a]
-        cut[a] = cap_cut(pop.desired_hours, np.where(bound, world.hours_cap[c[a]], np.inf), peak_share, peak_extra)
+        cut[a] = cap_cut(pop.desired_hours, select(bound, world.hours_cap[c[a]], np.inf), peak_share, peak_extra)
     return cut.T
 
 
@@ -164,7 +165,7 @@ def mentor_by_alternative(pop: Population, world: World, mentor_quality: np.ndar
     labs = np.flatnonzero(np.isfinite(lab_cut[c]) & academia)
     for a in labs:  # only the alternatives with star labs: none without the programme
         in_lab = (pop.ln_talent >= lab_cut[c[a]]) & trainee[a]
-        quality[a] += np.where(in_lab, lab_gain[c[a]], 0.0)
+        quality[a] += select(in_lab, lab_gain[c[a]], 0.0)
     return quality.T, trainee.T
 
 
@@ -191,7 +192,7 @@ def choose_alternatives(pop: Population, world: World, config: Config, mentor_qu
     in_country = np.take(world.country_alternatives.T, pop.country, axis=1)  # (A, n)
     u = choice.utility(
         weights,
-        income=np.where(available, pay + wage_bonus, choice.INCOME_REFERENCE),
+        income=select(available, pay + wage_bonus, choice.INCOME_REFERENCE),
         cut=cut_by_alternative(pop, world, exempt, h.peak_share, h.peak_extra),
         mentor_quality=quality,
         trainee=trainee,

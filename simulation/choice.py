@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulation.arrays import select
+
 #: Pay (million KRW a year) at which the utility of income has slope 1 per 100 million.
 INCOME_REFERENCE = 100.0
 
@@ -75,16 +77,17 @@ def offer_probability(ln_talent: np.ndarray, stage: np.ndarray, sigma: float, in
     ``1 / (1 + exp(-(intercept + slope z + shift[stage] + transition_shift [transition])))``: in a year that
     ends a stage (``transition``, (n,)) a researcher is on the job market.
     """
-    eta = slope[:, None] * (ln_talent / sigma)[None, :]
-    eta += intercept[:, None]
     shift = np.take(stage_shift, stage.astype(np.intp))  # np.take is several times faster with an intp index
     if transition is not None:
         shift = shift + transition_shift * transition
-    eta += shift[None, :]
-    np.negative(eta, out=eta)
-    np.exp(eta, out=eta)
-    eta += 1.0
-    return np.reciprocal(eta, out=eta).T
+    # -eta, built negated: negation is exact, so (-slope) z - intercept - shift is -(slope z + intercept + shift)
+    # bit for bit (but for the sign of a zero, which exp ignores), and saves a pass
+    minus_eta = np.negative(slope)[:, None] * (ln_talent / sigma)[None, :]
+    minus_eta -= intercept[:, None]
+    minus_eta -= shift[None, :]
+    denominator = np.exp(minus_eta, out=minus_eta)
+    denominator += 1.0
+    return np.reciprocal(denominator, out=denominator).T
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ def logit_shares(u: np.ndarray, available: np.ndarray | None = None) -> np.ndarr
 
 def choose(u: np.ndarray, gumbel: np.ndarray, available: np.ndarray) -> np.ndarray:
     """Index of the chosen alternative: the argmax of ``U + Gumbel noise`` over the open ones."""
-    return first_argmax(np.where(available, u + gumbel, -np.inf))
+    return first_argmax(select(available, u + gumbel, -np.inf))
 
 
 def first_argmax(x: np.ndarray) -> np.ndarray:

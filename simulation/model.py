@@ -37,6 +37,7 @@ from simulation.mentors import is_trainee, lab_talent_cut, mentor_quality, talen
 from simulation.parameters import with_parameters
 from simulation.paths import config_in_year, values_in_year
 from simulation.population import (
+    CHOICE_FIELDS,
     SPARE,
     Population,
     draw_cohort,
@@ -222,9 +223,9 @@ class TalentModel(mesa.Model):
 
         def chooses(local: np.ndarray, extra: np.ndarray) -> np.ndarray:
             return behaviour.choose_alternatives(
-                deciders.take(local), ctx.world, ctx.config, self.mentor_quality, self.lab_cut, self.lab_gain,
-                self.contacts, choices.pay[local], bonus[local] + extra, exempt[local], choices.available[local],
-                gumbel[local])
+                deciders.take(local, CHOICE_FIELDS), ctx.world, ctx.config, self.mentor_quality, self.lab_cut,
+                self.lab_gain, self.contacts, choices.pay[local], bonus[local] + extra, exempt[local],
+                choices.available[local], gumbel[local])
 
         offers = []
         for lever, approach in zip(self.levers, approaches, strict=True):
@@ -327,7 +328,7 @@ class TalentModel(mesa.Model):
                 approached[approach.rows] = True
         offered = behaviour.holds_new_offer(held, behaviour.current_alternative(pop, world))
         rows = np.flatnonzero(decides(transition, offered, approached, leaving))
-        deciders = pop.take(rows)
+        deciders = pop.take(rows, CHOICE_FIELDS)
         available = behaviour.open_alternatives(deciders, world, held[rows], transition[rows])
         pay = behaviour.base_pay(world, deciders.stage, deciders.ln_talent)
         gumbel = gumbel_noise(draws.noise_u_of(rows))
