@@ -288,7 +288,8 @@ class OfferConfig:
     stage_shift: dict[str, float] = param(
         {"student": 0.0, "phd": 0.0, "postdoc": 0.25, "junior": 0.5, "senior": 0.75},
         unit="log odds",
-        doc="added to every offer's log odds at each stage; the PhD entry (admissions abroad) is fitted, the others assumed with the prior range",
+        doc=("added to every offer's log odds at each stage; the PhD (admissions abroad) and senior entries are "
+             "fitted, the others carried as the prior range"),
         lo=-20,
         hi=20,
         keys=STAGES,

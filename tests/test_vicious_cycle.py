@@ -45,7 +45,8 @@ def remove_stars(model: TalentModel, how: str) -> int:
 
 
 def run(seed: int, how: str | None) -> TalentModel:
-    model = TalentModel(build_small_config([MENTOR], researchers=RESEARCHERS, years=YEARS), rng=seed, record_agents=True)
+    config = build_small_config([MENTOR], researchers=RESEARCHERS, years=YEARS)
+    model = TalentModel(config, rng=seed, record_agents=True)
     model.first_new_id = int(model.population.id.max()) + 1
     if how is not None:
         assert remove_stars(model, how) > 0

@@ -243,7 +243,9 @@ def run_abc(simulator: Simulator, calibration: Calibration, folder: Path, sample
     remaining = calibration.generations - done
     if remaining <= 0:
         return abc.history
-    limit: dict[str, Any] = {"max_walltime": timedelta(minutes=calibration.max_minutes)} if calibration.max_minutes else {}
+    limit: dict[str, Any] = {}
+    if calibration.max_minutes:
+        limit["max_walltime"] = timedelta(minutes=calibration.max_minutes)
     if calibration.max_simulations:
         limit["max_total_nr_simulations"] = calibration.max_simulations
     with progress_per_generation(progress):
