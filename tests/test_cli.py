@@ -294,7 +294,7 @@ def test_compare_refuses_scenarios_of_different_lengths(tmp_path):
 def test_params_prints_every_parameter_as_a_markdown_table(tmp_path):
     proc = succeeded(talentflow("params", cwd=tmp_path))
     lines = proc.stdout.strip().splitlines()
-    assert lines[0] == "| parameter | value | unit | range | origin | description |"
+    assert lines[0] == "| parameter | value | unit | range | origin | prior | description |"
     assert len(lines) == 2 + len(parameter_rows(load_config(BASELINE)))
     hours = next(line for line in lines if line.startswith("| `countries.KR.hours_cap` |"))
     cap = load_config(BASELINE).countries["KR"].hours_cap

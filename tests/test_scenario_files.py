@@ -73,13 +73,13 @@ def test_every_lever_of_the_combined_scenario_reaches_researchers_within_budget(
         assert (yearly[f"spending_{name}"] <= lever.budget * (1 + 1e-9)).all(), name
 
 
-def test_three_country_example_adds_china_and_keeps_korea_and_the_us_as_in_the_baseline():
-    baseline = load_config(CONFIGS / "baseline.toml")
+def test_three_country_example_adds_china_and_keeps_korea_and_the_us_as_in_the_default():
+    default = load_config(CONFIGS / "calibrated.toml")  # the scenario the example extends
     three = load_config(CONFIGS / "examples" / "three_countries.toml")
     assert three.country_codes == ("KR", "US", "CN")
     assert three.simulation.origin == "KR"
     for code in ("KR", "US"):
-        assert three.countries[code] == baseline.countries[code]
+        assert three.countries[code] == default.countries[code]
     china = three.countries["CN"]
     assert china.hours_cap is None
     # Thousand-Talents style friction: offers are rarer than the US's for the median researcher, steeper with talent

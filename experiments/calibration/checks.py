@@ -52,7 +52,7 @@ def posterior_predictive(simulator: Simulator, calibration: Calibration, draws: 
     functions = tuple(dict.fromkeys(t.function for t in targets))
     task = PredictiveTask(simulator, functions)
     values = []
-    for row in executor.map(task, enumerate(draws.to_dict("records"))):
+    for row in executor.map(task, list(enumerate(draws.to_dict("records")))):  # a list: Dask maps no iterators
         values.append(row)
         on_done()
     table = pd.DataFrame(values, columns=list(functions))
@@ -107,7 +107,7 @@ def domestic_star_elasticity(simulator: Simulator, draws: pd.DataFrame, research
     """The elasticity of top-1-percent researchers in Korea to Korean pay, pooled over posterior ``draws``:
     ``(sum of counts with the rise / sum without - 1) / 0.10``, with a 90 percent bootstrap interval over draws."""
     pairs = []
-    for pair in executor.map(ElasticityTask(simulator, researchers), enumerate(draws.to_dict("records"))):
+    for pair in executor.map(ElasticityTask(simulator, researchers), list(enumerate(draws.to_dict("records")))):
         pairs.append(pair)
         on_done()
     base, raised = np.array(pairs).T
