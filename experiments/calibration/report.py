@@ -163,7 +163,7 @@ def summary_markdown(summary: pd.DataFrame, diagnostics: pd.DataFrame) -> str:
         markdown_table(summary.rename(columns={"prior_low": "prior low", "prior_high": "prior high",
                                                "low_5": "5%", "high_95": "95%"})),
         "Each generation: tolerance, simulations run, acceptance rate and effective sample size of its particles.",
-        markdown_table(diagnostics, {"generation": str, "simulations": lambda v: f"{int(v):,}"}),
+        markdown_table(diagnostics, {"generation": lambda v: f"{int(v)}", "simulations": lambda v: f"{int(v):,}"}),
     ])
 
 
