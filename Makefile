@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 #: the sweeps of overrides on another scenario instead.
 RESULTS_CONFIG ?=
 RESULTS_WORKERS ?= 2
+#: RESULTS_SCHEDULER=tcp://HOST:8786 runs the same experiments on a Dask cluster (the same seeds, the same results).
+RESULTS_SCHEDULER ?=
 
 .PHONY: run test bench lint clean results
 
@@ -30,7 +32,7 @@ bench: $(STAMP)
 # Every named experiment from scratch (results/ is rebuilt), then docs/results.md and docs/img/results/.
 results: $(STAMP)
 	rm -rf results
-	$(BIN)/python -m experiments.named all $(if $(RESULTS_CONFIG),--base $(RESULTS_CONFIG) )--workers $(RESULTS_WORKERS) \
+	$(BIN)/python -m experiments.named all $(if $(RESULTS_CONFIG),--base $(RESULTS_CONFIG) )$(if $(RESULTS_SCHEDULER),--scheduler $(RESULTS_SCHEDULER),--workers $(RESULTS_WORKERS)) \
 		--out results --doc docs/results.md --quiet
 
 lint: $(STAMP)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-DESIGNS: tuple[str, ...] = ("grid", "latin", "sobol", "arms", "morris")
+DESIGNS: tuple[str, ...] = ("grid", "latin", "sobol", "arms", "morris", "uncertainties")
 #: Levels of the Morris grid (SALib's default); ``SALib.analyze.morris`` must be told the same number.
 MORRIS_LEVELS = 4
 
@@ -33,27 +33,39 @@ def latin(bounds: Mapping[str, tuple[float, float]], samples: int, rng: np.rando
     return _scale(keys, bounds, unit)
 
 
+def problem(bounds: Mapping[str, tuple[float, float]], groups: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """SALib's problem: names and bounds, and with ``groups`` (key -> group name) each key's group."""
+    keys = list(bounds)
+    out: dict[str, Any] = {"num_vars": len(keys), "names": keys, "bounds": [list(bounds[k]) for k in keys]}
+    if groups:
+        out["groups"] = [groups.get(k, k) for k in keys]
+    return out
+
+
 def sobol(bounds: Mapping[str, tuple[float, float]], samples: int, *, second_order: bool,
-          seed: int) -> list[dict[str, float]]:
-    """Saltelli's scheme via SALib: ``samples * (2 D + 2)`` points (``D + 2`` without second order), SALib's order."""
+          seed: int, groups: Mapping[str, str] | None = None) -> list[dict[str, float]]:
+    """Saltelli's scheme via SALib: ``samples * (2 D + 2)`` points (``D + 2`` without second order), SALib's order.
+
+    With ``groups`` (key -> group name; a key not named is its own group) D counts groups, whose keys move together.
+    """
     from SALib.sample import sobol as salib_sobol
 
     keys = list(bounds)
-    problem = {"num_vars": len(keys), "names": keys, "bounds": [list(bounds[k]) for k in keys]}
-    table = salib_sobol.sample(problem, samples, calc_second_order=second_order, seed=seed)
+    table = salib_sobol.sample(problem(bounds, groups), samples, calc_second_order=second_order, seed=seed)
     return [dict(zip(keys, (float(v) for v in row), strict=True)) for row in table]
 
 
-def morris(bounds: Mapping[str, tuple[float, float]], trajectories: int, *, seed: int) -> list[dict[str, float]]:
+def morris(bounds: Mapping[str, tuple[float, float]], trajectories: int, *, seed: int,
+           groups: Mapping[str, str] | None = None) -> list[dict[str, float]]:
     """Morris's one-at-a-time trajectories via SALib: ``trajectories * (D + 1)`` points, SALib's order.
 
-    Each trajectory starts at a random point of a ``MORRIS_LEVELS``-level grid and moves one parameter at a time.
+    Each trajectory starts at a random point of a ``MORRIS_LEVELS``-level grid and moves one parameter (with
+    ``groups``: one group) at a time.
     """
     from SALib.sample import morris as salib_morris
 
     keys = list(bounds)
-    problem = {"num_vars": len(keys), "names": keys, "bounds": [list(bounds[k]) for k in keys]}
-    table = salib_morris.sample(problem, trajectories, num_levels=MORRIS_LEVELS, seed=seed)
+    table = salib_morris.sample(problem(bounds, groups), trajectories, num_levels=MORRIS_LEVELS, seed=seed)
     return [dict(zip(keys, (float(v) for v in row), strict=True)) for row in table]
 
 

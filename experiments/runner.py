@@ -48,6 +48,7 @@ class Task:
     seed: np.random.SeedSequence
     keep: str
     agents: bool
+    deadweight: bool = True
 
 
 @dataclasses.dataclass
@@ -78,13 +79,15 @@ class Summary:
     lost: str | None = None  # why tasks were lost (a worker or the scheduler went away): their runs stay pending
 
 
-def run_model(config: Config, seed: np.random.SeedSequence, agents: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def run_model(config: Config, seed: np.random.SeedSequence, agents: bool,
+              deadweight: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Build the model from its config and seed, run it config.simulation.years years, return its tables.
 
-    A run with levers on also runs its baseline twin, so that its yearly outputs carry each lever's deadweight.
+    With ``deadweight`` a run with levers on also runs its baseline twin, so that its yearly outputs carry each
+    lever's deadweight (the twin draws its own copy of the random numbers: the run's outputs are the same).
     """
     model = TalentModel(config, rng=np.random.default_rng(seed), engine="vectorized", record_agents=agents,
-                        deadweight=bool(config.policies.levers()))
+                        deadweight=deadweight and bool(config.policies.levers()))
     for _ in range(config.simulation.years):
         model.step()
     return model.yearly(), (model.agent_rows() if agents else None)
@@ -97,7 +100,7 @@ def simulate(tasks: list[Task]) -> list[Outcome]:
     for task in tasks:
         start = time.perf_counter()
         try:
-            yearly, agent_rows = run_model(task.config, task.seed, task.agents)
+            yearly, agent_rows = run_model(task.config, task.seed, task.agents, task.deadweight)
         except Exception:
             out.append(Outcome(task.run, task.point, task.replicate, False, time.perf_counter() - start, worker,
                                traceback=traceback.format_exc()))
@@ -120,7 +123,7 @@ def manifest_for(sweep: Sweep) -> dict[str, Any]:
     """The parts of the manifest that describe what is run (not when or where)."""
     runs = []
     for run in sweep.runs:
-        seed = seeds.run_seed(sweep.seed, run.point, run.replicate, common_random_numbers=sweep.common_random_numbers)
+        seed = sweep.run_seed(run.point, run.replicate)
         runs.append({"run": run.run, "point": run.point, "replicate": run.replicate, "seed": seeds.describe(seed)})
     return {
         "format": 1,
@@ -134,6 +137,8 @@ def manifest_for(sweep: Sweep) -> dict[str, Any]:
         "years": sweep.years,
         "keep": sweep.keep,
         "agents": sweep.agents,
+        "deadweight": sweep.deadweight,
+        "groups": dict(sweep.groups),
         "seed": sweep.seed,
         "common_random_numbers": sweep.common_random_numbers,
         "researchers": sweep.researchers,
@@ -261,9 +266,8 @@ def _run_locked(sweep: Sweep, folder: store.Folder, executor: concurrent.futures
                 if batch is None:
                     break
                 tasks = [Task(r.run, r.point, r.replicate, configs[r.point],
-                              seeds.run_seed(sweep.seed, r.point, r.replicate,
-                                             common_random_numbers=sweep.common_random_numbers),
-                              sweep.keep, sweep.agents) for r in batch]
+                              sweep.run_seed(r.point, r.replicate),
+                              sweep.keep, sweep.agents, sweep.deadweight) for r in batch]
                 try:
                     futures.add(executor.submit(simulate, tasks))
                 except Exception as err:  # the executor is gone (a broken pool refuses new tasks)

@@ -13,6 +13,7 @@ Example (grid)::
     years = 10
     seed = 20240601
     researchers = 500              # optional: agents in the steady state (the cohort follows)
+    deadweight = true              # optional (default true): runs with levers also run their baseline twin
     [set]                          # optional: fixed overrides for every point
     "preferences.tie_growth" = 0.1
     [vary]
@@ -36,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from experiments import designs
+from experiments import designs, seeds, uncertainties
 from simulation import schema
 from simulation.config import ConfigError, load_config, read_toml
 from simulation.parameters import scale_population
@@ -44,7 +45,11 @@ from simulation.parameters import scale_population
 KEEP: tuple[str, ...] = ("yearly", "final")
 TOP_LEVEL: tuple[str, ...] = ("name", "description", "base", "design", "replicates", "years", "keep", "agents",
                               "seed", "common_random_numbers", "researchers", "samples", "second_order", "set",
-                              "vary", "arms")
+                              "vary", "arms", "sampler", "uncertainties", "levers", "deadweight", "groups")
+#: How an uncertainties design samples its factors' unit cube.
+SAMPLERS: tuple[str, ...] = ("latin", "sobol", "morris")
+#: The lever table that is the reference of an uncertainties design (as the baseline arm of an arms design).
+BASELINE = "baseline"
 #: Most runs a sweep may hold: its manifest lists every run with its seed (about 100 bytes a run).
 MAX_RUNS = 1_000_000
 #: Most points a sweep may hold: each point's config is built and checked up front (about 2 ms a point).
@@ -63,6 +68,7 @@ class Point:
     name: str
     values: Mapping[str, Any]
     config: schema.Config
+    stream: int | None = None  # under common random numbers, points of one stream share their draws
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +100,15 @@ class Sweep:
     researchers: int | None
     parameters: tuple[str, ...]
     points: tuple[Point, ...]
+    deadweight: bool = True  # runs with levers also run their baseline twin, for the levers' deadweight
+    sampler: str | None = None  # uncertainties design: how the factors were sampled
+    factors: tuple[str, ...] = ()  # uncertainties design: the sampled factors (posterior, ranged keys)
+    groups: Mapping[str, str] = dataclasses.field(default_factory=dict)  # factor -> group (sobol, morris samplers)
+
+    def run_seed(self, point: int, replicate: int) -> np.random.SeedSequence:
+        """The random stream of one run (:func:`experiments.seeds.run_seed`)."""
+        return seeds.run_seed(self.seed, point, replicate, common_random_numbers=self.common_random_numbers,
+                              stream=self.points[point].stream)
 
     @property
     def runs(self) -> list[Run]:
@@ -135,6 +150,7 @@ def read_sweep(path: str | Path) -> Sweep:
     if keep not in KEEP:
         check.fail("keep", f"must be one of {', '.join(KEEP)}, got {keep!r}")
     agents = check.boolean(raw, "agents", default=False)
+    deadweight = check.boolean(raw, "deadweight", default=True)
     seed = check.whole(raw, "seed", default=None, lo=0)
     if seed is None:
         check.fail("seed", "is required: a whole number >= 0, the root of every run's random stream")
@@ -142,20 +158,59 @@ def read_sweep(path: str | Path) -> Sweep:
     researchers = check.whole(raw, "researchers", default=None, lo=10)
     fixed = _flatten(check.table(raw, "set"), "set", check, leaves_only=True)
 
-    sampled = design in ("latin", "sobol", "morris")
+    sampled = design in ("latin", "sobol", "morris", "uncertainties")
     samples = check.whole(raw, "samples", default=None, lo=1)
     if sampled and samples is None:
         check.fail("samples", f"is required for a {design} design (a whole number >= 1)")
     if not sampled and samples is not None:
-        check.fail("samples", f"only applies to latin, sobol and morris designs, not {design}")
+        check.fail("samples", f"only applies to latin, sobol, morris and uncertainties designs, not {design}")
+    sampler = check.string(raw, "sampler", default="latin" if design == "uncertainties" else None)
+    if "sampler" in raw and design != "uncertainties":
+        check.fail("sampler", f"only applies to an uncertainties design, not {design}")
+    if sampler is not None and sampler not in SAMPLERS:
+        check.fail("sampler", f"must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
     second_order = check.boolean(raw, "second_order", default=True)
-    if "second_order" in raw and design != "sobol":
-        check.fail("second_order", f"only applies to a sobol design, not {design}")
+    if "second_order" in raw and (sampler or design) != "sobol":
+        check.fail("second_order", f"only applies to a sobol design or sampler, not {sampler or design}")
+    for key in ("uncertainties", "levers"):
+        if key in raw and design != "uncertainties":
+            check.fail(key, f"only applies to an uncertainties design, not {design}")
 
     common = list(fixed.items())
     if years is not None:
         common.append(("simulation.years", years))
-    if design == "arms":
+    factors: tuple[str, ...] = ()
+    groups: dict[str, str] = {}
+    if "groups" in raw and design != "uncertainties":
+        check.fail("groups", f"only applies to an uncertainties design with the sobol or morris sampler, not {design}")
+    if design == "uncertainties":
+        for key in ("vary", "arms"):
+            if key in raw:
+                check.fail(key, "does not apply to an uncertainties design (give [uncertainties] and [levers])")
+        assert samples is not None and sampler is not None
+        uncertain = _uncertainties(check, raw, path, base, fixed)
+        levers = _levers(check, raw, path, set(uncertain.keys))
+        factors = tuple(uncertain.factors)
+        groups = _groups(check, raw, sampler, factors)
+        n_units = _sample_size(sampler, samples, len(set(groups.get(f, f) for f in factors)), second_order)
+        _check_size(check, "samples", n_units * len(levers), replicates)
+        units = _unit_sample(sampler, factors, samples, second_order, seed, groups)
+        parameters = ("arm", "setting", "uncertainty", *(
+            [uncertainties.PARTICLE] if uncertain.posterior is not None else []), *uncertain.keys,
+            *dict.fromkeys(k for lever in levers for k in lever.settings))
+        points = []
+        for u, unit in enumerate(units):
+            drawn = uncertain.values(unit)
+            weights = [(k, v) for k, v in drawn.items() if k != uncertainties.PARTICLE]
+            coordinates = {uncertainties.UNIT + f: unit[f] for f in factors}
+            for lever in levers:
+                i = len(points)
+                values = {"arm": lever.arm, "setting": lever.name, "uncertainty": u, **drawn, **lever.settings,
+                          **coordinates}
+                points.append(_build(check, base, common, f"levers.{lever.arm}", [*weights, *lever.overrides],
+                                     lever.config, researchers, i, f"{lever.name} u{u}", values,
+                                     stream=u if sampler == "latin" else None))
+    elif design == "arms":
         if "vary" in raw:
             check.fail("vary", "does not apply to an arms design (give each arm its overrides)")
         rows = _arms(check, raw, path)
@@ -182,7 +237,8 @@ def read_sweep(path: str | Path) -> Sweep:
     return Sweep(path=source, text=text, sha256=hashlib.sha256(text.encode()).hexdigest(), name=name,
                  description=description, base=str(base), design=design, replicates=replicates, years=years_run,
                  keep=keep, agents=agents, seed=seed, common_random_numbers=crn, researchers=researchers,
-                 parameters=parameters, points=tuple(points))
+                 parameters=parameters, points=tuple(points), deadweight=deadweight, sampler=sampler,
+                 factors=factors, groups=groups)
 
 
 class _Checker:
@@ -367,31 +423,34 @@ def _design(check: _Checker, design: str, vary: dict[str, Any], samples: int | N
     return table
 
 
-def _arms(check: _Checker, raw: Mapping[str, Any], path: Path) -> list[tuple[str, Path | None, list[tuple[str, Any]]]]:
-    arms = check.table(raw, "arms")
+def _arms(check: _Checker, raw: Mapping[str, Any], path: Path,
+          section: str = "arms") -> list[tuple[str, Path | None, list[tuple[str, Any]]]]:
+    arms = check.table(raw, section)
     if not arms:
-        check.fail("arms", "an arms design needs at least one [arms.NAME] table")
+        check.fail(section, "an arms design needs at least one [arms.NAME] table")
     rows = []
     for arm, spec in arms.items():
         if not isinstance(spec, dict):
-            check.fail(f"arms.{arm}", f"must be a table of dotted overrides and/or config = 'file.toml', got {spec!r}")
+            check.fail(f"{section}.{arm}",
+                       f"must be a table of dotted overrides and/or config = 'file.toml', got {spec!r}")
         spec = dict(spec)
         arm_config = None
         if "config" in spec:
             file_name = spec.pop("config")
             if not isinstance(file_name, str):
-                check.fail(f"arms.{arm}.config", f"must be a file name, got {file_name!r}")
+                check.fail(f"{section}.{arm}.config", f"must be a file name, got {file_name!r}")
             arm_config = (path.parent / file_name).resolve()
             if not arm_config.is_file():
-                check.fail(f"arms.{arm}.config", f"no such config file {file_name} (relative to the sweep file)")
-        overrides = _flatten(spec, f"arms.{arm}", check, leaves_only=True)
+                check.fail(f"{section}.{arm}.config",
+                           f"no such config file {file_name} (relative to the sweep file)")
+        overrides = _flatten(spec, f"{section}.{arm}", check, leaves_only=True)
         rows.append((arm, arm_config, list(overrides.items())))
     return rows
 
 
 def _build(check: _Checker, base: Path, common: list[tuple[str, Any]], section: str,
            own: list[tuple[str, Any]], arm_config: Path | None, researchers: int | None, index: int, name: str,
-           values: Mapping[str, Any]) -> Point:
+           values: Mapping[str, Any], stream: int | None = None) -> Point:
     """Build one point's config, turning a config error into an error about the sweep file's key.
 
     ``common`` ([set], years) applies first, then the point's ``own`` overrides, then any ``common`` key inside
@@ -415,7 +474,7 @@ def _build(check: _Checker, base: Path, common: list[tuple[str, Any]], section: 
                 check.fail(_common_key(key), err.message)
         at = ", ".join(f"{k} = {v!r}" for k, v in values.items())
         check.fail(err.key, f"{err.message} (point {index}: {at}; from {err.source})")
-    return Point(index=index, name=name, values=dict(values), config=config)
+    return Point(index=index, name=name, values=dict(values), config=config, stream=stream)
 
 
 def _common_key(key: str) -> str:
@@ -472,3 +531,148 @@ def _population(check: _Checker, researchers: int | None, common: list[tuple[str
     if isinstance(value, bool) or not isinstance(value, int):
         check.fail(where, f"must be a whole number of researchers (agents at the start), got {value!r}")
     return where, value
+
+
+# ------------------------------------------------------------ uncertainties x levers
+@dataclasses.dataclass(frozen=True)
+class Lever:
+    """One lever setting of an uncertainties design: its table, its name, its config file and overrides."""
+
+    arm: str  # the [levers.NAME] table
+    name: str  # NAME, or NAME with its grid values ("salary_match share=0.5 budget=50000")
+    config: Path | None
+    overrides: list[tuple[str, Any]]
+    settings: dict[str, Any]  # the grid values of this setting ({} without a grid)
+
+
+def _sample_size(sampler: str, samples: int, factors: int, second_order: bool) -> int:
+    """Points of the unit cube a sampler draws."""
+    if sampler == "latin":
+        return samples
+    if sampler == "morris":
+        return samples * (factors + 1)
+    return designs.sobol_size(samples, factors, second_order)
+
+
+def _unit_sample(sampler: str, factors: tuple[str, ...], samples: int, second_order: bool,
+                 seed: int, groups: Mapping[str, str]) -> list[dict[str, float]]:
+    """The sampler's points of the factors' unit cube, in the sampler's order (SALib's for Sobol and Morris)."""
+    bounds = {f: (0.0, 1.0) for f in factors}
+    sequence = np.random.SeedSequence(seed, spawn_key=DESIGN_SPAWN_KEY)
+    if sampler == "latin":
+        return designs.latin(bounds, samples, np.random.default_rng(sequence))
+    if sampler == "morris":
+        return designs.morris(bounds, samples, seed=int(sequence.generate_state(1)[0]), groups=groups)
+    return designs.sobol(bounds, samples, second_order=second_order, seed=int(sequence.generate_state(1)[0]),
+                         groups=groups)
+
+
+def _groups(check: _Checker, raw: Mapping[str, Any], sampler: str, factors: tuple[str, ...]) -> dict[str, str]:
+    """``groups = { NAME = ["factor", ...] }``: factors that SALib moves (and indexes) together; factor -> group.
+
+    Only for the sobol and morris samplers; a factor not named is its own group; a factor is in one group.
+    """
+    table = check.table(raw, "groups")
+    if table and sampler not in ("sobol", "morris"):
+        check.fail("groups", f"only applies to the sobol and morris samplers, not {sampler}")
+    out: dict[str, str] = {}
+    for name, members in table.items():
+        where = f"groups.{name}"
+        if name in factors:
+            check.fail(where, "has the name of a factor; give the group another name")
+        if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
+            check.fail(where, f"must be a list of factor names (posterior or uncertain keys), got {members!r}")
+        for member in members:
+            if member not in factors:
+                check.fail(where, f"names {member!r}, which is not a factor; factors: {', '.join(factors)}")
+            if member in out:
+                check.fail(where, f"names {member!r}, which is already in group {out[member]!r}")
+            out[member] = name
+    return out
+
+
+def _uncertainties(check: _Checker, raw: Mapping[str, Any], path: Path, base: Path,
+                   fixed: Mapping[str, Any]) -> uncertainties.Uncertainties:
+    """The [uncertainties] table: ``posterior = "FILE"``, ``carried = "FILE"`` and ranges ``{ low, high }``."""
+    table = dict(check.table(raw, "uncertainties"))
+    if not table:
+        check.fail("uncertainties", "an uncertainties design needs at least one entry: posterior = \"FILE\", "
+                                    "carried = \"FILE\" or \"dotted.key\" = { low = ..., high = ... }")
+    posterior = None
+    ranges: dict[str, tuple[float, float]] = {}
+    for key in ("posterior", "carried"):
+        if key not in table:
+            continue
+        name = table.pop(key)
+        if not isinstance(name, str):
+            check.fail(f"uncertainties.{key}", f"must be a file name (relative to the sweep file), got {name!r}")
+        file = (path.parent / name).resolve()
+        if not file.is_file():
+            check.fail(f"uncertainties.{key}", f"no such file {name} (relative to the sweep file)")
+        if key == "posterior":
+            posterior = uncertainties.read_posterior(file, check.source, f"uncertainties.{key}")
+        else:
+            ranges.update(uncertainties.read_carried(file, check.source, f"uncertainties.{key}"))
+    for key, spec in _flatten(table, "uncertainties", check, leaves_only=False).items():
+        where = f"uncertainties.{key}"
+        if _field_type(key) not in (int, float):
+            check.fail(where, "is not a numeric config key (use a dotted path such as preferences.hours)")
+        if key in ranges:
+            check.fail(where, "is also carried by the carried file; give its range in one place")
+        ranges[key] = _bounds(check, where, spec, "uncertainties")
+    fitted = list(posterior.particles.columns) if posterior is not None else []
+    for key in fitted:
+        if key in ranges:
+            check.fail(f"uncertainties.{key}", "is also in the posterior file; a weight is drawn in one way")
+    for key in [*fitted, *ranges]:
+        if key in fixed:
+            check.fail(f"set.{key}", "is an uncertain weight ([uncertainties]); it cannot also be fixed")
+    for key, (low, high) in ranges.items():  # each end of a range must be a valid config value
+        for value in (low, high):
+            try:
+                load_config(base, [(key, round(value) if _field_type(key) is int else value)])
+            except ConfigError as err:
+                check.fail(f"uncertainties.{key}", f"{err.message} (at {value:g})")
+    return uncertainties.Uncertainties(posterior, ranges)
+
+
+def _levers(check: _Checker, raw: Mapping[str, Any], path: Path, uncertain: set[str]) -> list[Lever]:
+    """The [levers.NAME] tables: like arms (config and overrides), each with an optional grid ``vary``."""
+    table = check.table(raw, "levers")
+    if not table:
+        check.fail("levers", "an uncertainties design needs at least one [levers.NAME] table ([levers.baseline] "
+                             "for the scenario itself)")
+    out = []
+    for arm, spec in table.items():
+        if not isinstance(spec, dict):
+            check.fail(f"levers.{arm}", f"must be a table of overrides, config = 'file.toml' and vary, got {spec!r}")
+        spec = dict(spec)
+        vary = spec.pop("vary", {})
+        if not isinstance(vary, dict):
+            check.fail(f"levers.{arm}.vary", f"must be a table of dotted keys and their levels, got {vary!r}")
+        (_, config, overrides), = _arms(check, {"levers": {arm: spec}}, path, "levers")
+        levels = {k: _levels(check, f"levers.{arm}.vary.{k}", v)
+                  for k, v in _flatten(vary, f"levers.{arm}.vary", check, leaves_only=False).items()}
+        for key, spec_levels in levels.items():
+            where = f"levers.{arm}.vary.{key}"
+            if _field_type(key) is None:
+                check.fail(where, "is not a config key (use a dotted path such as policies.salary_match.share)")
+            if _field_type(key) is int:
+                levels[key] = _whole_levels(check, where, spec_levels, spec_levels)
+            _distinct(check, where, levels[key])
+        for key in [*(k for k, _ in overrides), *levels]:
+            if key in uncertain:
+                check.fail(f"levers.{arm}.{key}", "is an uncertain weight ([uncertainties]); a lever cannot set it")
+            if key in dict(overrides) and key in levels:
+                check.fail(f"levers.{arm}.vary.{key}", "is also set in the lever's table; give it in one place")
+        for combo in designs.grid(levels) if levels else [{}]:
+            name = " ".join([arm, *(f"{k.rsplit('.', 1)[-1]}={tables_value(v)}" for k, v in combo.items())])
+            out.append(Lever(arm, name, config, [*overrides, *combo.items()], dict(combo)))
+    if len({lever.name for lever in out}) < len(out):
+        check.fail("levers", "two lever settings have the same name; rename a [levers.NAME] table")
+    return out
+
+
+def tables_value(value: Any) -> str:
+    """A grid value as a lever setting's name shows it (``0.5``, ``50000``)."""
+    return f"{value:.10g}" if isinstance(value, float) else str(value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pandas as pd
 import pytest
 from experiments_support import BASELINE, ROOT, write_sweep
 
-from experiments.named import EXPERIMENTS, base, match_budget, results, vicious_cycle
+from experiments.named import EXPERIMENTS, PUBLISHED, base, match_budget, results, vicious_cycle
 from experiments.named.cli import check_doc
 from experiments.named.cli import main as named_main
 from experiments.named.results import shown_path
@@ -19,10 +21,13 @@ from simulation.cli import main as talentflow
 from simulation.config import ConfigError, load_config
 
 SWEEPS = ROOT / "configs" / "sweeps"
+POSTERIOR = ROOT / "configs" / "calibrated.posterior.csv"
 
 
 def test_every_named_experiment_has_its_sweep_files():
-    assert set(EXPERIMENTS) == {"policy_comparison", "match_budget", "sensitivity", "vicious_cycle"}
+    assert set(EXPERIMENTS) == {"robustness", "equal_budget", "effect_sensitivity", "policy_comparison",
+                                "match_budget", "sensitivity", "vicious_cycle"}
+    assert set(PUBLISHED) <= set(EXPERIMENTS)
     for experiment in EXPERIMENTS.values():
         for name in experiment.sweeps:
             assert base.sweep_file(name).is_file(), name
@@ -128,6 +133,73 @@ TINY = {
         "preferences.wage" = { low = 1.0, high = 1.5 }
         "preferences.home" = { low = 2.5, high = 3.5 }
         """,
+    "policy_robustness": f"""
+        design = "uncertainties"
+        samples = 20
+        replicates = 2
+        years = 12
+        researchers = 300
+        seed = 8
+        [uncertainties]
+        posterior = "{POSTERIOR}"
+        "preferences.hours" = {{ low = 0.0, high = 0.1 }}
+        [levers.baseline]
+        [levers.salary_match]
+        policies.salary_match = {{ budget = 100000.0, min_talent_percentile = 50.0 }}
+        [levers.hours_exemption]
+        policies.hours_exemption = {{}}
+        """,
+    "equal_budget": f"""
+        design = "uncertainties"
+        samples = 3
+        years = 12
+        researchers = 300
+        seed = 9
+        [uncertainties]
+        posterior = "{POSTERIOR}"
+        [levers.baseline]
+        [levers.hours_exemption]
+        policies.hours_exemption = {{}}
+        [levers.salary_match]
+        policies.salary_match = {{ min_talent_percentile = 50.0 }}
+        vary = {{ "policies.salary_match.budget" = [50000.0, 100000.0], "policies.salary_match.share" = [0.5, 1.0] }}
+        [levers.return_grant]
+        config = "grant.toml"
+        vary = {{ "policies.return_grant.budget" = [50000.0, 100000.0] }}
+        """,
+    "effect_sobol": f"""
+        design = "uncertainties"
+        sampler = "sobol"
+        samples = 4
+        second_order = false
+        years = 12
+        researchers = 300
+        seed = 10
+        [uncertainties]
+        posterior = "{POSTERIOR}"
+        "preferences.hours" = {{ low = 0.0, high = 0.1 }}
+        [levers.baseline]
+        [levers.salary_match]
+        policies.salary_match = {{ budget = 100000.0, min_talent_percentile = 50.0 }}
+        [levers.hours_exemption]
+        policies.hours_exemption = {{}}
+        """,
+    "effect_morris": f"""
+        design = "uncertainties"
+        sampler = "morris"
+        samples = 4
+        years = 12
+        researchers = 300
+        seed = 11
+        [uncertainties]
+        posterior = "{POSTERIOR}"
+        "preferences.hours" = {{ low = 0.0, high = 0.1 }}
+        [levers.baseline]
+        [levers.salary_match]
+        policies.salary_match = {{ budget = 100000.0, min_talent_percentile = 50.0 }}
+        [levers.hours_exemption]
+        policies.hours_exemption = {{}}
+        """,
     "vicious_cycle": """
         design = "grid"
         replicates = 2
@@ -146,13 +218,13 @@ def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_
     out, doc_path = tmp_path / "results", tmp_path / "docs" / "results.md"
     assert named_main(["all", "--out", str(out), "--in-process", "--quiet", "--doc", str(doc_path)]) == 0
     doc = doc_path.read_text()
-    for experiment in EXPERIMENTS.values():
+    for experiment in (EXPERIMENTS[name] for name in PUBLISHED):
         assert f"## {experiment.title}" in doc
         assert f"python -m experiments.named {experiment.name} --out results/{experiment.name}" in doc
         for sweep in experiment.sweeps:
             assert (out / experiment.name / sweep / "report" / "report.md").is_file()  # each sweep's own report
     images = sorted((tmp_path / "docs" / "img" / "results").rglob("*.png"))
-    assert {p.parent.name for p in images} == set(EXPERIMENTS)
+    assert {p.parent.name for p in images} == set(PUBLISHED)
     for image in images:
         assert f"(img/results/{image.parent.name}/{image.name})" in doc and image.with_suffix(".pdf").is_file()
     assert f"Scenario (base config): `{shown_path(BASELINE)}`" in doc and "runs in" in doc
@@ -162,13 +234,29 @@ def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_
     no_channel = effects[(effects["weight"] == 0.0) & (effects["output"] == "mentor_quality_KR")]
     assert (no_channel["effect"] == 0).all()  # with weight 0 mentor quality does not depend on who stays
     assert effects["cycle"].notna().sum() == (effects["weight"] > 0).sum()
-    grid = pd.read_csv(out / "match_budget" / "summary" / "tables" / "match_budget.csv")
-    assert set(grid[match_budget.BUDGET]) == {100000.0}  # each budget against the zero budget of its share
     policies = pd.read_csv(out / "policy_comparison" / "summary" / "tables" / "policy_comparison.csv")
     assert set(policies["arm"]) == {"return grant", "hours exemption"}
     arms = pd.read_csv(out / "policy_comparison" / "summary" / "tables" / "arms.csv").set_index("arm")
     assert arms.loc["return grant", "settings"].startswith("grant.toml: return grant from 2025: ")
     assert "budget 50,000" in arms.loc["return grant", "settings"]
+
+    robust = pd.read_csv(out / "robustness" / "summary" / "tables" / "robust_effects.csv")
+    assert set(robust["setting"]) == {"salary_match", "hours_exemption"} and (robust["draws"] == 20).all()
+    assert robust["param_share"].between(0, 1).all()
+    best = pd.read_csv(out / "equal_budget" / "summary" / "tables" / "equal_budget.csv")
+    assert sorted(zip(best["arm"], best["budget"], strict=True)) == [  # one best setting a lever and budget
+        ("return_grant", 50000.0), ("return_grant", 100000.0), ("salary_match", 50000.0), ("salary_match", 100000.0)]
+    sobol = pd.read_csv(out / "effect_sensitivity" / "summary" / "tables" / "effect_sobol.csv")
+    assert set(sobol["parameter"]) == {"posterior", "preferences.hours"}
+    assert "lead_hours_exemption_over_salary_match" in set(sobol["output"])
+    if shutil.which("pdflatex"):  # every experiment's tables compile, and fit the page
+        for name in PUBLISHED:
+            folder = out / name / "summary" / "tables"
+            done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "tables_document.tex"],
+                                  cwd=folder, capture_output=True, text=True, timeout=120)
+            log = (folder / "tables_document.log").read_text(errors="replace")
+            assert done.returncode == 0, log[-2000:]
+            assert "Overfull \\hbox" not in log, name
 
     # run one again: its sweeps resume (nothing left to run) and its summary is rewritten
     assert named_main(["vicious_cycle", "--out", str(out / "vicious_cycle"), "--in-process", "--quiet"]) == 0
@@ -242,3 +330,17 @@ def test_check_doc_allows_only_a_document_the_command_wrote_unless_forced(tmp_pa
             check_doc(doc, force=force)
     with pytest.raises(UsageError, match="is a folder"):
         check_doc(tmp_path, force=True)
+
+
+def test_a_named_experiment_on_dask_gives_the_results_of_one_in_process(tmp_path, monkeypatch, capsys):
+    tiny_sweeps(tmp_path / "sweeps", monkeypatch)
+    here, there = tmp_path / "here", tmp_path / "there"
+    assert named_main(["equal_budget", "--out", str(here), "--in-process", "--quiet"]) == 0
+    assert named_main(["equal_budget", "--out", str(there), "--dask-local", "2", "--quiet"]) == 0
+    table = Path("summary") / "tables" / "equal_budget.csv"
+    pd.testing.assert_frame_equal(pd.read_csv(here / table), pd.read_csv(there / table))
+    capsys.readouterr()
+    assert named_main(["equal_budget", "--out", str(tmp_path / "gone"), "--scheduler", "tcp://127.0.0.1:9",
+                       "--connect-timeout", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--scheduler" in err and "127.0.0.1:9" in err

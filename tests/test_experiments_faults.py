@@ -66,9 +66,9 @@ def test_in_process_sweep_stores_each_task_before_running_the_next_and_advances_
     bar = Bar()
     real = runner.run_model
 
-    def spy(config, seed, agents):  # before each run: what is already stored, and where the bar is
+    def spy(config, seed, agents, deadweight=True):  # before each run: what is already stored, and where the bar is
         seen.append((len(records(out)), bar.n))
-        return real(config, seed, agents)
+        return real(config, seed, agents, deadweight)
 
     monkeypatch.setattr(runner, "run_model", spy)
     monkeypatch.setattr(runner, "_progress_bar", lambda total, initial, name, enabled: bar)
@@ -82,18 +82,18 @@ def test_in_process_sweep_killed_partway_keeps_what_finished_and_resumes_without
     real = runner.run_model
     calls = []
 
-    def dies_at_the_eighth_run(config, seed, agents):
+    def dies_at_the_eighth_run(config, seed, agents, deadweight=True):
         calls.append(seed.spawn_key)
         if len(calls) == 8:
             raise Killed
-        return real(config, seed, agents)
+        return real(config, seed, agents, deadweight)
 
     monkeypatch.setattr(runner, "run_model", dies_at_the_eighth_run)
     with pytest.raises(Killed):
         runner.run_sweep(sweep, out, InProcess(), progress=False, batch_size=1)
     assert sorted(r["run"] for r in records(out)) == list(range(7))
 
-    monkeypatch.setattr(runner, "run_model", lambda c, s, a: calls.append(s.spawn_key) or real(c, s, a))
+    monkeypatch.setattr(runner, "run_model", lambda c, s, a, d=True: calls.append(s.spawn_key) or real(c, s, a, d))
     summary = runner.run_sweep(sweep, out, InProcess(), progress=False)
     assert (summary.ran, summary.done) == (5, 12)
     pd.testing.assert_frame_equal(experiments.load(out), reference)
@@ -124,10 +124,10 @@ def test_lost_tasks_leave_their_runs_pending_not_failed_and_resume_finishes_them
     out = tmp_path / "out"
     real = runner.run_model
 
-    def one_run_raises(config, seed, agents):  # run 1: point 0 (wage 1.0, mentor 1.0), replicate 1
+    def one_run_raises(config, seed, agents, deadweight=True):  # run 1: point 0 (wage 1.0, mentor 1.0), replicate 1
         if (config.preferences.wage, config.preferences.mentor, seed.spawn_key) == (1.0, 1.0, (1,)):
             raise RuntimeError("simulated failure")
-        return real(config, seed, agents)
+        return real(config, seed, agents, deadweight)
 
     monkeypatch.setattr(runner, "run_model", one_run_raises)
     summary = runner.run_sweep(sweep, out, LosesTasks(3, error), progress=False, batch_size=2)
@@ -180,7 +180,7 @@ def test_a_second_sweep_into_a_running_sweeps_folder_is_refused_and_writes_nothi
     real = runner.run_model
     second = []
 
-    def start_a_second_sweep(config, seed, agents):
+    def start_a_second_sweep(config, seed, agents, deadweight=True):
         if not second:
             second.append("started")
             before = sorted(p.relative_to(out) for p in out.rglob("*"))
@@ -188,7 +188,7 @@ def test_a_second_sweep_into_a_running_sweeps_folder_is_refused_and_writes_nothi
                 runner.run_sweep(sweep, out, InProcess(), progress=False)
             second[0] = str(caught.value)
             assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
-        return real(config, seed, agents)
+        return real(config, seed, agents, deadweight)
 
     monkeypatch.setattr(runner, "run_model", start_a_second_sweep)
     summary = runner.run_sweep(sweep, out, InProcess(), progress=False)

@@ -28,9 +28,9 @@ def counting(monkeypatch):
     calls = []
     real = runner.run_model
 
-    def spy(config, seed, agents):
+    def spy(config, seed, agents, deadweight=True):
         calls.append(tuple(seed.spawn_key))
-        return real(config, seed, agents)
+        return real(config, seed, agents, deadweight)
 
     monkeypatch.setattr(runner, "run_model", spy)
     return calls
@@ -157,10 +157,10 @@ def test_failed_run_is_recorded_with_its_traceback_the_sweep_goes_on_and_retry_r
                                                                                           monkeypatch):
     real = runner.run_model
 
-    def flaky(config, seed, agents):
+    def flaky(config, seed, agents, deadweight=True):
         if config.preferences.wage == 1.5 and seed.spawn_key == (1,):
             raise RuntimeError("simulated failure")
-        return real(config, seed, agents)
+        return real(config, seed, agents, deadweight)
 
     monkeypatch.setattr(runner, "run_model", flaky)
     summary = runner.run_sweep(grid, tmp_path / "out", InProcess(), progress=False, batch_size=4)

@@ -114,7 +114,7 @@ def test_a_bad_part_is_reported_by_status_and_recomputed_on_resume(sweep, done, 
 
     calls = []
     real = runner.run_model
-    monkeypatch.setattr(runner, "run_model", lambda c, s, a: calls.append(s.spawn_key) or real(c, s, a))
+    monkeypatch.setattr(runner, "run_model", lambda c, s, a, d=True: calls.append(s.spawn_key) or real(c, s, a, d))
     summary = runner.run_sweep(sweep, done, InProcess(), progress=False)
     assert (summary.ran, summary.done, summary.pending) == (4, 12, 0) and len(calls) == 4
     assert "12 runs: 12 done, 0 failed, 0 pending" in status_lines(done)[0]

@@ -218,3 +218,74 @@ def cost_effectiveness(points: pd.DataFrame, x_axis: str, y_axis: str, stem: Pat
         ax.legend(loc="best")
         ax.set_title(title or "Cost-effectiveness: spending against extra top talent (95% intervals)")
         return save(fig, stem)
+
+
+def draw_intervals(rows: pd.DataFrame, panels: Sequence[tuple[str, str]], stem: Path, *, title: str = "") -> Path:
+    """Each lever's spread over draws of the uncertain weights: median, 50% and 90% intervals, one panel a measure.
+
+    ``rows`` has a ``name`` column and, per panel ``(column, axis label)``, the columns ``COLUMN`` (draw means);
+    it is one row a lever and draw. Levers are shown in the order of ``rows``.
+    """
+    names = list(dict.fromkeys(rows["name"]))
+    with _style():
+        fig, axes = _grid(len(panels), width=4.6, height=0.45 * len(names) + 1.2)
+        for ax, (column, label) in zip(axes, panels, strict=True):
+            for i, name in enumerate(names):
+                values = rows.loc[rows["name"] == name, column].dropna().to_numpy(dtype=float)
+                if len(values) == 0:
+                    continue
+                q05, q25, q50, q75, q95 = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95])
+                colour = COLOURS[i % len(COLOURS)]
+                ax.plot([q05, q95], [i, i], color=colour, linewidth=1.2)
+                ax.plot([q25, q75], [i, i], color=colour, linewidth=4.5, solid_capstyle="butt")
+                ax.plot([q50], [i], marker="o", color="white", markeredgecolor=colour, markersize=5)
+            ax.axvline(0, color="black", linewidth=0.6)
+            ax.set_yticks(range(len(names)), [n.replace("_", " ") for n in names])
+            ax.invert_yaxis()
+            ax.set_xlabel(label)
+            ax.xaxis.set_major_formatter(_TICKS)
+        fig.suptitle(title or "Over draws of the uncertain weights: median, 50% and 90% of draws")
+        return save(fig, stem)
+
+
+def probability_bars(probabilities: pd.DataFrame, stem: Path, *, title: str = "") -> Path:
+    """Grouped bars: for each lever (rows of ``probabilities``), the probability of each column's event."""
+    with _style():
+        fig = Figure(figsize=(6.2, 0.5 * len(probabilities) + 1.4), layout="constrained")
+        ax = fig.subplots()
+        k = len(probabilities.columns)
+        height = 0.8 / max(k, 1)
+        for j, column in enumerate(probabilities.columns):
+            y = np.arange(len(probabilities)) + (j - (k - 1) / 2) * height
+            ax.barh(y, probabilities[column].to_numpy(dtype=float), height=height, label=column,
+                    color=COLOURS[j % len(COLOURS)])
+        ax.set_yticks(range(len(probabilities)), [str(n).replace("_", " ") for n in probabilities.index])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("probability over draws of the uncertain weights")
+        ax.legend(loc="lower right")
+        ax.set_title(title)
+        return save(fig, stem)
+
+
+def budget_lines(rows: pd.DataFrame, y_axis: str, stem: Path, *, title: str = "") -> Path:
+    """Effect against yearly budget, one line a lever: median over draws with the 90% band.
+
+    ``rows`` has columns ``name``, ``budget`` (billion KRW a year), ``median``, ``low``, ``high``.
+    """
+    with _style():
+        fig = Figure(figsize=(6.2, 4.2), layout="constrained")
+        ax = fig.subplots()
+        for i, (name, group) in enumerate(rows.groupby("name", sort=False)):
+            group = group.sort_values("budget")
+            colour = COLOURS[i % len(COLOURS)]
+            ax.plot(group["budget"], group["median"], marker=MARKERS[i % len(MARKERS)], color=colour,
+                    label=str(name).replace("_", " "))
+            ax.fill_between(group["budget"], group["low"], group["high"], color=colour, alpha=0.15)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xlabel("yearly budget (billion KRW a year)")
+        ax.set_ylabel(y_axis)
+        ax.yaxis.set_major_formatter(_TICKS)
+        ax.legend(loc="best")
+        ax.set_title(title or "Each lever at its best setting within the budget (median, 90% of draws)")
+        return save(fig, stem)

@@ -56,6 +56,8 @@ _PATTERNS: tuple[tuple[str, Measure], ...] = (
     (r"spending_total", Measure("policy spending", "billion KRW a year", 1e-3, floor=0.0)),
     (r"spending_(?P<l>[a-z_]+)", Measure("spending on {l}", "billion KRW a year", 1e-3, floor=0.0)),
     (r"stay_rate_5y_(?P<c>[A-Z]+)", Measure("five-year stay rate in {c}", "%", 100.0, floor=0.0)),
+    (r"effect_(?P<l>[a-z_]+)", Measure("extra top-decile researchers from {l}", "people")),
+    (r"lead_(?P<l>[a-z_]+)", Measure("lead in extra top talent of {l}", "people")),
 )
 
 
@@ -112,6 +114,17 @@ PARAMETER_LABELS: dict[str, str] = {
     "talent.training_gain": "training gain",
     "policies.salary_match.share": "matched share of the pay gap",
     "policies.salary_match.budget": "salary-match budget",
+    "posterior": "posterior (fitted weights together)",
+    "preferences.network": "network weight",
+    "preferences.tie_growth": "growth of ties",
+    "preferences.sector_switch_cost": "sector switch cost",
+    "preferences.sector_taste_sd": "spread of sector tastes",
+    "offers.stage_shift.student": "offer shift, students",
+    "offers.stage_shift.postdoc": "offer shift, postdocs",
+    "offers.stage_shift.junior": "offer shift, juniors",
+    "offers.stage_shift.phd": "offer shift, PhD",
+    "offers.stage_shift.senior": "offer shift, seniors",
+    "offers.transition_shift": "offer shift at transitions",
 }
 
 #: Short labels of a country's parameters (``countries.<code>.<key>``).

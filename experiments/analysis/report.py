@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from experiments import store
-from experiments.analysis import comparison, figures, sensitivity, stats, tables
+from experiments.analysis import comparison, figures, robustness, sensitivity, stats, tables
 from experiments.analysis.document import Document, Figure, Heading, Paragraph, Table
 from experiments.analysis.measures import add_phd_share, country, infer_origin, measure, parameter_label
 from simulation.outputs import MARKERS, output_folder
@@ -90,6 +90,8 @@ def point_names(manifest: Mapping[str, Any]) -> dict[int, str]:
     for row in manifest["design_table"]:
         if manifest["design"] == "arms":
             names[int(row["point"])] = str(row["arm"]).replace("_", " ")
+        elif manifest["design"] == "uncertainties":
+            names[int(row["point"])] = f"{str(row['setting']).replace('_', ' ')}, draw {row['uncertainty']}"
         else:
             names[int(row["point"])] = ", ".join(f"{parameter_label(k)} = {tables.value(row[k])}"
                                                  for k in manifest["parameters"])
@@ -294,6 +296,35 @@ def sensitivity_section(doc: Document, root: Path, manifest: Mapping[str, Any], 
         doc.add(figure_block(root, png, "Morris screening: mu* (with its 95% bootstrap interval) against sigma."))
 
 
+def uncertainties_section(doc: Document, root: Path, manifest: Mapping[str, Any], data: pd.DataFrame,
+                          origin: str) -> None:
+    """Each lever setting's effects over the draws of the uncertain weights (median, 90% of draws)."""
+    doc.add(Heading("Levers over the draws of the uncertain weights"))
+    settings = {row["setting"] for row in manifest["design_table"]}
+    if BASELINE not in {row["arm"] for row in manifest["design_table"]} or len(settings) < 2:
+        doc.add(Paragraph(f"Effects need a [levers.{BASELINE}] table and at least one other lever."))
+        return
+    if manifest["keep"] != "yearly":
+        doc.add(Paragraph("The sweep kept the last year only: effects need every year (keep = \"yearly\")."))
+        return
+    years = int(data["year"].max() - data["year"].min())
+    horizon = min(comparison.HORIZONS[-1], years)
+    measured = robustness.effects_of(country(origin), horizon, years)
+    effects = robustness.lever_effects(robustness.run_table(data, horizon, origin), measured)
+    summary = robustness.summarize(effects, [m.name for m in measured])
+    labels = {m.name: f"{m.label} ({m.unit})" for m in measured}
+    shown = pd.DataFrame({
+        "lever": summary["setting"].str.replace("_", " "),
+        "effect": summary["effect"].map(labels),
+        "median (90% of draws)": [tables.interval(*v) for v in summary[["median", "low", "high"]].to_numpy()],
+        "share of spread due to the weights": [tables.number(100 * v) + "%" if np.isfinite(v) else "n/a"
+                                               for v in summary["param_share"]]})
+    doc.add(Paragraph(f"Each lever minus the {BASELINE} at the same draw and replicate (common random numbers), "
+                      f"over {summary['draws'].max()} draws; the share of spread due to the weights splits one "
+                      "run's variance into the weights and simulation noise (needs two replicates or more)."),
+            table_block(root, shown, summary, "lever_effects", "Lever effects over the draws: median (90% of draws)"))
+
+
 # ------------------------------------------------------------------ the report
 def build(folder: Path, manifest: Mapping[str, Any], data: pd.DataFrame, root: Path,
           bundle: Path | None = None) -> Document:
@@ -311,6 +342,8 @@ def build(folder: Path, manifest: Mapping[str, Any], data: pd.DataFrame, root: P
     design = manifest["design"]
     if design in ("sobol", "morris"):
         sensitivity_section(doc, root, manifest, data, sensitivity_outputs(origin))
+    elif design == "uncertainties":
+        uncertainties_section(doc, root, manifest, data, origin)
     else:
         replicate_section(doc, root, manifest, data, outputs)
         arms = [row.get("arm") for row in manifest["design_table"]]

@@ -52,9 +52,16 @@ def second_order(manifest: Mapping[str, Any]) -> bool:
     return bool(tomllib.loads(manifest["sweep"]["text"]).get("second_order", True))
 
 
-def problem(bounds: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
-    """SALib's problem description."""
-    return {"num_vars": len(bounds), "names": list(bounds), "bounds": [list(b) for b in bounds.values()]}
+def problem(bounds: Mapping[str, tuple[float, float]], groups: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """SALib's problem description (with ``groups``, key -> group name, each key's group)."""
+    from experiments.designs import problem as design_problem
+
+    return design_problem(bounds, groups)
+
+
+def group_names(bounds: Mapping[str, tuple[float, float]], groups: Mapping[str, str] | None) -> list[str]:
+    """The names the indices are reported under: each group once, in order of its first key; ungrouped keys."""
+    return list(dict.fromkeys((groups or {}).get(k, k) for k in bounds))
 
 
 def point_means(data: pd.DataFrame, outputs: Sequence[str], year: int | None = None) -> pd.DataFrame:
@@ -65,7 +72,8 @@ def point_means(data: pd.DataFrame, outputs: Sequence[str], year: int | None = N
 
 
 def sobol_indices(y: np.ndarray, bounds: Mapping[str, tuple[float, float]], *, calc_second_order: bool = True,
-                  level: float = stats.LEVEL, seed: int = BOOTSTRAP_SEED) -> pd.DataFrame:
+                  level: float = stats.LEVEL, seed: int = BOOTSTRAP_SEED,
+                  groups: Mapping[str, str] | None = None) -> pd.DataFrame:
     """First-order and total Sobol indices of ``y`` (one value a point, Saltelli's order), with intervals.
 
     Returns one row a parameter: ``parameter``, ``S1``, ``S1_low``, ``S1_high``, ``ST``, ``ST_low``,
@@ -77,12 +85,12 @@ def sobol_indices(y: np.ndarray, bounds: Mapping[str, tuple[float, float]], *, c
         raise ValueError("seed 0 would leave SALib's bootstrap unseeded; choose another")
 
     y = np.asarray(y, dtype=float)
-    names = list(bounds)
+    names = group_names(bounds, groups)
     if np.nanstd(y) == 0:
         nan = np.full(len(names), np.nan)
         return pd.DataFrame({"parameter": names, "S1": nan, "S1_low": nan, "S1_high": nan, "ST": nan,
                              "ST_low": nan, "ST_high": nan})
-    result = salib_sobol.analyze(problem(bounds), y, calc_second_order=calc_second_order, conf_level=level,
+    result = salib_sobol.analyze(problem(bounds, groups), y, calc_second_order=calc_second_order, conf_level=level,
                                  num_resamples=RESAMPLES, seed=seed)
     return pd.DataFrame({
         "parameter": names,
@@ -92,7 +100,8 @@ def sobol_indices(y: np.ndarray, bounds: Mapping[str, tuple[float, float]], *, c
 
 
 def morris_indices(x: np.ndarray, y: np.ndarray, bounds: Mapping[str, tuple[float, float]], *,
-                   level: float = stats.LEVEL, seed: int = BOOTSTRAP_SEED) -> pd.DataFrame:
+                   level: float = stats.LEVEL, seed: int = BOOTSTRAP_SEED,
+                   groups: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Morris screening of ``y`` at the trajectory points ``x`` (one row a point, SALib's order).
 
     Returns one row a parameter: ``parameter``, ``mu``, ``mu_star``, ``mu_star_low``, ``mu_star_high``,
@@ -100,9 +109,9 @@ def morris_indices(x: np.ndarray, y: np.ndarray, bounds: Mapping[str, tuple[floa
     """
     from SALib.analyze import morris as salib_morris
 
-    result = salib_morris.analyze(problem(bounds), np.asarray(x, dtype=float), np.asarray(y, dtype=float),
+    result = salib_morris.analyze(problem(bounds, groups), np.asarray(x, dtype=float), np.asarray(y, dtype=float),
                                   num_resamples=RESAMPLES, conf_level=level, num_levels=MORRIS_LEVELS, seed=seed)
-    names = list(bounds)
+    names = group_names(bounds, groups)
     mu_star = np.asarray(result["mu_star"], dtype=float)
     conf = np.asarray(result["mu_star_conf"], dtype=float)
     return pd.DataFrame({"parameter": names, "mu": np.asarray(result["mu"], dtype=float), "mu_star": mu_star,

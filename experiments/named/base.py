@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from experiments import executors, runner, store
+from experiments.analysis import tables
 from experiments.analysis.document import Document
 from experiments.analysis.report import write_report
 from experiments.sweepfile import read_sweep
@@ -73,6 +74,7 @@ class Outcome:
     seconds: float
     runs: int
     sweep_files: dict[str, Path]
+    ran: int = 0  # runs this command ran (the others were done before: a resumed experiment)
 
 
 def sweep_file(name: str) -> Path:
@@ -104,12 +106,23 @@ def with_base(path: Path, base: Path, folder: Path) -> Path:
     return copy
 
 
+@dataclass(frozen=True)
+class DaskCluster:
+    """Where runs go on Dask: a scheduler's address, or a local cluster of ``local_workers`` processes."""
+
+    scheduler: str | None = None
+    local_workers: int | None = None
+    connect_timeout: float = 10.0
+    wait: float = 60.0
+
+
 def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path | None = None,
                    workers: int | None = None, in_process: bool = False, progress: bool = True,
-                   command: tuple[str, ...] = ()) -> Outcome:
+                   command: tuple[str, ...] = (), dask: DaskCluster | None = None) -> Outcome:
     """Run (or resume) the experiment's sweeps into ``out``, write their reports and the experiment's section.
 
-    Runs go to ``workers`` local processes (default: one a CPU), or run in this process with ``in_process``.
+    Runs go to ``workers`` local processes (default: one a CPU), run in this process with ``in_process``, or go
+    to a Dask cluster with ``dask`` (the same seeds: the same results on any of them).
     """
     out = Path(out)
     start = time.perf_counter()
@@ -123,12 +136,18 @@ def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path 
     for name, sweep in sweeps.items():  # check every folder before running anything
         runner.check_folder(sweep, out / name)
     workers = workers or os.cpu_count() or 1
-    runs = 0
+    runs = ran = 0
     for name, sweep in sweeps.items():
         folder = out / name
         if in_process:
             summary = runner.run_sweep(sweep, folder, executors.InProcess(), workers=1, progress=progress,
                                        executor_name="in-process")
+        elif dask is not None:
+            name = f"dask {dask.scheduler}" if dask.scheduler else f"dask local {dask.local_workers}"
+            with executors.dask_executor(dask.scheduler, dask.local_workers, dask.connect_timeout,
+                                         dask.wait) as (executor, dask_workers):
+                summary = runner.run_sweep(sweep, folder, executor, workers=dask_workers, progress=progress,
+                                           executor_name=name)
         else:
             with executors.process_pool(workers) as executor:
                 summary = runner.run_sweep(sweep, folder, executor, workers=workers, progress=progress,
@@ -139,6 +158,7 @@ def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path 
         if summary.failed or summary.pending:
             raise store.FolderError(f"{folder}: {summary.failed} runs failed; see talentflow status {folder}")
         runs += summary.total
+        ran += summary.ran
         write_report(folder, folder / "report", command=("talentflow", "report", str(folder), "--out",
                                                            str(folder / "report")))
     context = Context({name: out / name for name in sweeps},
@@ -149,10 +169,11 @@ def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path 
             (staging / sub).mkdir()
         doc = Document(experiment.title, staging)
         experiment.section(doc, staging, context)
+        tables.write_latex_document(staging / "tables")
         (staging / "results.md").write_text(doc.markdown(), encoding="utf-8")
         (staging / "results.html").write_text(doc.html(), encoding="utf-8")
         meta = {"kind": MARKERS["report.json"], "experiment": experiment.name, "command": list(command),
                 "sweeps": {name: str(path) for name, path in files.items()}}
         (staging / "report.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     doc.root = summary_folder
-    return Outcome(experiment, out, summary_folder, doc, time.perf_counter() - start, runs, files)
+    return Outcome(experiment, out, summary_folder, doc, time.perf_counter() - start, runs, files, ran)

@@ -20,6 +20,14 @@ from simulation.outputs import OutputError
 RESULTS = Path("results")
 
 
+def scheduler_address(text: str) -> str:
+    """A Dask scheduler address ``SCHEME://HOST:PORT`` (argparse type)."""
+    scheme, sep, rest = text.partition("://")
+    if not sep or not scheme or ":" not in rest:
+        raise argparse.ArgumentTypeError(f"must be a scheduler address such as tcp://HOST:PORT, got {text!r}")
+    return text
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from experiments.named import NAMES
 
@@ -32,6 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=whole_number(1), metavar="N", help="worker processes (default: CPUs)")
     where.add_argument("--in-process", action="store_true", help="run in this process, one run after another")
+    where.add_argument("--scheduler", type=scheduler_address, metavar="ADDRESS",
+                       help="run on the Dask scheduler at ADDRESS, e.g. tcp://HOST:8786")
+    where.add_argument("--dask-local", type=whole_number(1), metavar="N",
+                       help="run on a local Dask cluster of N workers")
+    parser.add_argument("--connect-timeout", type=whole_number(1), default=10, metavar="SECONDS",
+                        help="seconds to wait for the Dask scheduler (default 10)")
+    parser.add_argument("--dask-wait", type=whole_number(1), default=60, metavar="SECONDS",
+                        help="seconds to wait for a first Dask worker when the scheduler has none (default 60)")
     parser.add_argument("--doc", metavar="FILE", help="also write the results document (e.g. docs/results.md), "
                                                       "figures under its folder's img/results/; an existing FILE "
                                                       "is replaced only if this command wrote it")
@@ -51,8 +67,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 def experiment_command(args: argparse.Namespace) -> int:
     """Handler: run the experiment(s); FolderError becomes a one-line usage error."""
-    from experiments import store
-    from experiments.named import EXPERIMENTS, run_experiment
+    from experiments import executors, store
+    from experiments.named import EXPERIMENTS, PUBLISHED, run_experiment
+    from experiments.named.base import DaskCluster
     from experiments.named.results import write_results
     from simulation.config import load_config
 
@@ -61,9 +78,12 @@ def experiment_command(args: argparse.Namespace) -> int:
     if args.doc:
         check_doc(Path(args.doc), force=args.force)
     command = list(getattr(args, "command_line", None) or ["python", "-m", "experiments.named", *sys.argv[1:]])
-    names = list(EXPERIMENTS) if args.name == "all" else [args.name]
+    names = list(PUBLISHED) if args.name == "all" else [args.name]
     start = time.perf_counter()
     outcomes = []
+    dask = None
+    if getattr(args, "scheduler", None) or getattr(args, "dask_local", None):
+        dask = DaskCluster(args.scheduler, args.dask_local, args.connect_timeout, args.dask_wait)
     try:
         for name in names:
             if args.name == "all":
@@ -71,11 +91,16 @@ def experiment_command(args: argparse.Namespace) -> int:
             else:
                 out = Path(args.out) if args.out else RESULTS / name
             outcome = run_experiment(EXPERIMENTS[name], out, base=args.base, workers=args.workers,
-                                     in_process=args.in_process, progress=not args.quiet, command=tuple(command))
+                                     in_process=args.in_process, progress=not args.quiet, command=tuple(command),
+                                     dask=dask)
             print(f"{name}: {outcome.runs} runs, {outcome.seconds:.0f} s -> {outcome.summary}/results.md")
             outcomes.append(outcome)
     except store.FolderError as err:
         raise UsageError(str(err)) from None
+    except executors.SchedulerUnreachableError as err:
+        raise UsageError(f"--scheduler: {err}") from None
+    except executors.NoWorkersError as err:
+        raise UsageError(f"--dask-wait: {err}") from None
     if args.doc:
         path = write_results(outcomes, args.doc, command=command, seconds=time.perf_counter() - start)
         print(f"wrote {path}")

@@ -89,26 +89,30 @@ def write_results(outcomes: Sequence[Outcome], path: str | Path, *, command: Seq
     git = store.git_state(Path(__file__).parent)
     doc = Document("Results", folder)
     runs = sum(o.runs for o in outcomes)
+    ran = sum(o.ran for o in outcomes)
+    resumed = "" if ran == runs else f" ({ran:,} run by this command, the others resumed from {shown_folder(outcomes)})"
     doc.add(Paragraph(OPENING),
             Paragraph(f"Command: `{shlex.join(command)}` (or `make results`). Scenario (base config): {base}. "
                       f"Code: git commit `{(git.get('commit') or 'unknown')[:12]}`"
                       f"{' with uncommitted changes' if git.get('dirty') else ''}. Written "
                       f"{datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')} on "
-                      f"{platform.node()} ({os.cpu_count()} CPUs): {runs:,} runs in {seconds / 60:.1f} minutes "
-                      "(wall clock, including analysis)."),
+                      f"{platform.node()} ({os.cpu_count()} CPUs): {runs:,} runs{resumed} in "
+                      f"{seconds / 60:.1f} minutes (wall clock, including analysis)."),
             Paragraph("Counts are in people (agents times people per agent), money in billion or million KRW at "
-                      "2024 prices as labelled, shares in percent. Intervals are 95% confidence intervals: "
-                      "t-based over replicates, paired by replicate on common random numbers for differences "
-                      "against a reference, Fieller's for ratios, SALib's bootstrap for sensitivity indices. "
-                      "Each experiment's folder also holds its sweep's own report (report.md, report.html) and "
-                      "every table as CSV and LaTeX (`OUT/<experiment>/summary/tables/`)."),
-            Paragraph("**What these intervals leave out.** Every run here uses the default scenario's weights at "
-                      "their posterior medians (configs/calibrated.toml). The intervals measure simulation noise "
-                      "only; they say nothing of how the results change across the posterior, or across the "
-                      "weights the data leave open and the calibration carries as their priors (the hours weight, "
-                      "the peaks of desired hours, the mentor weights, the curvature of the utility of income: "
-                      "docs/calibration.md). A conclusion drawn from these tables holds at those values; how far "
-                      "it holds beyond them is not shown here."))
+                      "2024 prices as labelled, shares in percent. Each experiment's folder also holds its sweep's "
+                      "own report (report.md, report.html), every table as CSV and LaTeX "
+                      "(`OUT/<experiment>/summary/tables/`, with `tables_document.tex` that compiles them all) "
+                      "and every figure as PNG and PDF."),
+            Paragraph("**Two kinds of interval.** The experiments over what the data leave open (the first three) "
+                      "draw the weights: a particle of the calibration's posterior for the fitted weights (all "
+                      "together, as calibrated) and a value from its prior range for each weight no target pins "
+                      "(docs/calibration.md). Their intervals hold 90% of the draws, and the probabilities they "
+                      "give (that a lever is the best, that it beats another) are shares of draws: they say how "
+                      "far a conclusion depends on what the data leave open. The policy comparison and the vicious "
+                      "cycle run at the posterior medians (configs/calibrated.toml); their intervals are 95% "
+                      "confidence intervals of simulation noise only (t-based over replicates, paired on common "
+                      "random numbers, Fieller's for ratios) and hold at those values, not beyond them. Sensitivity "
+                      "indices carry SALib's 95% bootstrap intervals."))
     doc.add(Heading("Contents"),
             Paragraph("\n".join(f"{i}. [{o.experiment.title}](#{_anchor(o.experiment.title)})"
                                 for i, o in enumerate(outcomes, start=1))))
@@ -122,6 +126,12 @@ def write_results(outcomes: Sequence[Outcome], path: str | Path, *, command: Seq
                 *relocate(outcome, folder, images))
     path.write_text(f"{MARKER}\n{doc.markdown()}", encoding="utf-8")
     return path
+
+
+def shown_folder(outcomes: Sequence[Outcome]) -> str:
+    """The folder the experiments ran into (their common parent), as the document shows it."""
+    parents = {shown_path(o.out.parent) for o in outcomes}
+    return ", ".join(f"`{p}`" for p in sorted(parents))
 
 
 def _anchor(title: str) -> str:
