@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -77,6 +78,14 @@ def top_cut(sorted_talent: np.ndarray, share: float) -> float:
 def without_policies(config: Config) -> Config:
     """``config`` with every lever off: the baseline of a policy run on common random numbers."""
     return dataclasses.replace(config, policies=PolicyConfig())
+
+
+#: The DataCollector's agent reporters (agent engine): column -> Researcher attribute, read with
+#: ``operator.attrgetter`` (Mesa wraps an attribute name in a local function, which cannot be pickled).
+AGENT_REPORTERS: dict[str, operator.attrgetter] = {
+    name: operator.attrgetter(attribute) for name, attribute in (
+        ("country", "country_code"), ("sector", "sector_name"), ("stage", "stage_name"), ("talent", "talent"),
+        ("support", "support_received"))}
 
 
 class TalentModel(mesa.Model):
@@ -159,7 +168,8 @@ class TalentModel(mesa.Model):
 
         names = observe.column_names(self.world, [lv.name for lv in self.levers])
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: functools.partial(report, name=name) for name in names})
+            model_reporters={name: functools.partial(report, name=name) for name in names},
+            agent_reporters=AGENT_REPORTERS if engine == "agents" else None)
         self._observe(pop, observe.Flows(0, 0, 0, 0, 0), entries=0, exits=0,
                       levers={lv.name: observe.LeverYear(0.0, 0.0, np.nan, np.nan, np.nan) for lv in self.levers})
 
@@ -245,6 +255,8 @@ class TalentModel(mesa.Model):
         kept = np.flatnonzero(~leaving)
         lever_years = {lever.name: self._lever_year(lever, paid, pop, kept, ctx)
                        for lever, paid in zip(self.levers, payments, strict=True)} if record else {}
+        if self.engine == "agents" and self.researchers:  # before the DataCollector reads the agents
+            self._settle_agents(pop, leaving)
         # The vectorized engine's population is its own: keep the stayers in place, room for next year's cohort.
         staying = pop.compact(kept) if self.engine == "vectorized" or not record else pop.take(kept)
         self._update_mentors(staying, ctx)
@@ -393,6 +405,10 @@ class TalentModel(mesa.Model):
         self._decision = {}
         after = self.gather()
         self._after_moves(after, pop.country, pop.sector, leaving, ctx, offers, len(cohort), record=True)
+
+    def _settle_agents(self, after: Population, leaving: np.ndarray) -> None:
+        """The agents take the year's settlement (support, exemption, contracts: rows of ``after``); those
+        ``leaving`` research leave the model."""
         staying = []
         for k, r in enumerate(self.researchers):
             if leaving[k]:
