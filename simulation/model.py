@@ -19,6 +19,7 @@ entry, training and careers, offers and decisions, policies, mentor quality, obs
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import operator
@@ -27,6 +28,7 @@ from typing import Any, Literal
 
 import mesa
 import numpy as np
+from mesa.experimental.scenarios import Scenario
 
 from simulation import behaviour, observe
 from simulation.agents import STATE_FIELDS, Researcher
@@ -80,6 +82,42 @@ def without_policies(config: Config) -> Config:
     return dataclasses.replace(config, policies=PolicyConfig())
 
 
+#: What a model's scenario remembers of how it was built, so that Mesa's SolaraViz Reset (which builds a new model
+#: with a new scenario of the same class) rebuilds the same scenario on the same random numbers.
+REBUILD_KEYS: tuple[str, ...] = ("config", "engine", "rng_state")
+
+
+class TalentScenario(Scenario):
+    """The Mesa scenario of a TalentModel. :func:`rebuild_scenario` makes a subclass per model whose defaults
+    are how that model was built (its config, engine, keyword parameters and the random generator's state)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the defaults of its class and its own values (the class is made at run time)."""
+        return (_unpickled_scenario, (dict(self._scenario_defaults), dict(self.__dict__)))
+
+
+def scenario_class(defaults: dict[str, Any]) -> type[TalentScenario]:
+    """A TalentScenario subclass whose class-level defaults are ``defaults``."""
+    namespace = {"__annotations__": dict.fromkeys(defaults, Any), **defaults}
+    return type("TalentModelScenario", (TalentScenario,), namespace)
+
+
+def _unpickled_scenario(defaults: dict[str, Any], values: dict[str, Any]) -> TalentScenario:
+    values = dict(values)
+    return scenario_class(defaults)(rng=values.pop("rng", None), **values)
+
+
+def rebuild_scenario(config: Any, engine: str, rng_state: dict[str, Any], params: dict[str, Any]) -> TalentScenario:
+    """A scenario whose class defaults rebuild the model: ``config`` (as given: a path, a Config or None),
+    ``engine``, ``rng_state`` (the generator's state before the model's first draw) and the keyword ``params``.
+
+    Mesa's SolaraViz Reset calls ``type(scenario)(**controls)``: the controls override the keyword parameters,
+    and everything else, the seed included, is that of the model being reset.
+    """
+    defaults = {"config": config, "engine": engine, "rng_state": copy.deepcopy(rng_state), **params}
+    return scenario_class(defaults)()
+
+
 #: The DataCollector's agent reporters (agent engine): column -> Researcher attribute, read with
 #: ``operator.attrgetter`` (Mesa wraps an attribute name in a local function, which cannot be pickled).
 AGENT_REPORTERS: dict[str, operator.attrgetter] = {
@@ -110,12 +148,23 @@ class TalentModel(mesa.Model):
     (``population.take(np.arange(len(population)))``).
     """
 
-    def __init__(self, config: Config | str | Path | None = None, *, engine: Engine = "vectorized",
+    def __init__(self, config: Config | str | Path | None = None, *, engine: Engine | None = None,
                  record_agents: bool = False, deadweight: bool = False, rng: Any = None, scenario: Any = None,
                  _history: TalentModel | None = None, **params: Any) -> None:
+        restore = None
         if scenario is not None:  # Mesa's Scenario: its rng seeds the model, its other values are keywords
-            params = {**{k: v for k, v in vars(scenario).items() if k != "rng"}, **params}
+            values = {k: v for k, v in vars(scenario).items() if k != "rng"}
+            remembered = {k: values.pop(k, None) for k in REBUILD_KEYS}  # how a model of ours was built
+            if getattr(scenario, "rng", None) is None and rng is None:
+                restore = remembered["rng_state"]
+            config = config if config is not None else remembered["config"]
+            engine = engine or remembered["engine"]
+            params = {**values, **params}
         super().__init__(rng=rng, scenario=scenario)
+        if restore is not None:  # Mesa's Reset: the same random numbers as the model it replaces
+            self.rng.bit_generator.state = copy.deepcopy(restore)
+        engine = engine or "vectorized"
+        self.scenario = rebuild_scenario(config, engine, self.rng.bit_generator.state, params)
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         if not isinstance(config, Config):
