@@ -21,7 +21,7 @@ CONFIG_ENV, RESEARCHERS_ENV, SEED_ENV = "TALENTFLOW_MESA_CONFIG", "TALENTFLOW_ME
 
 
 @solara.component
-def Readout(model: TalentModel) -> solara.Element:
+def Readout(model: TalentModel) -> solara.Element:  # noqa: N802 (solara components are capitalised)
     """The year and the headline counts as text (what a screen reader, or a browser test, reads)."""
     update_counter.get()  # Mesa's signal that the model stepped: draw again
     m = model.metrics
