@@ -92,6 +92,32 @@ class Researcher(mesa.Agent):
         behaviour.move(state, np.array([0]), chosen, world)
         self.load(state)
 
+    # --- what the DataCollector's agent reporters read (attribute names: the model stays picklable) ---
+    @property
+    def country_code(self) -> str:
+        """The country the researcher is in (``KR``, ``US``)."""
+        return self.model.world.codes[int(self.country)]
+
+    @property
+    def stage_name(self) -> str:
+        """The career stage (``student``, ``phd``, ``postdoc``, ``junior``, ``senior``)."""
+        return STAGES[int(self.stage)]
+
+    @property
+    def sector_name(self) -> str:
+        """The sector (``academia``, ``industry``)."""
+        return SECTORS[int(self.sector)]
+
+    @property
+    def talent(self) -> float:
+        """Talent, a multiple of the median entrant's (the exponential of ``ln_talent``)."""
+        return float(np.exp(self.ln_talent))
+
+    @property
+    def support_received(self) -> float:
+        """Policy support received this year, million KRW."""
+        return float(self.support)
+
     @property
     def label(self) -> str:
         """A short description for tooltips."""

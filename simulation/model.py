@@ -19,13 +19,16 @@ entry, training and careers, offers and decisions, policies, mentor quality, obs
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
+import operator
 from pathlib import Path
 from typing import Any, Literal
 
 import mesa
 import numpy as np
+from mesa.experimental.scenarios import Scenario
 
 from simulation import behaviour, observe
 from simulation.agents import STATE_FIELDS, Researcher
@@ -79,6 +82,50 @@ def without_policies(config: Config) -> Config:
     return dataclasses.replace(config, policies=PolicyConfig())
 
 
+#: What a model's scenario remembers of how it was built, so that Mesa's SolaraViz Reset (which builds a new model
+#: with a new scenario of the same class) rebuilds the same scenario on the same random numbers.
+REBUILD_KEYS: tuple[str, ...] = ("config", "engine", "rng_state")
+
+
+class TalentScenario(Scenario):
+    """The Mesa scenario of a TalentModel. :func:`rebuild_scenario` makes a subclass per model whose defaults
+    are how that model was built (its config, engine, keyword parameters and the random generator's state)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the defaults of its class and its own values (the class is made at run time)."""
+        return (_unpickled_scenario, (dict(self._scenario_defaults), dict(self.__dict__)))
+
+
+def scenario_class(defaults: dict[str, Any]) -> type[TalentScenario]:
+    """A TalentScenario subclass whose class-level defaults are ``defaults``."""
+    namespace = {"__annotations__": dict.fromkeys(defaults, Any), **defaults}
+    return type("TalentModelScenario", (TalentScenario,), namespace)
+
+
+def _unpickled_scenario(defaults: dict[str, Any], values: dict[str, Any]) -> TalentScenario:
+    values = dict(values)
+    return scenario_class(defaults)(rng=values.pop("rng", None), **values)
+
+
+def rebuild_scenario(config: Any, engine: str, rng_state: dict[str, Any], params: dict[str, Any]) -> TalentScenario:
+    """A scenario whose class defaults rebuild the model: ``config`` (as given: a path, a Config or None),
+    ``engine``, ``rng_state`` (the generator's state before the model's first draw) and the keyword ``params``.
+
+    Mesa's SolaraViz Reset calls ``type(scenario)(**controls)``: the controls override the keyword parameters,
+    and everything else, the seed included, is that of the model being reset.
+    """
+    defaults = {"config": config, "engine": engine, "rng_state": copy.deepcopy(rng_state), **params}
+    return scenario_class(defaults)()
+
+
+#: The DataCollector's agent reporters (agent engine): column -> Researcher attribute, read with
+#: ``operator.attrgetter`` (Mesa wraps an attribute name in a local function, which cannot be pickled).
+AGENT_REPORTERS: dict[str, operator.attrgetter] = {
+    name: operator.attrgetter(attribute) for name, attribute in (
+        ("country", "country_code"), ("sector", "sector_name"), ("stage", "stage_name"), ("talent", "talent"),
+        ("support", "support_received"))}
+
+
 class TalentModel(mesa.Model):
     """The researcher-migration model.
 
@@ -101,12 +148,23 @@ class TalentModel(mesa.Model):
     (``population.take(np.arange(len(population)))``).
     """
 
-    def __init__(self, config: Config | str | Path | None = None, *, engine: Engine = "vectorized",
+    def __init__(self, config: Config | str | Path | None = None, *, engine: Engine | None = None,
                  record_agents: bool = False, deadweight: bool = False, rng: Any = None, scenario: Any = None,
                  _history: TalentModel | None = None, **params: Any) -> None:
+        restore = None
         if scenario is not None:  # Mesa's Scenario: its rng seeds the model, its other values are keywords
-            params = {**{k: v for k, v in vars(scenario).items() if k != "rng"}, **params}
+            values = {k: v for k, v in vars(scenario).items() if k != "rng"}
+            remembered = {k: values.pop(k, None) for k in REBUILD_KEYS}  # how a model of ours was built
+            if getattr(scenario, "rng", None) is None and rng is None:
+                restore = remembered["rng_state"]
+            config = config if config is not None else remembered["config"]
+            engine = engine or remembered["engine"]
+            params = {**values, **params}
         super().__init__(rng=rng, scenario=scenario)
+        if restore is not None:  # Mesa's Reset: the same random numbers as the model it replaces
+            self.rng.bit_generator.state = copy.deepcopy(restore)
+        engine = engine or "vectorized"
+        self.scenario = rebuild_scenario(config, engine, self.rng.bit_generator.state, params)
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         if not isinstance(config, Config):
@@ -159,7 +217,8 @@ class TalentModel(mesa.Model):
 
         names = observe.column_names(self.world, [lv.name for lv in self.levers])
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: functools.partial(report, name=name) for name in names})
+            model_reporters={name: functools.partial(report, name=name) for name in names},
+            agent_reporters=AGENT_REPORTERS if engine == "agents" else None)
         self._observe(pop, observe.Flows(0, 0, 0, 0, 0), entries=0, exits=0,
                       levers={lv.name: observe.LeverYear(0.0, 0.0, np.nan, np.nan, np.nan) for lv in self.levers})
 
@@ -245,6 +304,8 @@ class TalentModel(mesa.Model):
         kept = np.flatnonzero(~leaving)
         lever_years = {lever.name: self._lever_year(lever, paid, pop, kept, ctx)
                        for lever, paid in zip(self.levers, payments, strict=True)} if record else {}
+        if self.engine == "agents" and self.researchers:  # before the DataCollector reads the agents
+            self._settle_agents(pop, leaving)
         # The vectorized engine's population is its own: keep the stayers in place, room for next year's cohort.
         staying = pop.compact(kept) if self.engine == "vectorized" or not record else pop.take(kept)
         self._update_mentors(staying, ctx)
@@ -393,6 +454,10 @@ class TalentModel(mesa.Model):
         self._decision = {}
         after = self.gather()
         self._after_moves(after, pop.country, pop.sector, leaving, ctx, offers, len(cohort), record=True)
+
+    def _settle_agents(self, after: Population, leaving: np.ndarray) -> None:
+        """The agents take the year's settlement (support, exemption, contracts: rows of ``after``); those
+        ``leaving`` research leave the model."""
         staying = []
         for k, r in enumerate(self.researchers):
             if leaving[k]:

@@ -43,11 +43,23 @@ def scale_population(config: Config, researchers: int) -> Config:
 
 
 def with_parameters(config: Config, source: str = "model parameters", **params: Any) -> Config:
-    """``config`` with the model keywords of :data:`PARAMETER_KEYS` and :data:`SWITCHES` applied."""
-    unknown = sorted(set(params) - set(PARAMETER_KEYS) - set(SWITCHES) - {"researchers"})
+    """``config`` with the model keywords of :data:`PARAMETER_KEYS` and :data:`SWITCHES` applied, and any dotted
+    config key (``**{"preferences.wage": 1.0}``, as ``mesa.batch_run`` passes it) set and validated like ``--set``.
+
+    Dotted keys apply after the keywords; ``simulation.researchers`` is scaled as ``researchers`` is (the cohort
+    follows). Raises TypeError for an unknown keyword, ConfigError for a bad dotted key or value.
+    """
+    dotted = {k: v for k, v in params.items() if "." in k}
+    unknown = sorted(set(params) - set(PARAMETER_KEYS) - set(SWITCHES) - {"researchers"} - set(dotted))
     if unknown:
         allowed = ", ".join(sorted([*PARAMETER_KEYS, *SWITCHES, "researchers"]))
-        raise TypeError(f"unknown model parameter(s) {', '.join(unknown)}; allowed: {allowed}")
+        raise TypeError(f"unknown model parameter(s) {', '.join(unknown)}; allowed: {allowed}, or any dotted "
+                        "config key (e.g. preferences.wage)")
+    population = dotted.pop("simulation.researchers", None)
+    if population is not None and params.get("researchers") is not None:
+        raise TypeError("give the number of researchers once: researchers or simulation.researchers")
+    if population is not None:
+        params = {**params, "researchers": population}
     raw = config_as_raw(config)
     policies = raw.setdefault("policies", {})
     for keyword, section in SWITCHES.items():
@@ -57,6 +69,7 @@ def with_parameters(config: Config, source: str = "model parameters", **params: 
             else:
                 policies.pop(section, None)
     overrides = [(PARAMETER_KEYS[k], v) for k, v in params.items() if k in PARAMETER_KEYS and v is not None]
+    overrides += list(dotted.items())
     out = build_config(apply_overrides(raw, overrides), source)
     if params.get("researchers") is not None:
         out = scale_population(out, int(params["researchers"]))

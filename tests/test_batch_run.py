@@ -67,3 +67,63 @@ def test_a_mesa_scenario_seeds_the_model_and_sets_its_keyword_parameters():
     assert via_scenario.config.policies.salary_match is not None
     with pytest.raises(TypeError, match="unknown model parameter"):
         TalentModel(scenario=Scenario(rng=4, density=0.8))
+
+
+def test_batch_run_varies_any_config_key_by_its_dotted_path():
+    parameters = {"researchers": 300, "years": 2, "preferences.wage": [0.5, 1.5], "countries.KR.mentor_weight": 0.2}
+    rows = pd.DataFrame(mesa.batch_run(TalentModel, parameters, rng=[4], max_steps=2, number_processes=1,
+                                       display_progress=False))
+    assert sorted(rows["preferences.wage"]) == [0.5, 1.5]
+    for _, row in rows.iterrows():
+        model = TalentModel(researchers=300, years=2, rng=4, **{"preferences.wage": row["preferences.wage"],
+                                                                 "countries.KR.mentor_weight": 0.2})
+        assert model.config.preferences.wage == row["preferences.wage"]
+        assert model.config.countries["KR"].mentor_weight == 0.2
+        while model.running:
+            model.step()
+        assert model.yearly().iloc[-1]["researchers_KR"] == row["researchers_KR"]
+    low, high = rows.sort_values("preferences.wage")["share_abroad"]
+    assert low != high  # the weight reached the model
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("preferences.wagex", 1.0, "unknown key"),
+    ("preferences.wage", -1.0, "must be in"),
+    ("preferences.wage.x", 1.0, "is a value, not a table"),
+])
+def test_a_bad_dotted_key_is_refused_like_set(key, value, message):
+    from simulation.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message) as err:
+        TalentModel(researchers=300, **{key: value})
+    assert key.startswith(err.value.key) or err.value.key.startswith("preferences")
+
+
+def test_the_number_of_researchers_is_given_once():
+    with pytest.raises(TypeError, match="once"):
+        TalentModel(researchers=300, **{"simulation.researchers": 400})
+    model = TalentModel(**{"simulation.researchers": 400})
+    assert model.config.simulation.researchers == 400
+
+
+def test_agent_reporters_describe_every_agent_as_the_model_counts_it():
+    model = TalentModel(engine="agents", researchers=300, years=3, rng=3, match_share=0.5, match_budget=1e6)
+    while model.running:
+        model.step()
+    agents = model.datacollector.get_agent_vars_dataframe().reset_index()
+    assert set(agents.columns) >= {"Step", "AgentID", "country", "sector", "stage", "talent", "support"}
+    yearly = model.yearly()
+    w = model.people_per_agent
+    for step, rows in agents.groupby("Step"):
+        year = yearly.iloc[int(step)]
+        assert len(rows) * w == pytest.approx(year["researchers_total"])
+        assert (rows["country"] == "KR").sum() * w == pytest.approx(year["researchers_KR"])
+        assert rows["support"].sum() * w == pytest.approx(year["spending_total"])
+    assert yearly["spending_total"].iloc[1:].gt(0).any()
+    last = agents[agents["Step"] == agents["Step"].max()].set_index("AgentID")
+    assert set(last.index) == {r.unique_id for r in model.researchers}
+    r = model.researchers[0]
+    assert (last.loc[r.unique_id, "stage"], last.loc[r.unique_id, "talent"]) == (r.stage_name, r.talent)
+    import pickle
+
+    assert pickle.loads(pickle.dumps(model)).datacollector.get_agent_vars_dataframe().shape == (len(agents), 5)
