@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
 import os
 import re
@@ -46,6 +47,13 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """The resolved field types of a schema dataclass (``typing.get_type_hints``, once a class)."""
+    return typing.get_type_hints(cls)
+
+
 class _Builder:
     """Turns parsed TOML into the frozen dataclasses of :mod:`simulation.schema`."""
 
@@ -58,7 +66,7 @@ class _Builder:
     def dataclass(self, cls: type, raw: Any, key: str) -> Any:
         if not isinstance(raw, dict):
             self.fail(key, f"must be a table, got {_describe(raw)}")
-        hints = typing.get_type_hints(cls)
+        hints = type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls)}
         for name in raw:
             if name not in fields:
