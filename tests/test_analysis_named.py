@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from experiments_support import BASELINE, ROOT, write_sweep
 
-from experiments.named import EXPERIMENTS, PUBLISHED, base, match_budget, results, vicious_cycle
+from experiments.named import EXPERIMENTS, PUBLISHED, base, equal_budget, match_budget, results, vicious_cycle
 from experiments.named.cli import check_doc
 from experiments.named.cli import main as named_main
 from experiments.named.results import shown_path
@@ -29,7 +29,7 @@ def test_every_named_experiment_has_its_sweep_files():
                                 "match_budget", "sensitivity", "vicious_cycle"}
     assert set(PUBLISHED) <= set(EXPERIMENTS)
     for experiment in EXPERIMENTS.values():
-        for name in experiment.sweeps:
+        for name in (n for n in experiment.sweeps if n not in experiment.derived):
             assert base.sweep_file(name).is_file(), name
 
 
@@ -149,7 +149,7 @@ TINY = {
         [levers.hours_exemption]
         policies.hours_exemption = {{}}
         """,
-    "equal_budget": f"""
+    "equal_budget_search": f"""
         design = "uncertainties"
         samples = 3
         years = 12
@@ -234,6 +234,8 @@ def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_
     no_channel = effects[(effects["weight"] == 0.0) & (effects["output"] == "mentor_quality_KR")]
     assert (no_channel["effect"] == 0).all()  # with weight 0 mentor quality does not depend on who stays
     assert effects["cycle"].notna().sum() == (effects["weight"] > 0).sum()
+    assert not (out / "policy_comparison").exists()  # not published: it has no parameter uncertainty
+    assert named_main(["policy_comparison", "--out", str(out / "policy_comparison"), "--in-process", "--quiet"]) == 0
     policies = pd.read_csv(out / "policy_comparison" / "summary" / "tables" / "policy_comparison.csv")
     assert set(policies["arm"]) == {"return grant", "hours exemption"}
     arms = pd.read_csv(out / "policy_comparison" / "summary" / "tables" / "arms.csv").set_index("arm")
@@ -246,6 +248,13 @@ def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_
     best = pd.read_csv(out / "equal_budget" / "summary" / "tables" / "equal_budget.csv")
     assert sorted(zip(best["arm"], best["budget"], strict=True)) == [  # one best setting a lever and budget
         ("return_grant", 50000.0), ("return_grant", 100000.0), ("salary_match", 50000.0), ("salary_match", 100000.0)]
+    assert (best["draws"] == equal_budget.EVALUATION_DRAWS).all()  # measured on the evaluation's fresh draws
+    written = read_sweep(out / "equal_budget" / "sweeps" / "equal_budget.toml")
+    assert {p.values["setting"] for p in written.points} == {
+        "baseline", "hours_exemption", "salary_match@50000", "salary_match@100000", "return_grant@50000",
+        "return_grant@100000"}
+    chosen = written.points[2].config.policies.salary_match  # the search's best setting, its budget and share
+    assert chosen.budget == 50000.0 and chosen.share in (0.5, 1.0) and chosen.min_talent_percentile == 50.0
     sobol = pd.read_csv(out / "effect_sensitivity" / "summary" / "tables" / "effect_sobol.csv")
     assert set(sobol["parameter"]) == {"posterior", "preferences.hours"}
     assert "lead_hours_exemption_over_salary_match" in set(sobol["output"])
@@ -275,6 +284,7 @@ def test_named_experiment_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
 
 def tiny_sweeps(folder: Path, monkeypatch) -> None:
     """Point the named experiments at the tiny sweep files of :data:`TINY`, written into ``folder``."""
+    monkeypatch.setattr(equal_budget, "EVALUATION_DRAWS", 4)  # the evaluation sweep the search writes
     folder.mkdir()
     (folder / "grant.toml").write_text(f'extends = "{BASELINE}"\n[policies.return_grant]\ngrant = 150.0\n'
                                        'budget = 50000.0\n')

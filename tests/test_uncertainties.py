@@ -177,7 +177,7 @@ def test_best_setting_is_the_highest_mean_effect_of_each_lever_and_budget():
 
 
 def test_the_published_uncertainty_sweeps_draw_the_calibration_s_posterior_and_carried_priors():
-    for name in ("policy_robustness", "equal_budget", "effect_sobol", "effect_morris"):
+    for name in ("policy_robustness", "equal_budget_search", "effect_sobol", "effect_morris"):
         text = (ROOT / "configs" / "sweeps" / f"{name}.toml").read_text()
         assert 'posterior = "../calibrated.posterior.csv"' in text and 'carried = "../calibration/targets.toml"' in text
     assert BASELINE.is_file()

@@ -52,15 +52,25 @@ class Context:
 Section = Callable[[Document, Path, Context], None]
 
 
+#: Writes a sweep file's text from the finished sweeps before it (see :attr:`Experiment.derived`).
+Derive = Callable[[Context], str]
+
+
 @dataclass(frozen=True)
 class Experiment:
-    """A named experiment: a title, what it asks, its sweep files (by name) and its results section."""
+    """A named experiment: a title, what it asks, its sweep files (by name) and its results section.
+
+    ``derived`` names sweeps that are not files in configs/sweeps but written, once the sweeps before them have
+    finished, by a function of their results (into ``OUT/sweeps/NAME.toml``): a search, then a run of what it
+    found. Written again on a resumed run, from the same results, they are the same file and resume too.
+    """
 
     name: str
     title: str
     question: str
     sweeps: tuple[str, ...]
     section: Section
+    derived: dict[str, Derive] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,15 @@ class DaskCluster:
     wait: float = 60.0
 
 
+def derived_file(derive: Derive, name: str, finished: dict[str, Path], folder: Path) -> Path:
+    """Write the derived sweep ``name`` (``folder/NAME.toml``) from the finished sweeps; returns its path."""
+    context = Context(dict(finished), {n: store.Folder(p).read_manifest() for n, p in finished.items()})
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    path.write_text(derive(context), encoding="utf-8")
+    return path
+
+
 def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path | None = None,
                    workers: int | None = None, in_process: bool = False, progress: bool = True,
                    command: tuple[str, ...] = (), dask: DaskCluster | None = None) -> Outcome:
@@ -128,6 +147,8 @@ def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path 
     start = time.perf_counter()
     files = {}
     for name in experiment.sweeps:
+        if name in experiment.derived:
+            continue  # written once the sweeps before it have finished
         path = sweep_file(name)
         if base is not None and Path(base).resolve() != own_base(path):
             path = with_base(path, Path(base), out / "sweeps")
@@ -137,17 +158,23 @@ def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path 
         runner.check_folder(sweep, out / name)
     workers = workers or os.cpu_count() or 1
     runs = ran = 0
-    for name, sweep in sweeps.items():
+    finished: dict[str, Path] = {}
+    for name in experiment.sweeps:
         folder = out / name
+        if name in experiment.derived:
+            files[name] = derived_file(experiment.derived[name], name, finished, out / "sweeps")
+            sweeps[name] = read_sweep(files[name])
+            runner.check_folder(sweeps[name], folder)
+        sweep = sweeps[name]
         if in_process:
             summary = runner.run_sweep(sweep, folder, executors.InProcess(), workers=1, progress=progress,
                                        executor_name="in-process")
         elif dask is not None:
-            name = f"dask {dask.scheduler}" if dask.scheduler else f"dask local {dask.local_workers}"
+            where = f"dask {dask.scheduler}" if dask.scheduler else f"dask local {dask.local_workers}"
             with executors.dask_executor(dask.scheduler, dask.local_workers, dask.connect_timeout,
                                          dask.wait) as (executor, dask_workers):
                 summary = runner.run_sweep(sweep, folder, executor, workers=dask_workers, progress=progress,
-                                           executor_name=name)
+                                           executor_name=where)
         else:
             with executors.process_pool(workers) as executor:
                 summary = runner.run_sweep(sweep, folder, executor, workers=workers, progress=progress,
@@ -159,6 +186,7 @@ def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path 
             raise store.FolderError(f"{folder}: {summary.failed} runs failed; see talentflow status {folder}")
         runs += summary.total
         ran += summary.ran
+        finished[name] = folder
         write_report(folder, folder / "report", command=("talentflow", "report", str(folder), "--out",
                                                            str(folder / "report")))
     context = Context({name: out / name for name in sweeps},

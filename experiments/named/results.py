@@ -103,16 +103,17 @@ def write_results(outcomes: Sequence[Outcome], path: str | Path, *, command: Seq
                       "own report (report.md, report.html), every table as CSV and LaTeX "
                       "(`OUT/<experiment>/summary/tables/`, with `tables_document.tex` that compiles them all) "
                       "and every figure as PNG and PDF."),
-            Paragraph("**Two kinds of interval.** The experiments over what the data leave open (the first three) "
-                      "draw the weights: a particle of the calibration's posterior for the fitted weights (all "
-                      "together, as calibrated) and a value from its prior range for each weight no target pins "
+            Paragraph("**Two kinds of interval.** The policy results (the first three experiments) draw the "
+                      "weights: a particle of the calibration's posterior for the fitted weights (all together, as "
+                      "calibrated) and a value from its prior range for each weight no target pins "
                       "(docs/calibration.md). Their intervals hold 90% of the draws, and the probabilities they "
                       "give (that a lever is the best, that it beats another) are shares of draws: they say how "
-                      "far a conclusion depends on what the data leave open. The policy comparison and the vicious "
-                      "cycle run at the posterior medians (configs/calibrated.toml); their intervals are 95% "
+                      "far a conclusion depends on what the data leave open. The vicious cycle, a mechanism rather "
+                      "than a policy, runs at the posterior medians (configs/calibrated.toml); its intervals are 95% "
                       "confidence intervals of simulation noise only (t-based over replicates, paired on common "
-                      "random numbers, Fieller's for ratios) and hold at those values, not beyond them. Sensitivity "
-                      "indices carry SALib's 95% bootstrap intervals."))
+                      "random numbers) and hold at those values, not beyond them. Sensitivity indices carry SALib's "
+                      "95% bootstrap intervals. The comparison at the posterior medians alone "
+                      "(`python -m experiments.named policy_comparison`) is no longer part of this document."))
     doc.add(Heading("Contents"),
             Paragraph("\n".join(f"{i}. [{o.experiment.title}](#{_anchor(o.experiment.title)})"
                                 for i, o in enumerate(outcomes, start=1))))
