@@ -165,7 +165,7 @@ TINY = {
         vary = {{ "policies.salary_match.budget" = [50000.0, 100000.0], "policies.salary_match.share" = [0.5, 1.0] }}
         [levers.return_grant]
         config = "grant.toml"
-        vary = {{ "policies.return_grant.budget" = [50000.0, 100000.0] }}
+        vary = {{ "policies.return_grant.budget" = [50000.0, 100000.0], "policies.return_grant.years" = [2, 3] }}
         """,
     "effect_sobol": f"""
         design = "uncertainties"
@@ -253,6 +253,7 @@ def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_
     assert {p.values["setting"] for p in written.points} == {
         "baseline", "hours_exemption", "salary_match@50000", "salary_match@100000", "return_grant@50000",
         "return_grant@100000"}
+    assert written.points[4].config.policies.return_grant.years in (2, 3)  # a whole-number setting stays whole
     chosen = written.points[2].config.policies.salary_match  # the search's best setting, its budget and share
     assert chosen.budget == 50000.0 and chosen.share in (0.5, 1.0) and chosen.min_talent_percentile == 50.0
     sobol = pd.read_csv(out / "effect_sensitivity" / "summary" / "tables" / "effect_sobol.csv")

@@ -24,6 +24,7 @@ from experiments.analysis.document import Document, Heading, Paragraph
 from experiments.analysis.measures import country, infer_origin
 from experiments.named.base import Context, Experiment
 from experiments.named.common import figure, sweep_sentence, table
+from simulation import schema
 
 SEARCH, EVALUATION = "equal_budget_search", "equal_budget"
 HORIZON = 20
@@ -73,7 +74,7 @@ def search_result(context: Context) -> pd.DataFrame:
     best = best_settings(means, budgets(design))
     rows = design.drop_duplicates("setting").set_index("setting")
     grid = [k for k in context.manifests[SEARCH]["parameters"] if k.startswith("policies.")]
-    best["values"] = [{k: _plain(rows.loc[s, k]) for k in grid if k.startswith(f"policies.{a}.")
+    best["values"] = [{k: _plain(k, rows.loc[s, k]) for k in grid if k.startswith(f"policies.{a}.")
                        and pd.notna(rows.loc[s, k])} for s, a in zip(best["setting"], best["arm"], strict=True)]
     return best
 
@@ -141,11 +142,13 @@ def _toml(value: Any) -> str:
     return json.dumps(value)
 
 
-def _plain(value: Any) -> Any:
-    """A design-table value as a plain number (whole floats of whole-number keys stay as TOML reads them)."""
-    if isinstance(value, (np.integer,)):
+def _plain(key: str, value: Any) -> Any:
+    """A design-table value as the config key takes it: a whole number for a whole-number key (the design table
+    holds it as a float where other levers leave the column empty), else a plain float or the value itself."""
+    found = schema.field_at(key)
+    if found is not None and found[0] is int and float(value).is_integer():
         return int(value)
-    if isinstance(value, (np.floating,)):
+    if isinstance(value, (np.integer, np.floating)):
         return float(value)
     return value
 
