@@ -119,7 +119,8 @@ def write_results(outcomes: Sequence[Outcome], path: str | Path, *, command: Seq
                                 for i, o in enumerate(outcomes, start=1))))
     for outcome in outcomes:
         e = outcome.experiment
-        files = ", ".join(f"`configs/sweeps/{n}.toml`" for n in e.sweeps)
+        files = ", ".join(f"`results/{e.name}/sweeps/{n}.toml` (written from the sweep before it)"
+                          if n in e.derived else f"`configs/sweeps/{n}.toml`" for n in e.sweeps)
         doc.add(Heading(e.title),
                 Paragraph(f"*{e.question}* One command: `python -m experiments.named {e.name} --out "
                           f"results/{e.name}`; sweep file{'s' if len(e.sweeps) > 1 else ''} {files}; "
