@@ -16,7 +16,6 @@ Pure functions of plain data; reading and checking the files fails with :class:`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,13 +126,3 @@ def read_carried(path: Path, source: str, key: str) -> dict[str, tuple[float, fl
     if not calibration.carried:
         raise ConfigError(source, key, f"{path.name} carries no weight (no [carried] table)")
     return {prior.key: (prior.low, prior.high) for prior in calibration.carried}
-
-
-def unit_columns(factors: list[str]) -> list[str]:
-    """The design-table columns of the factors' unit coordinates."""
-    return [UNIT + f for f in factors]
-
-
-def is_whole(value: float) -> bool:
-    """Whether a number is whole (for messages about whole-number keys)."""
-    return math.isfinite(value) and float(value).is_integer()

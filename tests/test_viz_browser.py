@@ -55,14 +55,18 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("viz")
     opening = folder / "opening.toml"
     opening.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "opening"\n[simulation]\nyears = {OPENING_YEARS}\n')
+    yield from serving(server_command("127.0.0.1", port), server_environment(opening), folder,
+                       cwd=tmp_path_factory.getbasetemp(), url=f"http://127.0.0.1:{port}/")
+
+
+def serving(command: list[str], env: dict[str, str], folder: Path, *, cwd: Path, url: str) -> Iterator[str]:
+    """Start a server with ``command``, yield ``url`` once it answers 200, stop it afterwards (log in ``folder``)."""
     log = (folder / "server.log").open("w")
-    process = subprocess.Popen(server_command("127.0.0.1", port), env=server_environment(opening), stdout=log,
-                               stderr=subprocess.STDOUT, cwd=tmp_path_factory.getbasetemp())
-    url = f"http://127.0.0.1:{port}/"
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
     deadline = time.monotonic() + SERVER_START_SECONDS
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"demo server exited with code {process.returncode}; see {log.name}")
+            raise RuntimeError(f"server exited with code {process.returncode}; see {log.name}")
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 if response.status == 200:
@@ -71,7 +75,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pass
         if time.monotonic() > deadline:
             process.terminate()
-            raise RuntimeError(f"demo server did not answer within {SERVER_START_SECONDS} s; see {log.name}")
+            raise RuntimeError(f"server did not answer within {SERVER_START_SECONDS} s; see {log.name}")
         time.sleep(0.5)
     yield url
     process.terminate()

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_viz_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_until
+from test_viz_browser import CHROMIUM, CHROMIUM_ARGS, free_port, serving, wait_until
 
 from simulation.viz import mesa_page
 
@@ -31,32 +28,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("mesa_page")
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", mesa_page.RESEARCHERS_ENV: "500",
            mesa_page.SEED_ENV: "7", mesa_page.CONFIG_ENV: str(SALARY_MATCH)}
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "solara", "run", mesa_page.__file__, "--host", "127.0.0.1",
-                                "--port", str(port), "--production", "--no-open", "--log-level", "warning"],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"solara exited with code {process.returncode}; see {log.name}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            process.terminate()
-            raise RuntimeError(f"solara did not answer within 90 s; see {log.name}")
-        time.sleep(0.5)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    command = [sys.executable, "-m", "solara", "run", mesa_page.__file__, "--host", "127.0.0.1", "--port", str(port),
+               "--production", "--no-open", "--log-level", "warning"]
+    yield from serving(command, env, folder, cwd=folder, url=f"http://127.0.0.1:{port}/")
 
 
 @pytest.fixture()

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from experiments.analysis import tables
 from experiments.analysis.measures import infer_origin
 
 #: The reference lever of an uncertainties sweep.
@@ -236,3 +237,11 @@ def inputs_of(manifest_table: pd.DataFrame, parameters: Sequence[str]) -> pd.Dat
     draws = manifest_table.groupby("uncertainty")[keys]
     same = draws.nunique().max() <= 1  # the weights are the draw's; a lever's grid value varies within a draw
     return draws.first()[[k for k in keys if same[k]]]
+
+
+def spread_text(values: pd.Series) -> str:
+    """``median (5th to 95th percentile)`` of values over draws; ``n/a`` when there are none."""
+    values = values.dropna()
+    if values.empty:
+        return "n/a"
+    return tables.interval(float(values.median()), float(values.quantile(LOWER)), float(values.quantile(UPPER)))

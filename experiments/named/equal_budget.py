@@ -186,10 +186,10 @@ def section(doc: Document, root: Path, context: Context) -> None:
                 "budget (billion KRW a year)": tables.value(budget * 1e-3),
                 "lever": family.replace("_", " "),
                 "best setting": setting_text(setting_of.get(setting, ""), family),
-                f"{measured[0].label} (people)": _spread(top),
-                "spent (billion KRW a year)": _spread(spend),
-                "per 100 billion KRW a year (people)": _spread(ce),
-                "deadweight (% of spending)": _spread(100 * dead),
+                f"{measured[0].label} (people)": robustness.spread_text(top),
+                "spent (billion KRW a year)": robustness.spread_text(spend),
+                "per 100 billion KRW a year (people)": robustness.spread_text(ce),
+                "deadweight (% of spending)": robustness.spread_text(100 * dead),
                 "P(best at this budget)": f"{100 * p_best.get(setting, np.nan):.0f}%",
             })
             full.append({"budget": budget, "arm": family, "setting": setting_of.get(setting, setting),
@@ -209,23 +209,16 @@ def section(doc: Document, root: Path, context: Context) -> None:
     if len(free):
         doc.add(Paragraph(
             "For reference, the hours exemption, which spends no money, adds "
-            f"{_spread(free['top_talent'])} top-decile researchers; researchers in Korea work "
-            f"{_spread(free['hours_worked'])} hours a week more on average, research output changes by "
-            f"{_spread(free['research_output'])}%, and those it reaches value it at "
-            f"{_spread(100 * free['value_share'])}% of their pay (medians, 90% of draws)."))
+            f"{robustness.spread_text(free['top_talent'])} top-decile researchers; researchers in Korea work "
+            f"{robustness.spread_text(free['hours_worked'])} hours a week more on average, research output changes by "
+            f"{robustness.spread_text(free['research_output'])}%, and those it reaches value it at "
+            f"{robustness.spread_text(100 * free['value_share'])}% of their pay (medians, 90% of draws)."))
 
 
 def setting_text(setting: str, arm: str) -> str:
     """A setting's grid values without its lever and budget (``share=0.5 cap=300``)."""
     parts = [p for p in setting.removeprefix(arm).split() if not p.startswith("budget=")]
     return " ".join(parts).replace("_", " ") or "as in its file"
-
-
-def _spread(values: pd.Series) -> str:
-    values = values.dropna()
-    if values.empty:
-        return "n/a"
-    return tables.interval(float(values.median()), float(values.quantile(0.05)), float(values.quantile(0.95)))
 
 
 EXPERIMENT = Experiment(

@@ -169,8 +169,7 @@ def costs_section(doc: Document, root: Path, means: pd.DataFrame, effects: pd.Da
         row = {"lever": name(setting)}
         for column, series in values.items():
             series = series.dropna()
-            row[column] = (tables.interval(float(series.median()), float(series.quantile(0.05)),
-                                           float(series.quantile(0.95))) if len(series) else "n/a")
+            row[column] = robustness.spread_text(series)
             full.append({"setting": setting, "measure": column, "median": series.median() if len(series) else np.nan,
                          "low": series.quantile(0.05) if len(series) else np.nan,
                          "high": series.quantile(0.95) if len(series) else np.nan})
