@@ -1,10 +1,14 @@
 """TalentModel: Korean AI researchers choosing between countries, one step a year.
 
 Two engines run the same model. ``engine="agents"``: every researcher is a
-Mesa agent that ages and decides in its own methods. ``engine="vectorized"``:
-the same pure functions run over numpy arrays of all researchers at once.
+Mesa agent that ages and decides in its own ``step``, in scalar Python over its
+own alternatives (:mod:`simulation.agents`); the model computes what is the same
+for everyone once a year (:mod:`simulation.yearvalues`) and does the year-wide
+work (the programmes, mentor quality, observation) on the agents' state gathered
+into arrays. ``engine="vectorized"``: the pure functions of
+:mod:`simulation.behaviour` run over numpy arrays of all researchers at once.
 Both draw the same random numbers in the same order from ``self.rng``, so the
-same config and seed give the same yearly outputs.
+same config and seed give the same yearly outputs (tests/test_engines.py).
 
 The starting population is the model's own history: the model starts empty
 ``simulation.spin_up`` years before the start year, and cohorts enter and live
@@ -22,7 +26,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-import operator
+import math
+from collections.abc import Callable
+from itertools import compress
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,8 +37,9 @@ import numpy as np
 from mesa.experimental.scenarios import Scenario
 
 from simulation import behaviour, observe
-from simulation.agents import STATE_FIELDS, Researcher
+from simulation.agents import FIXED_FIELDS, Researcher, gather
 from simulation.careers import PHD, SECTORS, STAGES
+from simulation.collector import AGENT_REPORTERS, TalentDataCollector
 from simulation.config import DEFAULT_CONFIG, load_config
 from simulation.levers import Approach, Choices, Lever, Offer, Payments, YearContext, build_levers
 from simulation.lifecycle import decides
@@ -51,6 +58,7 @@ from simulation.population import (
 )
 from simulation.schema import Config, PolicyConfig
 from simulation.world import World
+from simulation.yearvalues import YearValues, alternatives_in
 
 Engine = Literal["agents", "vectorized"]
 ENGINES: tuple[str, ...] = ("agents", "vectorized")
@@ -118,14 +126,6 @@ def rebuild_scenario(config: Any, engine: str, rng_state: dict[str, Any], params
     return scenario_class(defaults)()
 
 
-#: The DataCollector's agent reporters (agent engine): column -> Researcher attribute, read with
-#: ``operator.attrgetter`` (Mesa wraps an attribute name in a local function, which cannot be pickled).
-AGENT_REPORTERS: dict[str, operator.attrgetter] = {
-    name: operator.attrgetter(attribute) for name, attribute in (
-        ("country", "country_code"), ("sector", "sector_name"), ("stage", "stage_name"), ("talent", "talent"),
-        ("support", "support_received"))}
-
-
 class TalentModel(mesa.Model):
     """The researcher-migration model.
 
@@ -186,7 +186,9 @@ class TalentModel(mesa.Model):
         self.researchers: list[Researcher] = []
         self.population: Population | None = empty_population(self.world.n_countries, len(self.levers))
         self._draws = np.empty(0)  # see _draw_space
-        self._decision: dict[int, tuple[np.ndarray, ...]] = {}
+        self._end_state = self.population  # agent engine: the state at the end of the last year (those staying)
+        self._fixed: dict[str, np.ndarray] = {}  # agent engine: this year's columns that never change (FIXED_FIELDS)
+        self.year_values: YearValues | None = None  # agent engine: the year's values every researcher reads
         self.mentor_quality = self.world.mentor_floor.copy()
         self.lab_cut = np.full(self.world.n_countries, np.inf)
         self.lab_gain = np.zeros(self.world.n_countries)
@@ -212,11 +214,12 @@ class TalentModel(mesa.Model):
         self.top1_cut = top_cut(self.reference_talent, TOP1_SHARE)
         if engine == "agents":
             pop = pop.take(np.arange(len(pop)))  # the agents' own copy
-            self.researchers = [Researcher(self, pop, i) for i in range(len(pop))]
+            self.researchers = Researcher.from_population(self, pop)
+            self._end_state = pop
             self.population = None
 
         names = observe.column_names(self.world, [lv.name for lv in self.levers])
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = TalentDataCollector(
             model_reporters={name: functools.partial(report, name=name) for name in names},
             agent_reporters=AGENT_REPORTERS if engine == "agents" else None)
         self._observe(pop, observe.Flows(0, 0, 0, 0, 0), entries=0, exits=0,
@@ -269,22 +272,22 @@ class TalentModel(mesa.Model):
     def _approaches(self, pop: Population, leaving: np.ndarray, ctx: YearContext) -> list[Approach | None]:
         return [lever.approach(pop, ~leaving, ctx) for lever in self.levers]
 
-    def _offers(self, pop: Population, deciders: Population, choices: Choices, approaches: list[Approach | None],
-                ctx: YearContext, gumbel: np.ndarray) -> tuple[list[Offer], np.ndarray, np.ndarray]:
+    def _offers(self, pop: Population, choices: Choices, approaches: list[Approach | None], ctx: YearContext,
+                choose: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+                ) -> tuple[list[Offer], np.ndarray, np.ndarray]:
         """Each lever's offer to the deciders, and the pay on top and exemption they add up to, per post (n, A).
 
         Levers offer in turn; each may ask what a decider would choose with its offer on top of what the
-        levers before it have offered (``chooses``), so that a budget goes to those who take it.
+        levers before it have offered (``chooses``), so that a budget goes to those who take it. The engine's
+        ``choose(local, bonus, exempt)`` tells what the deciders at ``local`` would choose with that pay on top
+        and exemption.
         """
         n_alt = ctx.world.n_alternatives
         bonus = np.zeros((len(choices.rows), n_alt), order="F")
         exempt = np.zeros((len(choices.rows), n_alt), dtype=bool, order="F")
 
         def chooses(local: np.ndarray, extra: np.ndarray) -> np.ndarray:
-            return behaviour.choose_alternatives(
-                deciders.take(local, CHOICE_FIELDS), ctx.world, ctx.config, self.mentor_quality, self.lab_cut,
-                self.lab_gain, self.contacts, choices.pay[local], bonus[local] + extra, exempt[local],
-                choices.available[local], gumbel[local])
+            return choose(local, bonus[local] + extra, exempt[local])
 
         offers = []
         for lever, approach in zip(self.levers, approaches, strict=True):
@@ -352,6 +355,7 @@ class TalentModel(mesa.Model):
     def _observe(self, pop: Population, flows: observe.Flows, *, entries: int, exits: int,
                  levers: dict[str, observe.LeverYear]) -> None:
         config, world = self._year_inputs()
+        self._observed = pop
         self.metrics = observe.observe(pop, world, config.hours, year=self.year, people_per_agent=self.people_per_agent,
                                        top_cut=self.top_cut, top1_cut=self.top1_cut,
                                        mentor_quality=self.mentor_quality, flows=flows, entries=entries, exits=exits,
@@ -393,7 +397,13 @@ class TalentModel(mesa.Model):
         available = behaviour.open_alternatives(deciders, world, held[rows], transition[rows])
         pay = behaviour.base_pay(world, deciders.stage, deciders.ln_talent)
         gumbel = gumbel_noise(draws.noise_u_of(rows))
-        offers, bonus, exempt = self._offers(pop, deciders, Choices(rows, pay, available), approaches, ctx, gumbel)
+
+        def choose(local: np.ndarray, bonus: np.ndarray, exempt: np.ndarray) -> np.ndarray:
+            return behaviour.choose_alternatives(
+                deciders.take(local, CHOICE_FIELDS), world, config, self.mentor_quality, self.lab_cut, self.lab_gain,
+                self.contacts, pay[local], bonus, exempt, available[local], gumbel[local])
+
+        offers, bonus, exempt = self._offers(pop, Choices(rows, pay, available), approaches, ctx, choose)
         chosen = behaviour.choose_alternatives(deciders, world, config, self.mentor_quality, self.lab_cut,
                                                self.lab_gain, self.contacts, pay, bonus, exempt, available, gumbel)
         before, sector_before = pop.country.copy(), pop.sector.copy()
@@ -412,65 +422,90 @@ class TalentModel(mesa.Model):
         return self._draws
 
     # ----------------------------------------------------------------- agent engine
-    def gather(self) -> Population:
-        """The agents' state as a Population (rows in id order)."""
-        rs = self.researchers
-        return Population(**{name: np.array([getattr(r, name) for r in rs]) for name in STATE_FIELDS})
-
-    def decision_inputs(self, researcher: Researcher) -> tuple[np.ndarray, ...]:
-        """What ``researcher`` may choose this year, what the government offers, and its own draws
-        (available, bonus, exempt, noise_u)."""
-        return self._decision[researcher.id]
-
     def _year_agents(self) -> None:
+        """The year of the agent engine: the model computes what is the same for everyone once
+        (:class:`~simulation.yearvalues.YearValues`) and hands each researcher its draws; each researcher lives
+        its year in its own ``step``. With levers on, the government acts between ageing and deciding."""
         self.year += 1
         config, world = self._year_inputs()
         ctx = self._context(config, world)
         cohort = self._cohort(config, world)
-        self.researchers += [Researcher(self, cohort, i) for i in range(len(cohort))]
-        start = self.gather()
-        self.contacts = contacts_by_country(start.country, start.origin, world.origin, world.n_countries)
-        draws = draw_year(self.rng, len(self.researchers), world.n_alternatives)
-        quality = behaviour.training_quality(start, self.mentor_quality, self.lab_cut, self.lab_gain)
-        for k, r in enumerate(self.researchers):
-            r.age(world, config, self.year, quality[k], draws.exit_u[k], draws.advance_u[k])
-        pop = self.gather()
-        leaving = np.array([r.leaving for r in self.researchers], dtype=bool)
+        self.researchers += Researcher.from_population(self, cohort)
+        researchers = self.researchers
+        last = self._end_state  # last year's researchers who stay, then this year's cohort: the rows of the year
+        before = np.concatenate([last.country, cohort.country])
+        sector_before = np.concatenate([last.sector, cohort.sector])
+        self._fixed = {name: np.concatenate([getattr(last, name), getattr(cohort, name)]) for name in FIXED_FIELDS}
+        self.contacts = contacts_by_country(before, self._fixed["origin"], world.origin, world.n_countries)
+        self.year_values = YearValues.build(self.year, config, world, self.mentor_quality, self.lab_cut,
+                                            self.lab_gain, self.contacts)
+        draws = draw_year(self.rng, len(researchers), world.n_alternatives)
+        for r, exit_u, advance_u, offer_u, noise_u in zip(researchers, draws.exit_u.tolist(), draws.advance_u.tolist(),
+                                                          draws.offer_u.tolist(), draws.noise_u.tolist(), strict=True):
+            r.year_draws = (exit_u, advance_u, offer_u, noise_u)
+        self.agents.do("step")
+        offers = self._government(ctx) if self.levers else []
+        after = gather(researchers, world.n_countries, len(self.levers), self._fixed)
+        leaving = np.fromiter([r.leaving for r in researchers], dtype=bool, count=len(researchers))
+        self._end_state = self._after_moves(after, before, sector_before, leaving, ctx, offers, len(cohort),
+                                            record=True)
+
+    def _government(self, ctx: YearContext) -> list[Offer]:
+        """The levers' part of an agent-engine year, once the researchers have aged: the programmes approach,
+        the researchers consider their offers, the programmes offer to those who decide, and they decide."""
+        world, values, researchers = ctx.world, self.year_values, self.researchers
+        pop = gather(researchers, world.n_countries, len(self.levers), self._fixed)
+        leaving = np.fromiter([r.leaving for r in researchers], dtype=bool, count=len(researchers))
         approaches = self._approaches(pop, leaving, ctx)
-        extra = np.zeros((len(pop), world.n_alternatives), dtype=bool)
+        approached: dict[int, tuple[int, ...]] = {}
         for approach in approaches:
             if approach is not None:
-                extra[approach.rows] |= approach.alternatives
-        rows = np.array([k for k, r in enumerate(self.researchers)
-                         if r.consider(world, draws.offer_u[k], extra[k])], dtype=np.int64)
-        available = np.array([self.researchers[k].available for k in rows], dtype=bool).reshape(len(rows), -1)
+                posts = tuple(np.flatnonzero(approach.alternatives).tolist())
+                for k in approach.rows.tolist():
+                    approached[k] = approached.get(k, ()) + posts
+        rows = np.array([k for k, r in enumerate(researchers)
+                         if r.consider(values, r.year_draws[2], approached.get(k))], dtype=np.int64)
+        deciders = [researchers[k] for k in rows.tolist()]
+        available = np.zeros((len(rows), world.n_alternatives), dtype=bool)
+        for j, r in enumerate(deciders):
+            available[j, list(alternatives_in(r.available))] = True
         pay = behaviour.base_pay(world, pop.stage[rows], pop.ln_talent[rows])
-        gumbel = gumbel_noise(np.take(draws.noise_u, rows, axis=0))
-        offers, bonus, exempt = self._offers(pop, pop.take(rows), Choices(rows, pay, available), approaches, ctx,
-                                             gumbel)
-        self._decision = {int(pop.id[k]): (available[j], bonus[j], exempt[j], draws.noise_u[k])
-                          for j, k in enumerate(rows)}
-        self.agents.do("step")
-        self._decision = {}
-        after = self.gather()
-        self._after_moves(after, pop.country, pop.sector, leaving, ctx, offers, len(cohort), record=True)
+
+        def choose(local: np.ndarray, bonus: np.ndarray, exempt: np.ndarray) -> np.ndarray:
+            return np.array([deciders[j].choose(values, deciders[j].year_draws[3], b, e) for j, b, e
+                             in zip(local.tolist(), bonus.tolist(), exempt.tolist(), strict=True)], dtype=np.intp)
+
+        offers, bonus, exempt = self._offers(pop, Choices(rows, pay, available), approaches, ctx, choose)
+        for r, b, e in zip(deciders, bonus.tolist(), exempt.tolist(), strict=True):
+            r.decide(values, r.year_draws[3], b, e)
+        return offers
 
     def _settle_agents(self, after: Population, leaving: np.ndarray) -> None:
         """The agents take the year's settlement (support, exemption, contracts: rows of ``after``); those
         ``leaving`` research leave the model."""
-        staying = []
-        for k, r in enumerate(self.researchers):
-            if leaving[k]:
-                r.remove()
-                continue
-            r.support = after.support[k]
-            r.exempt = after.exempt[k]
-            r.contract_amount = after.contract_amount[k].copy()
-            r.contract_left = after.contract_left[k].copy()
-            staying.append(r)
-        self.researchers = staying
+        if self.levers:
+            for r, support, exempt, amount, left in zip(
+                    self.researchers, after.support.tolist(), after.exempt.tolist(), after.contract_amount.tolist(),
+                    after.contract_left.tolist(), strict=True):
+                r.support, r.exempt, r.contract_amount, r.contract_left = support, exempt, tuple(amount), tuple(left)
+        for r in compress(self.researchers, leaving.tolist()):
+            r.remove()
+        self.researchers = list(compress(self.researchers, (~leaving).tolist()))
 
     # --------------------------------------------------------------------- outputs
+    def agent_records(self) -> list[tuple[Any, ...]]:
+        """The DataCollector's agent rows of the latest observation (agent engine): ``(time, unique_id, country,
+        sector, stage, talent, support)`` per researcher, the values of :data:`AGENT_REPORTERS`, from the
+        observed arrays."""
+        pop, researchers = self._observed, self.researchers
+        if len(pop) != len(researchers):
+            raise RuntimeError("the observed population is not the model's agents")
+        codes = self.world.codes
+        return list(zip([self.time] * len(pop), [r.unique_id for r in researchers],
+                        [codes[c] for c in pop.country.tolist()], [SECTORS[s] for s in pop.sector.tolist()],
+                        [STAGES[s] for s in pop.stage.tolist()], list(map(math.exp, pop.ln_talent.tolist())),
+                        pop.support.tolist(), strict=True))
+
     def yearly(self):
         """The yearly outputs as a DataFrame, one row a year (the first is the state at the start)."""
         return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
