@@ -303,12 +303,13 @@ class TalentModel(mesa.Model):
                      ctx: YearContext, offers: list[Offer], entries: int, record: bool) -> Population:
         """Policies, exits, mentor quality and observation, shared by both engines; returns those who stay."""
         flows = observe.count_flows(before, pop.country, pop.origin, ctx.world.origin, pop.stage, sector_before)
+        unsettled = self._settlement(pop) if self.engine == "agents" else ()
         payments = [lever.settle(pop, ~leaving, offer, ctx) for lever, offer in zip(self.levers, offers, strict=True)]
         kept = np.flatnonzero(~leaving)
         lever_years = {lever.name: self._lever_year(lever, paid, pop, kept, ctx)
                        for lever, paid in zip(self.levers, payments, strict=True)} if record else {}
         if self.engine == "agents" and self.researchers:  # before the DataCollector reads the agents
-            self._settle_agents(pop, leaving)
+            self._settle_agents(pop, leaving, unsettled)
         # The vectorized engine's population is its own: keep the stayers in place, room for next year's cohort.
         staying = pop.compact(kept) if self.engine == "vectorized" or not record else pop.take(kept)
         self._update_mentors(staying, ctx)
@@ -480,14 +481,27 @@ class TalentModel(mesa.Model):
             r.decide(values, r.year_draws[3], b, e)
         return offers
 
-    def _settle_agents(self, after: Population, leaving: np.ndarray) -> None:
-        """The agents take the year's settlement (support, exemption, contracts: rows of ``after``); those
+    @staticmethod
+    def _settlement(pop: Population) -> tuple[np.ndarray, ...]:
+        """What the levers settle, per researcher (support, exemption, contracts), as copies."""
+        return pop.support.copy(), pop.exempt.copy(), pop.contract_amount.copy(), pop.contract_left.copy()
+
+    def _settle_agents(self, after: Population, leaving: np.ndarray, unsettled: tuple[np.ndarray, ...]) -> None:
+        """The agents take the year's settlement (support, exemption, contracts: rows of ``after``; ``unsettled``
+        is the same before the levers settled: only the agents whose settlement changed are written to); those
         ``leaving`` research leave the model."""
         if self.levers:
-            for r, support, exempt, amount, left in zip(
-                    self.researchers, after.support.tolist(), after.exempt.tolist(), after.contract_amount.tolist(),
-                    after.contract_left.tolist(), strict=True):
-                r.support, r.exempt, r.contract_amount, r.contract_left = support, exempt, tuple(amount), tuple(left)
+            support, exempt, amount, left = unsettled
+            changed = (after.support != support) | (after.exempt != exempt)
+            changed |= (after.contract_amount != amount).any(axis=1) | (after.contract_left != left).any(axis=1)
+            rows = np.flatnonzero(changed)
+            researchers = self.researchers
+            for k, support_k, exempt_k, amount_k, left_k in zip(
+                    rows.tolist(), after.support[rows].tolist(), after.exempt[rows].tolist(),
+                    after.contract_amount[rows].tolist(), after.contract_left[rows].tolist(), strict=True):
+                r = researchers[k]
+                r.support, r.exempt, r.contract_amount, r.contract_left = (support_k, exempt_k, tuple(amount_k),
+                                                                           tuple(left_k))
         for r in compress(self.researchers, leaving.tolist()):
             r.remove()
         self.researchers = list(compress(self.researchers, (~leaving).tolist()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +21,22 @@ def test_agent_and_vectorized_engines_give_identical_yearly_outputs(request, con
     agents = run_model(config, seed, engine="agents").yearly()
     vectorized = run_model(config, seed, engine="vectorized").yearly()
     assert len(vectorized) == config.simulation.years + 1
+    assert_frame_equal(agents, vectorized, check_exact=True)
+
+
+SCENARIOS = sorted([*Path(__file__).resolve().parent.parent.glob("configs/*.toml"),
+                    *Path(__file__).resolve().parent.parent.glob("configs/examples/*.toml")])
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_both_engines_give_identical_outputs_on_every_scenario_in_configs(path, seed):
+    from simulation.config import load_config
+    from simulation.parameters import with_parameters
+
+    config = with_parameters(load_config(path), researchers=600, years=6)
+    agents = run_model(config, seed, engine="agents").yearly()
+    vectorized = run_model(config, seed, engine="vectorized").yearly()
     assert_frame_equal(agents, vectorized, check_exact=True)
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
+from xml.etree import ElementTree
 
-import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 import pytest
 
 from simulation.careers import SECTORS, STAGES
-from simulation.viz import components
+from simulation.viz import components, svgchart
 from simulation.viz.demo import DemoModel
 
 CODES = ("KR", "US")
@@ -26,8 +26,16 @@ def runs() -> tuple[pd.DataFrame, pd.DataFrame, DemoModel]:
     return model.yearly(), model.baseline.yearly(), model
 
 
-def line_by_label(ax, label: str):
-    return next(line for line in ax.get_lines() if line.get_label() == label)
+def paths(svg: str) -> list[dict[str, str]]:
+    """The series of a chart: each path's class, label, values drawn and stroke or fill."""
+    root = ElementTree.fromstring(svg)
+    return [{"class": e.get("class"), "label": e.get("data-label"), "colour": e.get("stroke") or e.get("fill"),
+             "y": np.array([float(v) for v in e.get("data-y").split(",") if v], dtype=float)}
+            for e in root.iter("{http://www.w3.org/2000/svg}path")]
+
+
+def path_by(svg: str, label: str) -> dict:
+    return next(p for p in paths(svg) if p["label"] == label)
 
 
 def test_stage_counts_add_both_sectors_of_the_named_countries() -> None:
@@ -41,52 +49,67 @@ def test_stage_counts_add_both_sectors_of_the_named_countries() -> None:
 
 def test_researchers_by_stage_stacks_home_and_abroad_with_the_baseline_totals_dashed(runs) -> None:
     policy, baseline, _ = runs
-    fig = components.researchers_by_stage(policy, baseline, CODES, 0, HORIZON)
-    home, abroad = fig.axes
-    assert len(home.collections) == len(STAGES)  # one stacked band a stage
-    dashed = line_by_label(abroad, "baseline total")
-    assert dashed.get_linestyle() == "--" and dashed.get_alpha() < 1
-    np.testing.assert_allclose(dashed.get_ydata(), baseline["researchers_US"])
-    np.testing.assert_allclose(line_by_label(home, "baseline total").get_ydata(), baseline["researchers_KR"])
-    assert home.get_xlim() == HORIZON
+    svg = components.researchers_by_stage(policy, baseline, CODES, 0, HORIZON)
+    areas = [p for p in paths(svg) if p["class"] == "area"]
+    assert len(areas) == 2 * len(STAGES)  # one stacked band a stage in each panel
+    home_top, abroad_top = areas[len(STAGES) - 1], areas[-1]  # the last band's top is the total
+    np.testing.assert_allclose(home_top["y"], policy["researchers_KR"], rtol=1e-5)
+    np.testing.assert_allclose(abroad_top["y"], policy["researchers_US"], rtol=1e-5)
+    totals = [p for p in paths(svg) if p["label"] == "baseline total"]
+    assert [p["class"] for p in totals] == ["series baseline"] * 2
+    np.testing.assert_allclose(totals[0]["y"], baseline["researchers_KR"], rtol=1e-5)
+    np.testing.assert_allclose(totals[1]["y"], baseline["researchers_US"], rtol=1e-5)
+    assert f">{HORIZON[0] + 2}<" in svg or f">{HORIZON[0] + 1}<" in svg  # year ticks inside the horizon
 
 
 @pytest.mark.parametrize(("view", "column"), [(components.top_talent, "top_talent_{c}"),
                                               (components.mentor_quality, "mentor_quality_{c}")])
 def test_country_charts_draw_each_country_solid_and_its_baseline_faint(runs, view, column) -> None:
     policy, baseline, _ = runs
-    (ax,) = view(policy, baseline, CODES, HORIZON).axes
+    svg = view(policy, baseline, CODES, HORIZON)
     for code in CODES:
-        solid = line_by_label(ax, code)
-        np.testing.assert_allclose(solid.get_ydata(), policy[column.format(c=code)])
-        faint = [line for line in ax.get_lines() if line.get_linestyle() == "--"
-                 and mcolors.same_color(line.get_color(), solid.get_color())]
-        assert len(faint) == 1 and faint[0].get_alpha() < 1
-        np.testing.assert_allclose(faint[0].get_ydata(), baseline[column.format(c=code)])
+        solid = path_by(svg, code)
+        assert solid["class"] == "series policy"
+        np.testing.assert_allclose(solid["y"], policy[column.format(c=code)], rtol=1e-5)
+        faint = path_by(svg, f"{code} baseline")
+        assert faint["class"] == "series baseline" and faint["colour"] == solid["colour"]
+        np.testing.assert_allclose(faint["y"], baseline[column.format(c=code)], rtol=1e-5)
 
 
 def test_emigration_and_returns_leave_out_the_initial_state(runs) -> None:
     policy, baseline, _ = runs
-    (ax,) = components.emigration_and_returns(policy, baseline, HORIZON).axes
-    emigration = line_by_label(ax, "emigration")
-    np.testing.assert_allclose(emigration.get_xdata(), policy["year"].iloc[1:])
-    np.testing.assert_allclose(line_by_label(ax, "returns").get_ydata(), policy["returns"].iloc[1:])
+    svg = components.emigration_and_returns(policy, baseline, HORIZON)
+    np.testing.assert_allclose(path_by(svg, "emigration")["y"], policy["emigration"].iloc[1:], rtol=1e-5)
+    np.testing.assert_allclose(path_by(svg, "returns")["y"], policy["returns"].iloc[1:], rtol=1e-5)
+    assert len(path_by(svg, "returns")["y"]) == len(policy) - 1
 
 
 def test_spending_stacks_each_lever_in_billion_krw(runs) -> None:
     policy, _, model = runs
-    (ax,) = components.spending(policy, model.lever_names, HORIZON).axes
-    assert len(ax.collections) == 2
-    top = ax.collections[-1].get_paths()[0].vertices[:, 1].max()
-    total = (policy["spending_salary_match"] + policy["spending_return_grant"]).max() / 1000.0
-    assert top == pytest.approx(total)
-    assert total > 0
+    areas = [p for p in paths(components.spending(policy, model.lever_names, HORIZON)) if p["class"] == "area"]
+    assert [a["label"] for a in areas] == ["salary matching", "return grant"]
+    total = (policy["spending_salary_match"] + policy["spending_return_grant"]) / 1000.0
+    np.testing.assert_allclose(areas[-1]["y"], total, rtol=1e-5)
+    assert total.max() > 0
 
 
 def test_spending_says_so_when_no_policy_is_switched_on(runs) -> None:
     policy, _, _ = runs
-    (ax,) = components.spending(policy, [], HORIZON).axes
-    assert [t.get_text() for t in ax.texts] == ["no policy switched on"]
+    svg = components.spending(policy, [], HORIZON)
+    assert paths(svg) == [] and "no policy switched on" in svg
+
+
+@pytest.mark.parametrize(("low", "high", "expected"), [(0, 7.3, [0, 2, 4, 6, 8]), (0, 60_000, [0, 20_000, 40_000,
+                         60_000]), (2024, 2054, [2020, 2030, 2040, 2050, 2060]), (0, 0.37, [0, 0.1, 0.2, 0.3, 0.4])])
+def test_nice_ticks_are_round_and_cover_the_range(low, high, expected) -> None:
+    np.testing.assert_allclose(svgchart.nice_ticks(low, high), expected, atol=1e-12)
+
+
+def test_a_path_breaks_where_a_value_is_missing() -> None:
+    svg = svgchart.chart("t", [svgchart.Panel("", (svgchart.Series("x", np.arange(4.0), np.array([1, np.nan, 2, 3.0]),
+                                                                   "red"),))], (0, 3))
+    d = ElementTree.fromstring(svg).find("{http://www.w3.org/2000/svg}path").get("d")
+    assert d.count("M") == 2 and d.count("L") == 1
 
 
 def population(n: int, seed: int = 0) -> dict[str, np.ndarray]:

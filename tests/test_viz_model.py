@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from simulation.viz import app
@@ -74,7 +76,7 @@ def test_population_size_scales_both_runs() -> None:
     model = DemoModel(researchers=SMALL)
     assert model.config.simulation.researchers == SMALL
     assert model.baseline.config.simulation.researchers == SMALL
-    assert abs(len(model.population) - SMALL) <= 4 * SMALL**0.5  # the steady state's size, up to chance
+    assert abs(len(model.researcher_arrays()["id"]) - SMALL) <= 4 * SMALL**0.5  # the steady state's size, up to chance
 
 
 @pytest.mark.parametrize(("seed", "expected"), [("12", 12), (" 0 ", 0), (4_294_967_295, 4_294_967_295)])
@@ -187,4 +189,24 @@ def test_a_view_that_fails_becomes_one_line_on_the_page(caplog) -> None:
     model = DemoModel(researchers=SMALL)
     assert app.drawn(broken, model, "top talent") == "The top talent view could not be drawn: KeyError: 'top_talent_XX'"
     assert "the top talent view failed" in caplog.text
-    assert app.drawn(app._flows, model, "flows").axes
+    assert app.drawn(app._flows, model, "flows").startswith("<svg")
+
+
+def test_the_demo_runs_mesa_agents_by_default_and_can_switch_to_the_vectorized_engine() -> None:
+    agents = DemoModel(researchers=SMALL, salary_match=True)
+    assert agents.engine == "agents" and agents.baseline.engine == "vectorized"  # the baseline is only drawn
+    assert len(agents.agents) == len(agents.researcher_arrays()["id"]) > 0
+    vectorized = DemoModel(researchers=SMALL, salary_match=True, engine="vectorized")
+    for _ in range(3):
+        agents.step()
+        vectorized.step()
+    assert vectorized.engine == "vectorized" and len(vectorized.agents) == 0
+    pd.testing.assert_frame_equal(agents.yearly(), vectorized.yearly(), check_exact=True)
+    for name, values in agents.researcher_arrays().items():
+        np.testing.assert_array_equal(values, vectorized.researcher_arrays()[name], err_msg=name)
+
+
+def test_an_unknown_engine_falls_back_to_the_agents_with_a_message() -> None:
+    model = DemoModel(researchers=SMALL, engine="gpu")
+    assert model.engine == "agents"
+    assert model.input_errors == ("engine: 'gpu' is not one of agents, vectorized; using agents",)

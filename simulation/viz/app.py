@@ -23,9 +23,11 @@ import solara
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import update_counter
 
+from simulation.model import ENGINES
 from simulation.viz import components
 from simulation.viz.demo import (
     CONFIG_ENV,
+    DEFAULT_ENGINE,
     DEFAULT_RESEARCHERS,
     DEFAULT_SEED,
     MAX_SEED,
@@ -46,6 +48,7 @@ def model_params() -> dict[str, object]:
     return {
         "scenario_name": {"type": "Select", "value": default_scenario(files), "values": list(files),
                           "label": "Scenario"},
+        "engine": {"type": "Select", "value": DEFAULT_ENGINE, "values": list(ENGINES), "label": "Engine"},
         "researchers": {"type": "SliderInt", "value": DEFAULT_RESEARCHERS, "min": 200, "max": 10_000, "step": 100,
                         "label": "Population (agents)"},
         "salary_match": {"type": "Checkbox", "value": False, "label": "Salary matching"},
@@ -87,31 +90,31 @@ def drawn(build, model: DemoModel, name: str):
 
 @solara.component
 def Chart(model: DemoModel, build, name: str):
-    """One matplotlib view, rebuilt only when the model or its step changes."""
+    """One SVG view, rebuilt only when the model or its step changes."""
     update_counter.get()
-    figure = solara.use_memo(lambda: drawn(build, model, name), dependencies=[id(model), model.steps])
+    svg = solara.use_memo(lambda: drawn(build, model, name), dependencies=[id(model), model.steps])
     with solara.Card(style={"padding": "4px"}, classes=[f"talentflow-chart-{name}"]):
-        if isinstance(figure, str):
-            solara.Error(figure)
+        if svg.startswith("<svg"):
+            solara.HTML(tag="div", unsafe_innerHTML=svg)
         else:
-            solara.FigureMatplotlib(figure, format="png", dependencies=[id(model), model.steps])
+            solara.Error(svg)
 
 
 def _stages(model: DemoModel):
-    return components.researchers_by_stage(model.yearly(), model.baseline.yearly(), model.world.codes,
+    return components.researchers_by_stage(model.yearly(), model.baseline_yearly(), model.world.codes,
                                            model.world.origin, horizon(model))
 
 
 def _top_talent(model: DemoModel):
-    return components.top_talent(model.yearly(), model.baseline.yearly(), model.world.codes, horizon(model))
+    return components.top_talent(model.yearly(), model.baseline_yearly(), model.world.codes, horizon(model))
 
 
 def _flows(model: DemoModel):
-    return components.emigration_and_returns(model.yearly(), model.baseline.yearly(), horizon(model))
+    return components.emigration_and_returns(model.yearly(), model.baseline_yearly(), horizon(model))
 
 
 def _mentors(model: DemoModel):
-    return components.mentor_quality(model.yearly(), model.baseline.yearly(), model.world.codes, horizon(model))
+    return components.mentor_quality(model.yearly(), model.baseline_yearly(), model.world.codes, horizon(model))
 
 
 def _spending(model: DemoModel):
@@ -122,10 +125,9 @@ def _spending(model: DemoModel):
 def AgentView(model: DemoModel):
     """Researchers as dots in each country, coloured by stage, sized by talent; hover a dot for its details."""
     update_counter.get()
-    pop = model.population
     svg = solara.use_memo(
-        lambda: drawn(lambda m: components.agent_svg(pop.id, pop.country, pop.sector, pop.stage, pop.ln_talent,
-                                                     m.world.codes, origin=m.world.origin), model, "agents"),
+        lambda: drawn(lambda m: components.agent_svg(*m.researcher_arrays().values(), m.world.codes,
+                                                     origin=m.world.origin), model, "agents"),
         dependencies=[id(model), model.steps])
     with solara.Card(style={"padding": "4px"}, classes=["talentflow-chart-agents"]):
         solara.Text("Researchers now (policy run): colour = stage, size = talent; hover a dot for details",
@@ -165,7 +167,7 @@ def Status(model: DemoModel):
     sim = model.config.simulation
     levers = ", ".join(components.LEVER_LABELS[n] for n in model.lever_names) or "none"
     text = (f"Year {model.year} · step {model.steps} of {sim.years} · scenario {model.scenario_name} · "
-            f"seed {model.seed} · {sim.researchers} agents · levers: {levers} · "
+            f"seed {model.seed} · {sim.researchers} agents · {model.engine} engine · levers: {levers} · "
             f"last step {1000 * model.step_seconds:.0f} ms")
     solara.HTML(tag="div", unsafe_innerHTML=escape(text),
                 classes=["talentflow-status"], style="font-size: 0.95em; margin: 4px 0")

@@ -17,8 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from simulation.config import DEFAULT_CONFIG, ConfigError, load_config
-from simulation.model import TalentModel
+from simulation.model import ENGINES, TalentModel
 from simulation.parameters import SWITCHES, with_parameters
 from simulation.schema import Config
 from simulation.viz.components import LEVER_LABELS
@@ -27,7 +29,11 @@ CONFIGS_DIR: Path = DEFAULT_CONFIG.parent
 #: Environment variable naming the scenario that ``talentflow viz CONFIG`` opens with.
 CONFIG_ENV = "TALENTFLOW_VIZ_CONFIG"
 DEFAULT_SEED = 42
-DEFAULT_RESEARCHERS = 2000
+DEFAULT_RESEARCHERS = 2500
+#: The engine the page runs by default: Mesa agents (the vectorized engine gives the same outputs, faster).
+DEFAULT_ENGINE = "agents"
+#: What the page's agent view shows of each researcher.
+AGENT_VIEW_FIELDS: tuple[str, ...] = ("id", "country", "sector", "stage", "ln_talent")
 #: Largest seed accepted (numpy takes any non-negative integer; a bound keeps the field readable).
 MAX_SEED = 2**32 - 1
 
@@ -117,13 +123,14 @@ class DemoModel(TalentModel):
     """The policy run of the page, with its no-policy baseline in :attr:`baseline`.
 
     Keyword parameters are the page's controls: ``scenario_name`` (a key of
-    :func:`scenario_files`), ``seed``, ``researchers`` (agents at the start), the
+    :func:`scenario_files`), ``seed``, ``researchers`` (agents at the start), ``engine`` ("agents": Mesa
+    agents, the default; or "vectorized"), the
     lever switches (``salary_match``, ``hours_exemption``, ``star_recruitment``,
     ``return_grant_on``) and the lever values (shares, million KRW a year, people a year).
     """
 
     def __init__(self, scenario_name: str | None = None, seed: int | str = DEFAULT_SEED,
-                 researchers: int = DEFAULT_RESEARCHERS,
+                 researchers: int = DEFAULT_RESEARCHERS, engine: str = DEFAULT_ENGINE,
                  salary_match: bool = False, match_share: float = 0.5, match_cap: float = 1000.0,
                  match_budget: float = 200_000.0, hours_exemption: bool = False,
                  star_recruitment: bool = False, stars_per_year: float = 20.0, star_budget: float = 50_000.0,
@@ -131,7 +138,8 @@ class DemoModel(TalentModel):
                  return_grant_budget: float = 50_000.0) -> None:
         #: The controls this model was built from, by keyword (the page compares them with pending changes).
         self.controls: dict[str, Any] = {
-            "scenario_name": scenario_name, "seed": seed, "researchers": researchers, "salary_match": salary_match,
+            "scenario_name": scenario_name, "seed": seed, "researchers": researchers, "engine": engine,
+            "salary_match": salary_match,
             "match_share": match_share, "match_cap": match_cap, "match_budget": match_budget,
             "hours_exemption": hours_exemption, "star_recruitment": star_recruitment,
             "stars_per_year": stars_per_year, "star_budget": star_budget, "return_grant_on": return_grant_on,
@@ -146,12 +154,20 @@ class DemoModel(TalentModel):
         name = default_scenario(files) if scenario_name is None else str(scenario_name)
         scenario = self._load_scenario(name, files, errors)
         self.controls["scenario_name"] = name
-        levers = {k: v for k, v in self.controls.items() if k not in ("scenario_name", "seed", "researchers")}
+        levers = {k: v for k, v in self.controls.items()
+                  if k not in ("scenario_name", "seed", "researchers", "engine")}
         config, lever_errors = apply_controls(scenario, researchers, levers)
         errors += lever_errors
-        super().__init__(config, engine="vectorized", rng=self.seed)
+        if engine not in ENGINES:
+            errors.append(f"engine: {engine!r} is not one of {', '.join(ENGINES)}; using {DEFAULT_ENGINE}")
+            engine = self.controls["engine"] = DEFAULT_ENGINE
+        super().__init__(config, engine=engine, rng=self.seed)
+        # The baseline is only drawn as dashed totals, never as agents: it runs on the vectorized engine, which gives
+        # the same outputs as the agents would (tests/test_engines.py), in a tenth of the time.
         self.baseline = TalentModel(without_levers(config), engine="vectorized", rng=self.seed)
         self.input_errors: tuple[str, ...] = tuple(errors)
+        self._yearly: tuple[int, Any] | None = None
+        self._baseline_yearly: tuple[int, Any] | None = None
         #: Wall time of the last step of both runs, seconds.
         self.step_seconds = 0.0
 
@@ -176,6 +192,27 @@ class DemoModel(TalentModel):
         if self.baseline.running:
             self.baseline.step()
         self.step_seconds = time.perf_counter() - start
+
+    def yearly(self):
+        """The yearly outputs (see :meth:`TalentModel.yearly`), built once a step: the page's views all read them.
+        Read-only: the same frame is returned until the next step."""
+        if self._yearly is None or self._yearly[0] != self.steps:
+            self._yearly = (self.steps, super().yearly())
+        return self._yearly[1]
+
+    def baseline_yearly(self):
+        """The baseline run's yearly outputs, built once a step (read-only, as :meth:`yearly`)."""
+        if self._baseline_yearly is None or self._baseline_yearly[0] != self.baseline.steps:
+            self._baseline_yearly = (self.baseline.steps, self.baseline.yearly())
+        return self._baseline_yearly[1]
+
+    def researcher_arrays(self) -> dict[str, np.ndarray]:
+        """The policy run's researchers now: id, country, sector, stage and ln_talent, one array each; read from
+        the Mesa agents themselves on the agent engine."""
+        if self.engine == "agents":
+            agents = list(self.agents)
+            return {name: np.array([getattr(r, name) for r in agents]) for name in AGENT_VIEW_FIELDS}
+        return {name: getattr(self.population, name) for name in AGENT_VIEW_FIELDS}
 
     @property
     def lever_names(self) -> list[str]:

@@ -6,9 +6,14 @@ and kill reach the server; a test starts the same command as a child process.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
 import sys
-from collections.abc import Mapping
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 APP = "simulation.viz.app"
@@ -40,3 +45,37 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, config: str | Path
     command = server_command(host, port)
     os.execve(command[0], command, server_environment(config))
     return 0  # not reached: execve replaces this process
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A TCP port free on ``host`` now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def started(command: list[str], env: Mapping[str, str], log: Path, *, cwd: Path, url: str,
+            timeout: float = 90.0) -> Iterator[str]:
+    """Run a server with ``command`` (output to the file ``log``); yield ``url`` once it answers 200 and stop the
+    server afterwards. Raises RuntimeError if it exits or does not answer within ``timeout`` seconds."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=dict(env), stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"server exited with code {process.returncode}; see {log}")
+                with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not answer within {timeout:.0f} s; see {log}")
+                time.sleep(0.5)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
