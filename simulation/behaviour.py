@@ -1,8 +1,10 @@
 """A researcher's year as pure functions over a Population: training, ageing, offers, choosing, moving.
 
-The vectorized engine calls them on everyone at once; each agent of the agent
-engine calls them on a one-row Population of its own state. Same code, same
-random numbers, same results.
+The vectorized engine calls them on everyone at once. The agent engine's
+researchers (:mod:`simulation.agents`) implement the same formulas again in
+scalar Python, each over its own alternatives, with the same floating-point
+operations in the same order; tests/test_agents.py holds the two to the same
+choices, researcher by researcher.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The decision math: pay, the utility of income, offers, utility and the logit choice.
 
 Pure functions over numpy arrays with a leading researcher axis (n) and, where
-it applies, an alternative axis (A). Both engines call these same functions, the
-agent engine with one row at a time, so they compute the same numbers.
+it applies, an alternative axis (A), for the vectorized engine; the agent
+engine's researchers (:mod:`simulation.agents`) compute the same formulas in
+scalar Python, operation for operation.
 
 Arrays (n, A) built here are laid out alternative-major: computed as an (A, n)
 array and returned as its transpose. A is a handful and n up to a million, so
