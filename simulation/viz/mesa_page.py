@@ -31,9 +31,9 @@ def Readout(model: TalentModel) -> solara.Element:  # noqa: N802 (solara compone
 
 
 def build() -> TalentModel:
-    """The model the page opens with."""
+    """The model the page opens with: Mesa agents (Reset keeps the engine, with the scenario and seed)."""
     return TalentModel(os.environ.get(CONFIG_ENV) or None, researchers=int(os.environ.get(RESEARCHERS_ENV, 2500)),
-                       rng=int(os.environ.get(SEED_ENV, 42)), match_share=0.0)
+                       rng=int(os.environ.get(SEED_ENV, 42)), match_share=0.0, engine="agents")
 
 
 page = SolaraViz(

@@ -162,8 +162,11 @@ def _series_svg(s: Series, to_x, to_y) -> str:
     if s.style == "baseline":
         return (f'<path class="series baseline" data-label="{label}" data-y="{values}" d="{d}" fill="none" '
                 f'stroke="{s.colour}" stroke-width="1.4" stroke-dasharray="5,3" stroke-opacity="0.5"/>')
+    xs, ys = to_x(s.x), to_y(s.y)
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8"/>' for x, y in zip(xs.tolist(), ys.tolist(), strict=True)
+                   if math.isfinite(x) and math.isfinite(y))  # a year's value shows even before there is a line
     return (f'<path class="series policy" data-label="{label}" data-y="{values}" d="{d}" fill="none" '
-            f'stroke="{s.colour}" stroke-width="2"/>')
+            f'stroke="{s.colour}" stroke-width="2"/><g fill="{s.colour}">{dots}</g>')
 
 
 def _legend(series: Sequence[Series], x: float, y: float, width: float) -> str:
