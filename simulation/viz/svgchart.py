@@ -158,11 +158,11 @@ def _series_svg(s: Series, to_x, to_y) -> str:
         outline = _path(np.concatenate([xs, xs[::-1]]), np.concatenate([top, bottom[::-1]]))
         return (f'<path class="area" data-label="{label}" data-y="{values}" d="{outline}Z" fill="{s.colour}" '
                 'fill-opacity="0.88" stroke="none"/>')
-    d = _path(to_x(s.x), to_y(s.y))
+    xs, ys = to_x(s.x), to_y(s.y)
+    d = _path(xs, ys)
     if s.style == "baseline":
         return (f'<path class="series baseline" data-label="{label}" data-y="{values}" d="{d}" fill="none" '
                 f'stroke="{s.colour}" stroke-width="1.4" stroke-dasharray="5,3" stroke-opacity="0.5"/>')
-    xs, ys = to_x(s.x), to_y(s.y)
     dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8"/>' for x, y in zip(xs.tolist(), ys.tolist(), strict=True)
                    if math.isfinite(x) and math.isfinite(y))  # a year's value shows even before there is a line
     return (f'<path class="series policy" data-label="{label}" data-y="{values}" d="{d}" fill="none" '
