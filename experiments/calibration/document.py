@@ -2,15 +2,15 @@
 
 ``python -m experiments.calibration.document --calibration DIR --identification DIR`` takes a finished
 ``talentflow calibrate`` folder and a finished identification folder
-(:mod:`experiments.calibration.identification`), copies their figures into
+(:mod:`experiments.calibration.identification`), either or both, copies their figures into
 docs/img/calibration/ and writes each generated table between its
-``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` lines of docs/calibration.md. The text
-around the tables is written by hand and cites only what the tables show.
+``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` lines of docs/calibration.md (the tables of the
+folders given; the others are left as they are). The text around the tables is written by hand
+and cites only what the tables show.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -20,6 +20,7 @@ import pandas as pd
 
 from experiments.calibration.report import markdown_table, number
 from experiments.calibration.targets import read_calibration
+from simulation.cli import ArgumentParser, UsageError
 from simulation.paramtable import insert_between
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +60,39 @@ def identification_table(folder: Path) -> str:
                                            "mean_narrowing": "interval / prior width"}))
 
 
+def share(value: float | None) -> str:
+    """A share as a percentage, or "none" when there was nothing to count."""
+    return "none" if value is None else f"{100 * value:.0f} percent"
+
+
+def identification_facts(folder: Path) -> str:
+    """The check's command, table size and tolerance, and how many rows each synthetic data set kept."""
+    info = json.loads((folder / "identification.json").read_text(encoding="utf-8"))
+    return "\n".join([
+        f"- Command: `{info['command'].strip()}`",
+        f"- {info['draws']:,} prior draws of {info['researchers']:,} researchers each; "
+        f"{info['rows_with_every_target_defined']:,} have every target defined (in the others some target is "
+        "undefined, for example no Korean completes a US doctorate in the window, so there is no stay rate; the "
+        "calibration's distance is then infinite and such draws are never accepted).",
+        f"- Tolerance {number(info['tolerance'])} (the calibration's final epsilon). Each of the {info['datasets']} "
+        f"synthetic data sets kept {info['accepted_min']:,} to {info['accepted_max']:,} rows (median "
+        f"{number(info['accepted_median'])}); {info['widened']} had fewer than {info['min_accepted']} rows within the "
+        f"tolerance and took the {info['min_accepted']} nearest instead (a wider tolerance for that data set). "
+        f"Over all weights the intervals held the truth in {share(info['coverage_within_tolerance'])} of the "
+        f"checks at the tolerance and {share(info['coverage_widened'])} of the widened ones.",
+        f"- The real observations: {info['observed_rows_within']:,} rows within the tolerance."])
+
+
+def observed_table(folder: Path) -> str:
+    """The real data's rejection posterior beside the ABC-SMC posterior."""
+    table = pd.read_csv(folder / "observed.csv")
+    table["parameter"] = "`" + table["parameter"] + "`"
+    columns = {"rejection_median": "rejection median", "rejection_low_5": "5%", "rejection_high_95": "95%",
+               "smc_median": "ABC-SMC median", "smc_low_5": "5% ", "smc_high_95": "95% "}
+    keep = ["parameter", *[c for c in columns if c in table]]
+    return markdown_table(table[keep].rename(columns=columns))
+
+
 def run_facts(folder: Path) -> str:
     info = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
     lines = [f"- Command: `{info['command']}`",
@@ -76,26 +110,38 @@ def run_facts(folder: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m experiments.calibration.document",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--calibration", type=Path, required=True, help="a finished talentflow calibrate folder")
-    parser.add_argument("--identification", type=Path, required=True, help="a finished identification folder")
+    parser = ArgumentParser(prog="python -m experiments.calibration.document", description=__doc__.splitlines()[0])
+    parser.add_argument("--calibration", type=Path, help="a finished talentflow calibrate folder")
+    parser.add_argument("--identification", type=Path, help="a finished identification folder")
     parser.add_argument("--targets", type=Path, default=ROOT / "configs" / "calibration" / "targets.toml")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "calibration.md")
     parser.add_argument("--figures", type=Path, default=ROOT / "docs" / "img" / "calibration")
-    args = parser.parse_args(argv)
-    for needed in (args.calibration / "calibration.json", args.identification / "identification.csv"):
-        if not needed.is_file():
-            parser.error(f"{needed}: missing (run the calibration and the identification check first)")
+    try:
+        args = parser.parse_args(argv)
+        if args.calibration is None and args.identification is None:
+            raise UsageError("give --calibration, --identification or both")
+        needed = ([args.calibration / "calibration.json"] if args.calibration else []) + (
+            [args.identification / "identification.csv"] if args.identification else [])
+        for path in needed:
+            if not path.is_file():
+                raise UsageError(f"{path}: missing (run the calibration or the identification check first)")
+    except UsageError as err:
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 2
     args.figures.mkdir(parents=True, exist_ok=True)
-    for name in FIGURES:
-        shutil.copyfile(args.calibration / name, args.figures / name)
-    shutil.copyfile(args.identification / "identification.png", args.figures / "identification.png")
-    summary = (args.calibration / "summary.md").read_text(encoding="utf-8")
-    predictive = pd.read_csv(args.calibration / "predictive.csv")
-    sections = {"priors": priors_table(args.targets), "targets": targets_table(args.targets),
-                "run": run_facts(args.calibration), "posterior": summary.strip(),
-                "predictive": markdown_table(predictive), "identification": identification_table(args.identification)}
+    sections = {"priors": priors_table(args.targets), "targets": targets_table(args.targets)}
+    if args.calibration:
+        for name in FIGURES:
+            shutil.copyfile(args.calibration / name, args.figures / name)
+        summary = (args.calibration / "summary.md").read_text(encoding="utf-8")
+        predictive = pd.read_csv(args.calibration / "predictive.csv")
+        sections |= {"run": run_facts(args.calibration), "posterior": summary.strip(),
+                     "predictive": markdown_table(predictive)}
+    if args.identification:
+        shutil.copyfile(args.identification / "identification.png", args.figures / "identification.png")
+        sections |= {"identification_run": identification_facts(args.identification),
+                     "identification": identification_table(args.identification),
+                     "identification_observed": observed_table(args.identification)}
     for name, text in sections.items():
         insert_between(args.doc, name, text)
     print(f"wrote {args.doc} and {args.figures}", file=sys.stderr)

@@ -1,25 +1,38 @@
-"""Identification: does the calibration recover known weights? A simulation-based check on synthetic data.
+"""Identification: do the calibration's 90 percent intervals hold known weights? A simulation-based check.
 
-For each synthetic data set, draw the fitted parameters from their priors (the
-"truth"), simulate the fitted targets at the truth on a seed of its own, and run
-the same ABC-SMC on those synthetic observations (smaller: fewer particles and
-generations than the real calibration). A parameter is identified when its 90
-percent credible intervals hold the truth in about 90 percent of the data sets
-and are narrower than its prior; a parameter whose intervals are as wide as its
-prior is one the targets cannot pin: it is carried as its prior.
+The calibration's posterior is the ABC posterior at its final tolerance: the
+prior restricted to parameter values whose simulated targets fall within that
+distance of the observed ones (ABC-SMC is a sampler of it). This check draws a
+*reference table* once: ``--draws`` parameter sets from the priors (the carried
+parameters drawn inside each simulation, as in the calibration), each simulated
+on a seed of its own. Each of the first ``--datasets`` rows then serves as a
+synthetic data set with a known truth: its simulated targets are the
+observations, the other rows within the tolerance of them are its ABC posterior
+(rejection ABC, Pritchard et al. 1999), and the check records whether each
+weight's 90 percent interval holds the truth and how much narrower than the
+prior it is. A weight whose intervals are nearly as wide as its prior is one the
+targets cannot pin.
 
-``python -m experiments.calibration.identification --datasets 20 --out DIR``
-(each data set's ABC database goes into DIR/NN/, so a killed check resumes with
-the data sets still to do).
+The same table gives the rejection posterior of the real observations at the
+same tolerance; set beside the committed ABC-SMC posterior
+(``configs/calibrated.posterior.csv``) it shows whether the sampler found the
+posterior the tolerance defines.
+
+``python -m experiments.calibration.identification --draws 6000 --datasets 50 --out DIR``
+(the table is written in chunks as they finish, so a killed check resumes with the
+rows still to do).
 """
 
 from __future__ import annotations
 
-import argparse
+import concurrent.futures
 import dataclasses
+import hashlib
 import json
 import math
+import multiprocessing
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -27,61 +40,157 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.calibration.abc import Simulator, make_sampler, run_abc
-from experiments.calibration.posterior import LOWER, UPPER, interval_holds, read_history, weighted_quantile
+from experiments.calibration.abc import Simulator
+from experiments.calibration.posterior import LOWER, UPPER, weighted_quantile
 from experiments.calibration.targets import Calibration, read_calibration
 from simulation.chart import COLOURS
-from simulation.config import config_as_raw, load_config
+from simulation.cli import ArgumentParser, UsageError, whole_number
+from simulation.config import ConfigError, config_as_raw, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Settings of the ABC of each synthetic data set (smaller than the calibration's).
-POPULATION, GENERATIONS = 60, 4
+#: Rows of the reference table written together (a killed check loses at most one chunk).
+CHUNK = 100
+#: Replicate numbers of the table's simulations start here (no calibration particle uses them).
+REPLICATE = 5000
+#: A synthetic data set with fewer rows than this within the tolerance takes this many nearest rows.
+MIN_ACCEPTED = 30
 
 
-def truth(calibration: Calibration, dataset: int) -> dict[str, float]:
-    """Data set ``dataset``'s true parameter values: uniform draws from the priors, seeded by the data set."""
-    rng = np.random.default_rng(np.random.SeedSequence([calibration.seed, 7, dataset]))
+class IdentificationError(ValueError):
+    """Bad input to the check (a folder of another table, a tolerance that cannot be read)."""
+
+
+def truth(calibration: Calibration, row: int) -> dict[str, float]:
+    """Row ``row``'s fitted parameter values: uniform draws from the priors, seeded by the row."""
+    rng = np.random.default_rng(np.random.SeedSequence([calibration.seed, 7, row]))
     return {p.key: float(rng.uniform(p.low, p.high)) for p in calibration.priors}
 
 
-def synthetic_targets(simulator: Simulator, values: dict[str, float], dataset: int) -> dict[str, float]:
-    """The fitted targets measured at ``values`` on a seed no particle uses."""
-    return simulator.measure(simulator.run(values, replicate=5000 + dataset))
+# --------------------------------------------------------------------------------------------- the reference table
+_SIMULATOR: Simulator | None = None
+_CALIBRATION: Calibration | None = None
 
 
-def check_dataset(simulator: Simulator, calibration: Calibration, dataset: int, folder: Path, workers: int,
-                  progress: bool) -> dict[str, object]:
-    """Run (or resume) the ABC on one synthetic data set; return its truth, intervals and coverage."""
+def _start_worker(simulator: Simulator, calibration: Calibration) -> None:
+    global _SIMULATOR, _CALIBRATION
+    _SIMULATOR, _CALIBRATION = simulator, calibration
+
+
+def table_row(row: int, simulator: Simulator | None = None, calibration: Calibration | None = None) -> dict:
+    """One row of the reference table: the row's parameter values and the fitted targets simulated at them."""
+    simulator, calibration = simulator or _SIMULATOR, calibration or _CALIBRATION
+    values = truth(calibration, row)
+    measured = simulator.measure(simulator.run(values, replicate=REPLICATE + row))
+    return {"row": row, **values, **measured}
+
+
+def settings_of(simulator: Simulator, calibration: Calibration) -> dict[str, object]:
+    """What a table's rows depend on: a folder holding rows of other settings is refused."""
+    scenario = json.dumps(simulator.base, sort_keys=True, default=str)
+    priors = [(p.key, p.low, p.high) for p in (*calibration.priors, *calibration.carried)]
+    return {"scenario_sha256": hashlib.sha256(scenario.encode()).hexdigest(), "priors": priors,
+            "targets": [[name, function] for name, function in simulator.targets],
+            "researchers": simulator.researchers, "window_years": simulator.window_years,
+            "seed": simulator.seed, "chunk": CHUNK}
+
+
+def build_table(simulator: Simulator, calibration: Calibration, draws: int, folder: Path, workers: int,
+                progress: bool) -> pd.DataFrame:
+    """The reference table of ``draws`` rows, computing (and writing, chunk by chunk) the rows not yet in
+    ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    record = folder / "dataset.json"
-    values = truth(calibration, dataset)
-    if record.is_file():
-        done = json.loads(record.read_text(encoding="utf-8"))
-        if done.get("complete"):
-            return done
-    observed = synthetic_targets(simulator, values, dataset)
-    if not all(math.isfinite(v) for v in observed.values()):
-        result = {"dataset": dataset, "truth": values, "observed": observed, "complete": True, "usable": False}
-        record.write_text(json.dumps(result, indent=2), encoding="utf-8")
-        return result
-    synthetic = dataclasses.replace(
-        calibration, targets=tuple(dataclasses.replace(t, value=observed[t.name]) if t.fitted else t
-                                   for t in calibration.targets))
-    resume = (folder / "abc.db").is_file()
-    history = run_abc(simulator, synthetic, folder, make_sampler(workers, progress=progress), resume=resume,
-                      progress=progress)
-    posterior, generations = read_history(history, calibration.priors)
-    rows = {}
-    for prior in calibration.priors:
-        x = posterior.particles[prior.key].to_numpy()
-        low, high = (weighted_quantile(x, posterior.weights, q) for q in (LOWER, UPPER))
-        rows[prior.key] = {"truth": values[prior.key], "low_5": low, "high_95": high,
-                           "holds": interval_holds(posterior, prior.key, values[prior.key]),
-                           "narrowing": (high - low) / ((UPPER - LOWER) * (prior.high - prior.low))}
-    result = {"dataset": dataset, "truth": values, "observed": observed, "parameters": rows,
-              "final_epsilon": generations[-1].epsilon, "complete": True, "usable": True}
-    record.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    return result
+    settings = json.loads(json.dumps(settings_of(simulator, calibration)))
+    stamp = folder / "settings.json"
+    if stamp.is_file():
+        if json.loads(stamp.read_text(encoding="utf-8")) != settings:
+            raise IdentificationError(f"{folder}: holds a reference table of another scenario, targets file or "
+                                      "size; give a new --out")
+    else:
+        stamp.write_text(json.dumps(settings, indent=1), encoding="utf-8")
+    blocks = [range(start, min(start + CHUNK, draws)) for start in range(0, draws, CHUNK)]
+    todo = [block for block in blocks if not chunk_path(folder, block).is_file()]
+    if todo:
+        from tqdm import tqdm
+
+        bar = tqdm(total=sum(map(len, todo)), desc="reference table", unit="simulation", disable=not progress,
+                   file=sys.stderr)
+        pool: concurrent.futures.Executor | None = None
+        if workers > 1:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["experiments.calibration.abc", "simulation.model"])
+            pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                                          initargs=(simulator, calibration))
+        try:
+            for block in todo:
+                results = pool.map(table_row, block) if pool else (table_row(r, simulator, calibration)
+                                                                   for r in block)
+                done = []
+                for result in results:
+                    done.append(result)
+                    bar.update()
+                path = chunk_path(folder, block)
+                partial = path.with_suffix(".partial")
+                pd.DataFrame(done).to_csv(partial, index=False)
+                partial.replace(path)  # whole chunks only
+        finally:
+            bar.close()
+            if pool:
+                pool.shutdown(cancel_futures=True)
+    return pd.concat([pd.read_csv(chunk_path(folder, block)) for block in blocks], ignore_index=True)
+
+
+def chunk_path(folder: Path, block: range) -> Path:
+    """The file of the table's rows ``block`` (named by its first and last-plus-one row)."""
+    return folder / f"rows_{block.start:06d}_{block.stop:06d}.csv"
+
+
+# ------------------------------------------------------------------------------------------ rejection ABC on it
+def distances(measured: np.ndarray, observed: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """The calibration's distance of every row to ``observed``: the root sum of squared gaps in standard errors
+    (inf where a target is undefined), as ``abc.ScaledDistance``."""
+    gaps = (measured - observed) / se
+    d = np.sqrt(np.sum(gaps * gaps, axis=1))
+    return np.where(np.isfinite(d), d, np.inf)
+
+
+def accepted_rows(d: np.ndarray, tolerance: float, minimum: int = MIN_ACCEPTED) -> tuple[np.ndarray, float]:
+    """Rows within ``tolerance``, or the ``minimum`` nearest if fewer are; returns them and the tolerance used."""
+    inside = np.flatnonzero(d <= tolerance)
+    if len(inside) >= minimum:
+        return inside, tolerance
+    nearest = np.argsort(d, kind="stable")[:minimum]
+    nearest = nearest[np.isfinite(d[nearest])]
+    return nearest, float(d[nearest].max()) if len(nearest) else math.inf
+
+
+def interval(x: np.ndarray) -> tuple[float, float]:
+    """The 90 percent interval of equally weighted draws (as the calibration's summary computes it)."""
+    w = np.full(len(x), 1.0 / len(x))
+    return weighted_quantile(x, w, LOWER), weighted_quantile(x, w, UPPER)
+
+
+def check_datasets(table: pd.DataFrame, calibration: Calibration, datasets: int, tolerance: float,
+                   minimum: int = MIN_ACCEPTED) -> list[dict[str, object]]:
+    """Each of the first ``datasets`` rows with every target defined, as a synthetic data set: its truth, the
+    rejection posterior's intervals from the other rows, whether they hold the truth and how narrow they are."""
+    names = [t.name for t in calibration.fitted]
+    se = np.array([t.se for t in calibration.fitted])
+    measured = table[names].to_numpy(dtype=float)
+    usable = np.flatnonzero(np.all(np.isfinite(measured), axis=1))
+    results = []
+    for j in usable[:datasets]:
+        d = distances(measured, measured[j], se)
+        d[j] = np.inf  # the data set's own row is not a draw of its posterior
+        rows, used = accepted_rows(d, tolerance, minimum)
+        parameters = {}
+        for prior in calibration.priors:
+            low, high = interval(table[prior.key].to_numpy(dtype=float)[rows])
+            value = float(table.at[j, prior.key])
+            parameters[prior.key] = {"truth": value, "low_5": low, "high_95": high, "holds": low <= value <= high,
+                                     "narrowing": (high - low) / ((UPPER - LOWER) * (prior.high - prior.low))}
+        results.append({"dataset": int(table.at[j, "row"]), "accepted": len(rows), "tolerance": used,
+                        "widened": used > tolerance, "usable": True, "parameters": parameters})
+    return results
 
 
 def coverage_table(results: list[dict[str, object]], calibration: Calibration) -> pd.DataFrame:
@@ -101,10 +210,50 @@ def coverage_table(results: list[dict[str, object]], calibration: Calibration) -
     return pd.DataFrame(rows)
 
 
-def coverage_figure(table: pd.DataFrame, path: Path) -> None:
-    """Coverage of the 90 percent intervals per parameter (target 0.9), and how much they narrow the prior."""
-    fig = Figure(figsize=(9, 0.35 * len(table) + 1.5), layout="constrained")
-    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2, sharey=None)
+def observed_comparison(table: pd.DataFrame, calibration: Calibration, tolerance: float,
+                        smc: pd.DataFrame | None) -> pd.DataFrame:
+    """The rejection posterior of the real observations at ``tolerance`` beside the ABC-SMC posterior (particles
+    and a ``weight`` column), per parameter: median and 90 percent interval of each."""
+    names = [t.name for t in calibration.fitted]
+    se = np.array([t.se for t in calibration.fitted])
+    observed = np.array([t.value for t in calibration.fitted])
+    d = distances(table[names].to_numpy(dtype=float), observed, se)
+    rows_in, used = accepted_rows(d, tolerance)
+    rows = []
+    for prior in calibration.priors:
+        x = table[prior.key].to_numpy(dtype=float)[rows_in]
+        w = np.full(len(x), 1.0 / len(x))
+        row = {"parameter": prior.key, "table_rows_within": len(rows_in), "tolerance": used,
+               "rejection_low_5": weighted_quantile(x, w, LOWER), "rejection_median": weighted_quantile(x, w, 0.5),
+               "rejection_high_95": weighted_quantile(x, w, UPPER)}
+        if smc is not None:
+            y, v = smc[prior.key].to_numpy(dtype=float), smc["weight"].to_numpy(dtype=float)
+            v = v / v.sum()
+            row |= {"smc_low_5": weighted_quantile(y, v, LOWER), "smc_median": weighted_quantile(y, v, 0.5),
+                    "smc_high_95": weighted_quantile(y, v, UPPER)}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def final_tolerance(summary: Path) -> float:
+    """The last generation's epsilon in a calibration's summary (``summary.md`` or the committed
+    ``configs/calibrated.summary.md``)."""
+    if not summary.is_file():
+        raise IdentificationError(f"{summary}: missing; give --tolerance or a calibration summary")
+    lines = [line for line in summary.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
+    header = next((i for i, line in enumerate(lines) if re.match(r"\|\s*generation\s*\|\s*epsilon\s*\|", line)), None)
+    rows = [line for line in lines[header + 2:] if re.match(r"\|\s*\d", line)] if header is not None else []
+    if not rows:
+        raise IdentificationError(f"{summary}: has no table of generations with an epsilon column; give --tolerance")
+    return float(rows[-1].split("|")[2].replace(",", ""))
+
+
+# ------------------------------------------------------------------------------------------------------- figure
+def coverage_figure(table: pd.DataFrame, comparison: pd.DataFrame, calibration: Calibration, path: Path) -> None:
+    """Coverage of the 90 percent intervals per parameter (target 0.9), how much they narrow the prior, and the
+    real data's rejection posterior beside the ABC-SMC posterior (on each prior's range)."""
+    fig = Figure(figsize=(12, 0.38 * len(table) + 1.6), layout="constrained")
+    left, middle, right = (fig.add_subplot(1, 3, k) for k in (1, 2, 3))
     y = np.arange(len(table))
     labels = [k.replace("preferences.", "").replace("countries.", "") for k in table["parameter"]]
     left.errorbar(table["coverage_90"], y, xerr=[table["coverage_90"] - table["coverage_low"],
@@ -113,47 +262,105 @@ def coverage_figure(table: pd.DataFrame, path: Path) -> None:
     left.axvline(0.9, color="black", ls="--", lw=1)
     left.set(xlim=(0, 1.02), xlabel="coverage of the 90% intervals", yticks=y)
     left.set_yticklabels(labels, fontsize=8)
-    right.barh(y, table["mean_narrowing"], color=COLOURS[1])
-    right.axvline(1.0, color="black", ls="--", lw=1)
-    right.set(xlabel="interval width / prior width (1: not identified)", yticks=y)
+    middle.barh(y, table["mean_narrowing"], color=COLOURS[1])
+    middle.axvline(1.0, color="black", ls="--", lw=1)
+    middle.set(xlabel="interval width / prior width (1: not identified)", yticks=y)
+    middle.set_yticklabels([])
+    priors = {p.key: p for p in calibration.priors}
+    for k, row in comparison.reset_index(drop=True).iterrows():
+        p = priors[row["parameter"]]
+
+        def scaled(v: float, p=p) -> float:
+            return (v - p.low) / (p.high - p.low)
+
+        right.plot([scaled(row["rejection_low_5"]), scaled(row["rejection_high_95"])], [k + 0.15] * 2,
+                   color=COLOURS[2], lw=3, label="rejection, real data" if k == 0 else None)
+        right.plot(scaled(row["rejection_median"]), k + 0.15, "o", color=COLOURS[2])
+        if "smc_low_5" in row:
+            right.plot([scaled(row["smc_low_5"]), scaled(row["smc_high_95"])], [k - 0.15] * 2, color=COLOURS[0],
+                       lw=3, label="ABC-SMC (calibrated.posterior.csv)" if k == 0 else None)
+            right.plot(scaled(row["smc_median"]), k - 0.15, "o", color=COLOURS[0])
+    right.set(xlim=(-0.02, 1.02), xlabel="90% interval, on the prior's range (0: low end, 1: high end)", yticks=y)
     right.set_yticklabels([])
+    right.legend(fontsize=7, loc="lower right")
     fig.suptitle(f"Identification on {int(table['data_sets'].max())} synthetic data sets")
     fig.savefig(path, dpi=110)
 
 
+# ------------------------------------------------------------------------------------------------------ command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m experiments.calibration.identification",
-                                     description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m experiments.calibration.identification",
+                            description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(ROOT / "configs" / "baseline.toml"))
     parser.add_argument("--targets", default=str(ROOT / "configs" / "calibration" / "targets.toml"))
-    parser.add_argument("--datasets", type=int, default=20)
-    parser.add_argument("--population", type=int, default=POPULATION)
-    parser.add_argument("--generations", type=int, default=GENERATIONS)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--draws", type=whole_number(2), default=6000, help="rows of the reference table (prior draws)")
+    parser.add_argument("--datasets", type=whole_number(1), default=50, help="synthetic data sets checked")
+    parser.add_argument("--tolerance", type=float, help="ABC tolerance (default: the calibration's final epsilon)")
+    parser.add_argument("--summary", type=Path, default=ROOT / "configs" / "calibrated.summary.md",
+                        help="calibration summary whose last epsilon is the tolerance")
+    parser.add_argument("--posterior", type=Path, default=ROOT / "configs" / "calibrated.posterior.csv",
+                        help="ABC-SMC posterior to compare with the rejection posterior of the real data")
+    parser.add_argument("--researchers", type=whole_number(100),
+                        help="agents a simulation (default: the calibration's)")
+    parser.add_argument("--workers", type=whole_number(1), default=os.cpu_count() or 1)
     parser.add_argument("--out", default="out/identification")
     parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    if args.datasets < 1 or args.population < 10 or args.generations < 1 or args.workers < 1:
-        parser.error("--datasets, --generations and --workers must be >= 1, --population >= 10")
-    calibration = dataclasses.replace(read_calibration(args.targets), population_size=args.population,
-                                      generations=args.generations, max_minutes=0)
-    simulator = Simulator.of(config_as_raw(load_config(args.config)), calibration)
-    out = Path(args.out)
-    results = []
-    for k in range(args.datasets):
-        if not args.quiet:
-            print(f"data set {k + 1} of {args.datasets}", file=sys.stderr, flush=True)
-        results.append(check_dataset(simulator, calibration, k, out / f"{k:02d}", args.workers, not args.quiet))
-    table = coverage_table(results, calibration)
-    table.to_csv(out / "identification.csv", index=False)
-    coverage_figure(table, out / "identification.png")
+    try:
+        args = parser.parse_args(argv)
+        if args.draws <= args.datasets:
+            raise UsageError(f"--draws must be more than --datasets ({args.datasets}), got {args.draws}")
+        if args.tolerance is not None and not args.tolerance > 0:
+            raise UsageError(f"--tolerance must be > 0, got {args.tolerance}")
+    except UsageError as err:
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 2
+    try:
+        calibration = read_calibration(args.targets)
+        if args.researchers:
+            calibration = dataclasses.replace(calibration, researchers=args.researchers)
+        simulator = Simulator.of(config_as_raw(load_config(args.config)), calibration)
+        tolerance = args.tolerance if args.tolerance is not None else final_tolerance(args.summary)
+        smc = None
+        if args.posterior.is_file():
+            smc = pd.read_csv(args.posterior)
+            missing = [p.key for p in calibration.priors if p.key not in smc] + ([] if "weight" in smc else ["weight"])
+            if missing:
+                raise IdentificationError(f"{args.posterior}: no column {missing[0]!r}; it is not a posterior of "
+                                          f"{args.targets}")
+        out = Path(args.out)
+        table = build_table(simulator, calibration, args.draws, out / "table", args.workers, not args.quiet)
+    except (ConfigError, IdentificationError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    results = check_datasets(table, calibration, args.datasets, tolerance)
+    coverage = coverage_table(results, calibration)
+    comparison = observed_comparison(table, calibration, tolerance, smc)
+    coverage.to_csv(out / "identification.csv", index=False)
+    comparison.to_csv(out / "observed.csv", index=False)
+    per_dataset = pd.DataFrame([{"dataset": r["dataset"], "accepted": r["accepted"], "tolerance": r["tolerance"],
+                                 "parameter": key, **values} for r in results
+                                for key, values in r["parameters"].items()])
+    per_dataset.to_csv(out / "datasets.csv", index=False)
+    coverage_figure(coverage, comparison, calibration, out / "identification.png")
+    defined = int(np.all(np.isfinite(table[[t.name for t in calibration.fitted]].to_numpy(dtype=float)),
+                         axis=1).sum())
+    accepted = np.array([r["accepted"] for r in results])
+    holds = {widened: [v["holds"] for r in results if r["widened"] == widened for v in r["parameters"].values()]
+             for widened in (False, True)}
+    facts = {"draws": len(table), "rows_with_every_target_defined": defined, "datasets": len(results),
+             "tolerance": tolerance, "accepted_median": float(np.median(accepted)),
+             "accepted_min": int(accepted.min()), "accepted_max": int(accepted.max()),
+             "widened": int(sum(r["widened"] for r in results)), "min_accepted": MIN_ACCEPTED,
+             "coverage_within_tolerance": float(np.mean(holds[False])) if holds[False] else None,
+             "coverage_widened": float(np.mean(holds[True])) if holds[True] else None,
+             "observed_rows_within": int(comparison["table_rows_within"].iloc[0]),
+             "researchers": calibration.researchers,
+             "command": "python -m experiments.calibration.identification " + " ".join(argv or sys.argv[1:])}
+    (out / "identification.json").write_text(json.dumps(facts, indent=2), encoding="utf-8")
     from experiments.calibration.report import markdown_table
 
-    command = "python -m experiments.calibration.identification " + " ".join(argv or sys.argv[1:])
-    text = (f"Written by `{command.strip()}`: {len(results)} synthetic data sets, ABC-SMC of {args.population} "
-            f"particles for {args.generations} generations each.\n\n" + markdown_table(table) + "\n")
-    (out / "identification.md").write_text(text, encoding="utf-8")
-    print(markdown_table(table))
+    print(markdown_table(coverage))
+    print(f"wrote {out}", file=sys.stderr)
     return 0
 
 

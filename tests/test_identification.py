@@ -1,0 +1,170 @@
+"""The identification check: the reference table, rejection ABC on it against known truths, and the command."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BASELINE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from experiments.calibration import identification
+from experiments.calibration.abc import ScaledDistance
+from experiments.calibration.targets import read_calibration
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = ROOT / "configs" / "calibration" / "targets.toml"
+CALIBRATION = read_calibration(TARGETS)
+
+
+@given(st.lists(st.lists(st.floats(-1e3, 1e3) | st.just(math.nan), min_size=len(CALIBRATION.fitted),
+                         max_size=len(CALIBRATION.fitted)), min_size=1, max_size=8))
+@settings(max_examples=60, deadline=None)
+def test_table_distances_are_the_calibrations_distance_row_by_row(rows):
+    se = {t.name: t.se for t in CALIBRATION.fitted}
+    observed = {t.name: t.value for t in CALIBRATION.fitted}
+    measured = np.array(rows, dtype=float)
+    d = identification.distances(measured, np.array(list(observed.values())), np.array(list(se.values())))
+    for row, value in zip(rows, d, strict=True):
+        expected = ScaledDistance(se)(dict(zip(se, row, strict=True)), observed)
+        assert value == pytest.approx(expected, rel=1e-12) if math.isfinite(expected) else value == math.inf
+
+
+def test_rows_within_the_tolerance_are_accepted_and_too_few_widen_to_the_nearest():
+    d = np.array([0.5, 3.0, np.inf, 1.0, 2.0, 0.1])
+    rows, used = identification.accepted_rows(d, 1.0, minimum=3)
+    assert sorted(rows) == [0, 3, 5] and used == 1.0
+    rows, used = identification.accepted_rows(d, 0.2, minimum=4)
+    assert sorted(rows) == [0, 3, 4, 5] and used == 2.0
+    rows, used = identification.accepted_rows(np.array([np.inf, 1.0]), 0.1, minimum=2)
+    assert list(rows) == [1] and used == 1.0  # undefined rows are never accepted
+
+
+def toy_table(n: int, rng: np.random.Generator, noise: float) -> pd.DataFrame:
+    """Prior draws where every target measures the first weight (with noise, in SEs) and nothing else."""
+    table = pd.DataFrame({"row": np.arange(n)})
+    for p in CALIBRATION.priors:
+        table[p.key] = rng.uniform(p.low, p.high, n)
+    first = CALIBRATION.priors[0]
+    position = (table[first.key] - first.low) / (first.high - first.low)
+    for t in CALIBRATION.fitted:
+        table[t.name] = t.value + t.se * (20 * position + noise * rng.standard_normal(n))
+    return table
+
+
+def test_the_check_recovers_a_weight_the_targets_measure_and_leaves_the_others_at_their_prior():
+    table = toy_table(4000, np.random.default_rng(3), noise=1.0)
+    results = identification.check_datasets(table, CALIBRATION, 60, tolerance=4.0)
+    coverage = identification.coverage_table(results, CALIBRATION).set_index("parameter")
+    first, others = CALIBRATION.priors[0].key, [p.key for p in CALIBRATION.priors[1:]]
+    assert len(results) == 60 and all(r["dataset"] < 4000 for r in results)
+    assert coverage.loc[first, "mean_narrowing"] < 0.35 and coverage.loc[first, "identified"]
+    assert coverage.loc[first, "coverage_90"] >= 0.85  # a tolerance wider than the noise: conservative
+    assert (coverage.loc[others, "mean_narrowing"] > 0.8).all() and not coverage.loc[others, "identified"].any()
+    assert 0.8 <= coverage.loc[others, "coverage_90"].mean() <= 0.97  # their intervals are the prior's
+
+
+def test_a_data_set_is_never_its_own_posterior_draw():
+    table = toy_table(200, np.random.default_rng(5), noise=0.0)
+    table.loc[0, CALIBRATION.fitted[0].name] = 1e9  # row 0 is far from everyone but itself
+    result = identification.check_datasets(table, CALIBRATION, 1, tolerance=1.0, minimum=5)[0]
+    assert result["dataset"] == 0 and result["widened"] and result["accepted"] == 5
+
+
+def test_the_tolerance_is_the_last_generations_epsilon_of_the_committed_summary(tmp_path):
+    summary = (ROOT / "configs" / "calibrated.summary.md").read_text(encoding="utf-8")
+    last = [line for line in summary.splitlines() if line.startswith("| ") and line[2:3].isdigit()][-1]
+    assert identification.final_tolerance(ROOT / "configs" / "calibrated.summary.md") == float(last.split("|")[2])
+    (tmp_path / "s.md").write_text("| generation | tolerance |\n|---|---|\n| 0 | 3 |\n", encoding="utf-8")
+    with pytest.raises(identification.IdentificationError, match="epsilon"):
+        identification.final_tolerance(tmp_path / "s.md")
+
+
+# ------------------------------------------------------------------------------------------ the command, end to end
+def check(*args: object, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "experiments.calibration.identification", "--config", BASELINE,
+                           *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+TINY = ["--draws", "40", "--datasets", "20", "--researchers", "300", "--workers", "1", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def tiny_check(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("identification")
+    done = check(*TINY, "--out", cwd / "id", cwd=cwd)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return cwd, cwd / "id", done
+
+
+def test_the_check_writes_coverage_per_weight_and_the_real_datas_posterior_beside_the_smc_one(tiny_check):
+    _, out, done = tiny_check
+    coverage = pd.read_csv(out / "identification.csv")
+    assert list(coverage["parameter"]) == [p.key for p in CALIBRATION.priors]
+    assert ((coverage["coverage_90"] >= 0) & (coverage["coverage_90"] <= 1)).all()
+    observed = pd.read_csv(out / "observed.csv")
+    assert {"rejection_median", "smc_median"} <= set(observed.columns)
+    assert (observed["rejection_low_5"] <= observed["rejection_high_95"]).all()
+    facts = json.loads((out / "identification.json").read_text())
+    table = pd.concat(map(pd.read_csv, sorted((out / "table").glob("rows_*.csv"))))
+    assert facts["draws"] == len(table) == 40 and list(table["row"]) == list(range(40))
+    assert facts["tolerance"] == identification.final_tolerance(ROOT / "configs" / "calibrated.summary.md")
+    assert (out / "identification.png").stat().st_size > 10_000
+    row = identification.table_row(7, identification_simulator(), CALIBRATION)  # each row is reproducible
+    assert table.iloc[7][list(row)].to_numpy(dtype=float) == pytest.approx(list(row.values()), nan_ok=True)
+    assert "coverage_90" in done.stdout
+
+
+def identification_simulator():
+    import dataclasses
+
+    from experiments.calibration.abc import Simulator
+    from simulation.config import config_as_raw, load_config
+
+    calibration = dataclasses.replace(CALIBRATION, researchers=300)
+    return Simulator.of(config_as_raw(load_config(BASELINE)), calibration)
+
+
+def test_a_finished_table_is_reused_and_a_folder_of_another_table_is_refused(tiny_check):
+    cwd, out, _ = tiny_check
+    chunk = out / "table" / "rows_000000_000040.csv"
+    before = chunk.stat().st_mtime_ns
+    again = check(*TINY, "--out", out, cwd=cwd)
+    assert again.returncode == 0 and chunk.stat().st_mtime_ns == before
+    other = [*TINY]
+    other[other.index("--researchers") + 1] = "400"
+    refused = check(*other, "--out", out, cwd=cwd)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "another" in refused.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [(["--draws", "10", "--datasets", "20"], "--draws must be more"),
+                                               (["--tolerance", "-1"], "--tolerance must be > 0"),
+                                               (["--workers", "0"], "--workers")])
+def test_bad_arguments_are_refused_in_one_line_with_nothing_written(tmp_path, args, message):
+    done = check(*args, "--out", tmp_path / "id", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr
+    assert not (tmp_path / "id").exists()
+
+
+def test_the_document_takes_the_identification_tables_alone_and_leaves_the_calibrations(tiny_check, tmp_path):
+    _, out, _ = tiny_check
+    doc = tmp_path / "calibration.md"
+    names = ("priors", "targets", "run", "identification_run", "identification", "identification_observed")
+    doc.write_text("\n".join(f"<!-- {n}:start -->\nold {n}\n<!-- {n}:end -->" for n in names), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "experiments.calibration.document", "--identification", out,
+                           "--doc", doc, "--figures", tmp_path / "img"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = doc.read_text(encoding="utf-8")
+    assert "old run" in text and "old identification" not in text and "old priors" not in text
+    assert "Tolerance" in text and "`preferences.wage` | 20 |" in text and "ABC-SMC median" in text
+    assert (tmp_path / "img" / "identification.png").is_file()
+    nothing = subprocess.run([sys.executable, "-m", "experiments.calibration.document"], capture_output=True,
+                             text=True, timeout=120)
+    assert nothing.returncode == 2 and nothing.stderr.count("\n") == 1 and "--identification" in nothing.stderr
