@@ -156,7 +156,8 @@ def test_bad_arguments_are_refused_in_one_line_with_nothing_written(tmp_path, ar
 def test_the_document_takes_the_identification_tables_alone_and_leaves_the_calibrations(tiny_check, tmp_path):
     _, out, _ = tiny_check
     doc = tmp_path / "calibration.md"
-    names = ("priors", "targets", "run", "identification_run", "identification", "identification_observed")
+    names = ("priors", "targets", "run", "identification_run", "identification", "identification_observed",
+             "identification_sensitivity", "identification_spread")
     doc.write_text("\n".join(f"<!-- {n}:start -->\nold {n}\n<!-- {n}:end -->" for n in names), encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "experiments.calibration.document", "--identification", out,
                            "--doc", doc, "--figures", tmp_path / "img"], capture_output=True, text=True, timeout=120)
@@ -168,3 +169,41 @@ def test_the_document_takes_the_identification_tables_alone_and_leaves_the_calib
     nothing = subprocess.run([sys.executable, "-m", "experiments.calibration.document"], capture_output=True,
                              text=True, timeout=120)
     assert nothing.returncode == 2 and nothing.stderr.count("\n") == 1 and "--identification" in nothing.stderr
+    doc.write_text("no markers\n", encoding="utf-8")
+    unmarked = subprocess.run([sys.executable, "-m", "experiments.calibration.document", "--identification", out,
+                               "--doc", doc, "--figures", tmp_path / "img2"], capture_output=True, text=True,
+                              timeout=120)
+    assert unmarked.returncode == 2 and unmarked.stderr.count("\n") == 1 and "priors:start" in unmarked.stderr
+    assert doc.read_text(encoding="utf-8") == "no markers\n" and not any((tmp_path / "img2").glob("*.png"))
+
+
+def test_rank_regression_finds_the_weight_a_target_follows_and_ignores_the_others():
+    rng = np.random.default_rng(11)
+    weights = pd.DataFrame({"a": rng.uniform(0, 1, 2000), "b": rng.uniform(-3, 3, 2000), "c": rng.uniform(0, 9, 2000)})
+    targets = pd.DataFrame({"follows_a": np.exp(3 * weights["a"]), "against_b": -weights["b"] ** 3})
+    targets.loc[5, "follows_a"] = np.nan  # rows with an undefined target are left out
+    table = identification.rank_regression(weights, targets)
+    assert table.loc["a", "follows_a"] == pytest.approx(1.0, abs=1e-9)  # monotone: ranks are identical
+    assert table.loc["b", "against_b"] == pytest.approx(-1.0, abs=1e-9)
+    assert abs(table.loc["c", "follows_a"]) < 0.05 and abs(table.loc["a", "against_b"]) < 0.05
+    assert table.loc["R^2 of the rank regression"].tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_every_weight_recomputes_the_carried_draws_of_each_rows_simulation(tiny_check):
+    _, out, _ = tiny_check
+    simulator = identification_simulator()
+    table = pd.concat(map(pd.read_csv, sorted((out / "table").glob("rows_*.csv"))), ignore_index=True)
+    weights = identification.every_weight(table, simulator)
+    assert list(weights.columns) == [p.key for p in (*CALIBRATION.priors, *CALIBRATION.carried)]
+    row = 3
+    values = identification.truth(CALIBRATION, row)
+    config = simulator.config(values, replicate=identification.REPLICATE + row)
+    for prior in CALIBRATION.carried:
+        node = config
+        for part in prior.key.split("."):
+            node = node[part] if isinstance(node, dict) else getattr(node, part)
+        assert weights.at[row, prior.key] == pytest.approx(node), prior.key
+    sensitivity = pd.read_csv(out / "sensitivity.csv", index_col="weight")
+    assert set(sensitivity["treated as"].dropna()) == {"fitted", "carried"}
+    spread = pd.read_csv(out / "spread.csv", index_col="target")
+    assert list(spread.index) == [t.name for t in CALIBRATION.fitted] and (spread.fillna(0) >= 0).all().all()

@@ -93,6 +93,29 @@ def observed_table(folder: Path) -> str:
     return markdown_table(table[keep].rename(columns=columns))
 
 
+def two_places(value: float) -> str:
+    """A number with two decimals, or nothing when it is missing."""
+    return "" if pd.isna(value) else f"{value:.2f}"
+
+
+def sensitivity_table(folder: Path) -> str:
+    """Standardized rank regression coefficients of each target on every weight, largest first."""
+    table = pd.read_csv(folder / "sensitivity.csv", keep_default_na=False, na_values=[""])
+    fit = table[table["treated as"].isna()]
+    table = table[table["treated as"].notna()].sort_values("largest", ascending=False)
+    table = pd.concat([table, fit])
+    table["weight"] = table["weight"].map(lambda k: k if k.startswith("R^2") else f"`{k}`")
+    table["treated as"] = table["treated as"].fillna("")
+    numbers = [c for c in table.columns if c not in ("weight", "treated as")]
+    return markdown_table(table, {c: two_places for c in numbers})
+
+
+def spread_table(folder: Path) -> str:
+    """The spread of each target between simulations at the posterior medians, in standard errors."""
+    table = pd.read_csv(folder / "spread.csv")
+    return markdown_table(table, {c: two_places for c in table.columns if c != "target"})
+
+
 def run_facts(folder: Path) -> str:
     info = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
     lines = [f"- Command: `{info['command']}`",
@@ -128,22 +151,32 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2
-    args.figures.mkdir(parents=True, exist_ok=True)
     sections = {"priors": priors_table(args.targets), "targets": targets_table(args.targets)}
+    figures = []
     if args.calibration:
-        for name in FIGURES:
-            shutil.copyfile(args.calibration / name, args.figures / name)
+        figures += [args.calibration / name for name in FIGURES]
         summary = (args.calibration / "summary.md").read_text(encoding="utf-8")
         predictive = pd.read_csv(args.calibration / "predictive.csv")
         sections |= {"run": run_facts(args.calibration), "posterior": summary.strip(),
                      "predictive": markdown_table(predictive)}
     if args.identification:
-        shutil.copyfile(args.identification / "identification.png", args.figures / "identification.png")
+        figures.append(args.identification / "identification.png")
         sections |= {"identification_run": identification_facts(args.identification),
                      "identification": identification_table(args.identification),
-                     "identification_observed": observed_table(args.identification)}
-    for name, text in sections.items():
-        insert_between(args.doc, name, text)
+                     "identification_observed": observed_table(args.identification),
+                     "identification_sensitivity": sensitivity_table(args.identification),
+                     "identification_spread": spread_table(args.identification)}
+    original = args.doc.read_text(encoding="utf-8")
+    try:
+        for name, text in sections.items():
+            insert_between(args.doc, name, text)
+    except ValueError as err:  # a marker missing: the document is left as it was
+        args.doc.write_text(original, encoding="utf-8")
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 2
+    args.figures.mkdir(parents=True, exist_ok=True)
+    for figure in figures:
+        shutil.copyfile(figure, args.figures / figure.name)
     print(f"wrote {args.doc} and {args.figures}", file=sys.stderr)
     return 0
 

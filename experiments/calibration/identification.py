@@ -16,7 +16,10 @@ targets cannot pin.
 The same table gives the rejection posterior of the real observations at the
 same tolerance; set beside the committed ABC-SMC posterior
 (``configs/calibrated.posterior.csv``) it shows whether the sampler found the
-posterior the tolerance defines.
+posterior the tolerance defines. Two more readings of it: which weights, fitted or
+carried, the targets respond to across the prior (standardized rank regression,
+``sensitivity.csv``), and how far the targets spread between simulations at the
+posterior medians with the carried weights drawn and held (``spread.csv``).
 
 ``python -m experiments.calibration.identification --draws 6000 --datasets 50 --out DIR``
 (the table is written in chunks as they finish, so a killed check resumes with the
@@ -235,6 +238,56 @@ def observed_comparison(table: pd.DataFrame, calibration: Calibration, tolerance
     return pd.DataFrame(rows)
 
 
+def every_weight(table: pd.DataFrame, simulator: Simulator) -> pd.DataFrame:
+    """The table's fitted weights and, beside them, the carried weights each row's simulation drew (they are drawn
+    from the row's own seed, so they are recomputed, not stored)."""
+    keys = [p.key for p in simulator.priors]
+    carried = [simulator.carried_values(dict(zip(keys, values, strict=True)), replicate=REPLICATE + int(row))
+               for row, values in zip(table["row"], table[keys].to_numpy(dtype=float), strict=True)]
+    carried_keys = [p.key for p in simulator.carried]
+    return pd.concat([table[keys].reset_index(drop=True), pd.DataFrame(carried, columns=carried_keys)], axis=1)
+
+
+def rank_regression(weights: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """Standardized rank regression coefficients (Saltelli et al. 2004, ch. 1): each target's ranks regressed on
+    every weight's ranks, all scaled to unit variance, over the rows where every target is defined. A coefficient
+    near 0 means the target does not respond to that weight across the prior; the last row is each fit's R^2."""
+    from scipy.stats import rankdata
+
+    defined = np.all(np.isfinite(targets.to_numpy(dtype=float)), axis=1)
+
+    def standard(x: np.ndarray) -> np.ndarray:
+        r = rankdata(x)
+        return (r - r.mean()) / r.std()
+
+    x = np.column_stack([standard(weights[c].to_numpy(dtype=float)[defined]) for c in weights])
+    columns, r2 = {}, {}
+    for name in targets:
+        y = standard(targets[name].to_numpy(dtype=float)[defined])
+        coefficients, *_ = np.linalg.lstsq(x, y, rcond=None)
+        columns[name] = coefficients
+        r2[name] = float(1 - np.var(y - x @ coefficients))
+    frame = pd.DataFrame(columns, index=list(weights.columns))
+    return pd.concat([frame, pd.DataFrame([r2], index=["R^2 of the rank regression"])])
+
+
+def spread_at(simulator: Simulator, calibration: Calibration, values: dict[str, float],
+              replicates: int = 16) -> pd.DataFrame:
+    """How much the fitted targets vary between simulations at the same fitted weights ``values``, in each target's
+    standard errors: with the carried weights drawn from their priors (as in the calibration) and with them held at
+    their priors' midpoints (agents' own randomness only)."""
+    midpoints = {p.key: (p.low + p.high) / 2 for p in calibration.carried}
+    spreads = {}
+    for label, fixed in (("carried weights drawn", {}), ("carried weights at their midpoints", midpoints)):
+        runs = pd.DataFrame([simulator.measure(simulator.run(values | fixed, replicate=REPLICATE - 1 - r))
+                             for r in range(replicates)])
+        spreads[label] = runs.std()
+    se = pd.Series({t.name: t.se for t in calibration.fitted})
+    frame = pd.DataFrame(spreads).div(se, axis=0)
+    frame.index.name = "target"
+    return frame
+
+
 def final_tolerance(summary: Path) -> float:
     """The last generation's epsilon in a calibration's summary (``summary.md`` or the committed
     ``configs/calibrated.summary.md``)."""
@@ -335,6 +388,18 @@ def main(argv: list[str] | None = None) -> int:
     results = check_datasets(table, calibration, args.datasets, tolerance)
     coverage = coverage_table(results, calibration)
     comparison = observed_comparison(table, calibration, tolerance, smc)
+    names = [t.name for t in calibration.fitted]
+    sensitivity = rank_regression(every_weight(table, simulator), table[names])
+    kinds = {p.key: "fitted" for p in calibration.priors} | {p.key: "carried" for p in calibration.carried}
+    sensitivity.insert(0, "treated as", [kinds.get(k, "") for k in sensitivity.index])
+    sensitivity.insert(1, "largest", sensitivity[names].abs().max(axis=1).where(sensitivity.index.isin(kinds)))
+    sensitivity.index.name = "weight"
+    sensitivity.to_csv(out / "sensitivity.csv")
+    if smc is not None:  # at the calibrated posterior's medians
+        weights = smc["weight"].to_numpy(dtype=float)
+        medians = {p.key: weighted_quantile(smc[p.key].to_numpy(dtype=float), weights / weights.sum(), 0.5)
+                   for p in calibration.priors}
+        spread_at(simulator, calibration, medians).to_csv(out / "spread.csv")
     coverage.to_csv(out / "identification.csv", index=False)
     comparison.to_csv(out / "observed.csv", index=False)
     per_dataset = pd.DataFrame([{"dataset": r["dataset"], "accepted": r["accepted"], "tolerance": r["tolerance"],
