@@ -44,7 +44,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from experiments.calibration.abc import Simulator
-from experiments.calibration.posterior import LOWER, UPPER, weighted_quantile
+from experiments.calibration.posterior import LOWER, UPPER, Posterior, weighted_quantile
 from experiments.calibration.targets import Calibration, read_calibration
 from simulation.chart import COLOURS
 from simulation.cli import ArgumentParser, UsageError, whole_number
@@ -166,10 +166,12 @@ def accepted_rows(d: np.ndarray, tolerance: float, minimum: int = MIN_ACCEPTED) 
     return nearest, float(d[nearest].max()) if len(nearest) else math.inf
 
 
-def interval(x: np.ndarray) -> tuple[float, float]:
-    """The 90 percent interval of equally weighted draws (as the calibration's summary computes it)."""
-    w = np.full(len(x), 1.0 / len(x))
-    return weighted_quantile(x, w, LOWER), weighted_quantile(x, w, UPPER)
+def quantiles(x: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float, float]:
+    """The 5 percent, 50 percent and 95 percent points of draws ``x`` under normalised ``weights`` (equal weights
+    when none are given), as the calibration's summary computes them."""
+    w = np.full(len(x), 1.0 / len(x)) if weights is None else weights
+    low, median, high = (weighted_quantile(x, w, q) for q in (LOWER, 0.5, UPPER))
+    return low, median, high
 
 
 def check_datasets(table: pd.DataFrame, calibration: Calibration, datasets: int, tolerance: float,
@@ -187,23 +189,22 @@ def check_datasets(table: pd.DataFrame, calibration: Calibration, datasets: int,
         rows, used = accepted_rows(d, tolerance, minimum)
         parameters = {}
         for prior in calibration.priors:
-            low, high = interval(table[prior.key].to_numpy(dtype=float)[rows])
+            low, _, high = quantiles(table[prior.key].to_numpy(dtype=float)[rows])
             value = float(table.at[j, prior.key])
             parameters[prior.key] = {"truth": value, "low_5": low, "high_95": high, "holds": low <= value <= high,
                                      "narrowing": (high - low) / ((UPPER - LOWER) * (prior.high - prior.low))}
         results.append({"dataset": int(table.at[j, "row"]), "accepted": len(rows), "tolerance": used,
-                        "widened": used > tolerance, "usable": True, "parameters": parameters})
+                        "widened": used > tolerance, "parameters": parameters})
     return results
 
 
 def coverage_table(results: list[dict[str, object]], calibration: Calibration) -> pd.DataFrame:
-    """Per parameter: the share of usable data sets whose 90 percent interval holds the truth (with a 90 percent
+    """Per parameter: the share of data sets whose 90 percent interval holds the truth (with a 90 percent
     binomial interval) and the mean narrowing (interval width over the prior's 90 percent width)."""
-    usable = [r for r in results if r.get("usable")]
     rows = []
     for prior in calibration.priors:
-        holds = np.array([r["parameters"][prior.key]["holds"] for r in usable], dtype=float)
-        narrowing = np.array([r["parameters"][prior.key]["narrowing"] for r in usable], dtype=float)
+        holds = np.array([r["parameters"][prior.key]["holds"] for r in results], dtype=float)
+        narrowing = np.array([r["parameters"][prior.key]["narrowing"] for r in results], dtype=float)
         n = len(holds)
         rate = float(holds.mean()) if n else float("nan")
         half = 1.645 * math.sqrt(max(rate * (1 - rate), 0.09 * 0.1) / n) if n else float("nan")
@@ -214,9 +215,9 @@ def coverage_table(results: list[dict[str, object]], calibration: Calibration) -
 
 
 def observed_comparison(table: pd.DataFrame, calibration: Calibration, tolerance: float,
-                        smc: pd.DataFrame | None) -> pd.DataFrame:
-    """The rejection posterior of the real observations at ``tolerance`` beside the ABC-SMC posterior (particles
-    and a ``weight`` column), per parameter: median and 90 percent interval of each."""
+                        smc: Posterior | None) -> pd.DataFrame:
+    """The rejection posterior of the real observations at ``tolerance`` beside the ABC-SMC posterior, per
+    parameter: median and 90 percent interval of each."""
     names = [t.name for t in calibration.fitted]
     se = np.array([t.se for t in calibration.fitted])
     observed = np.array([t.value for t in calibration.fitted])
@@ -224,16 +225,12 @@ def observed_comparison(table: pd.DataFrame, calibration: Calibration, tolerance
     rows_in, used = accepted_rows(d, tolerance)
     rows = []
     for prior in calibration.priors:
-        x = table[prior.key].to_numpy(dtype=float)[rows_in]
-        w = np.full(len(x), 1.0 / len(x))
-        row = {"parameter": prior.key, "table_rows_within": len(rows_in), "tolerance": used,
-               "rejection_low_5": weighted_quantile(x, w, LOWER), "rejection_median": weighted_quantile(x, w, 0.5),
-               "rejection_high_95": weighted_quantile(x, w, UPPER)}
+        row = {"parameter": prior.key, "table_rows_within": len(rows_in), "tolerance": used}
+        row |= dict(zip(("rejection_low_5", "rejection_median", "rejection_high_95"),
+                        quantiles(table[prior.key].to_numpy(dtype=float)[rows_in]), strict=True))
         if smc is not None:
-            y, v = smc[prior.key].to_numpy(dtype=float), smc["weight"].to_numpy(dtype=float)
-            v = v / v.sum()
-            row |= {"smc_low_5": weighted_quantile(y, v, LOWER), "smc_median": weighted_quantile(y, v, 0.5),
-                    "smc_high_95": weighted_quantile(y, v, UPPER)}
+            row |= dict(zip(("smc_low_5", "smc_median", "smc_high_95"),
+                            quantiles(smc.particles[prior.key].to_numpy(dtype=float), smc.weights), strict=True))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -375,11 +372,14 @@ def main(argv: list[str] | None = None) -> int:
         tolerance = args.tolerance if args.tolerance is not None else final_tolerance(args.summary)
         smc = None
         if args.posterior.is_file():
-            smc = pd.read_csv(args.posterior)
-            missing = [p.key for p in calibration.priors if p.key not in smc] + ([] if "weight" in smc else ["weight"])
+            frame = pd.read_csv(args.posterior)
+            keys = [p.key for p in calibration.priors]
+            missing = [k for k in [*keys, "weight"] if k not in frame]
             if missing:
                 raise IdentificationError(f"{args.posterior}: no column {missing[0]!r}; it is not a posterior of "
                                           f"{args.targets}")
+            weights = frame["weight"].to_numpy(dtype=float)
+            smc = Posterior(particles=frame[keys], weights=weights / weights.sum())
         out = Path(args.out)
         table = build_table(simulator, calibration, args.draws, out / "table", args.workers, not args.quiet)
     except (ConfigError, IdentificationError) as err:
@@ -396,10 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     sensitivity.index.name = "weight"
     sensitivity.to_csv(out / "sensitivity.csv")
     if smc is not None:  # at the calibrated posterior's medians
-        weights = smc["weight"].to_numpy(dtype=float)
-        medians = {p.key: weighted_quantile(smc[p.key].to_numpy(dtype=float), weights / weights.sum(), 0.5)
-                   for p in calibration.priors}
-        spread_at(simulator, calibration, medians).to_csv(out / "spread.csv")
+        spread_at(simulator, calibration, smc.median()).to_csv(out / "spread.csv")
     coverage.to_csv(out / "identification.csv", index=False)
     comparison.to_csv(out / "observed.csv", index=False)
     per_dataset = pd.DataFrame([{"dataset": r["dataset"], "accepted": r["accepted"], "tolerance": r["tolerance"],
