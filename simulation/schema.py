@@ -251,7 +251,7 @@ class PreferenceConfig:
         lo=0, hi=100, origin="assumed", prior=(0.0, 2.0)
     )
     network: float = param(
-        0.3, unit="utils per log contact", doc="weight on same-origin contacts", lo=0, hi=100, origin="assumed",
+        0.3, unit="utils per log contact", doc="weight on same-origin contacts", lo=0, hi=100, origin="calibrated",
         prior=(0.0, 1.0)
     )
     home: float = param(2.0, unit="utils", doc="mean pull of the origin country", lo=0, hi=100, origin="calibrated")
@@ -264,7 +264,7 @@ class PreferenceConfig:
         doc="growth of the moving cost with years in place (ties: family, children's schooling)",
         lo=0,
         hi=1,
-        origin="assumed",
+        origin="calibrated",
         prior=(0.0, 0.2),
     )
     sector_switch_cost: float = param(
@@ -288,8 +288,8 @@ class OfferConfig:
     stage_shift: dict[str, float] = param(
         {"student": 0.0, "phd": 0.0, "postdoc": 0.25, "junior": 0.5, "senior": 0.75},
         unit="log odds",
-        doc=("added to every offer's log odds at each stage; the PhD (admissions abroad) and senior entries are "
-             "fitted, the others carried as the prior range"),
+        doc=("added to every offer's log odds at each stage; the PhD (admissions abroad), postdoc, junior and "
+             "senior entries are fitted, the student entry carried as the prior range"),
         lo=-20,
         hi=20,
         keys=STAGES,
@@ -352,8 +352,9 @@ class OfferTerms:
         "carried as its prior: configs/calibration/targets.toml)", lo=-30, hi=30, origin="calibrated",
     )
     slope: float = param(
-        1.0, unit="log odds per SD of talent", doc="rise of the offer log odds with talent", lo=0, hi=20,
-        origin="assumed", prior=(0.0, 2.0)
+        1.0, unit="log odds per SD of talent", doc="rise of the offer log odds with talent (fitted for the US, "
+        "carried as the prior range for Korea: configs/calibration/targets.toml)", lo=0, hi=20,
+        origin="calibrated", prior=(0.0, 2.0)
     )
 
 

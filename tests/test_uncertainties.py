@@ -220,16 +220,18 @@ def test_grouped_factors_make_a_smaller_sobol_sample_and_move_together(tmp_path)
     sobol = DESIGN.replace("samples = 4", 'samples = 2\nsampler = "sobol"\nsecond_order = false')
     grouped = sobol + textwrap.dedent('''
         [groups]
-        shifts = ["offers.stage_shift.student", "offers.stage_shift.postdoc", "offers.stage_shift.junior"]
+        shifts = ["offers.stage_shift.student", "countries.KR.offers.academia.slope",
+                  "countries.KR.offers.industry.slope"]
         ''')
     sweep = read_sweep(write_sweep(tmp_path, grouped))
     groups = len(sweep.factors) - 2  # three factors in one group
     assert len(sweep.points) == 2 * (groups + 2) * 3
     units = pd.DataFrame([p.values for p in sweep.points[::3]])
-    members = [f"unit:offers.stage_shift.{s}" for s in ("student", "postdoc", "junior")]
+    members = ["unit:offers.stage_shift.student", "unit:countries.KR.offers.academia.slope",
+               "unit:countries.KR.offers.industry.slope"]
     changed = units[members].diff().ne(0).iloc[1:]
     assert (changed.nunique(axis=1) == 1).all()  # the group's coordinates change together, row to row
-    for body, key in [(grouped.replace('"offers.stage_shift.junior"]', '"nope"]'), "groups.shifts"),
+    for body, key in [(grouped.replace('"countries.KR.offers.industry.slope"]', '"nope"]'), "groups.shifts"),
                       (grouped.replace('sampler = "sobol"', 'sampler = "latin"').replace("second_order = false", ""),
                        "groups")]:
         with pytest.raises(ConfigError) as err:

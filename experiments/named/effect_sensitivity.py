@@ -1,10 +1,10 @@
 """Sensitivity of the policy effects, and of their ranking, to what the data leave open: Sobol and Morris.
 
 Sweeps: configs/sweeps/effect_sobol.toml (Saltelli's sample) and configs/sweeps/effect_morris.toml (Morris
-trajectories), uncertainties designs over 13 factors in 8 groups: the calibration's posterior as one factor (a
+trajectories), uncertainties designs over 8 factors in 6 groups: the calibration's posterior as one factor (a
 coordinate picks a particle, so the fitted weights are re-drawn together, as calibrated, never one against the
-others' calibrated values) and each weight the calibration carries over its prior range; the three offer shifts,
-the three offer slopes and the two sector weights are grouped (SALib moves and indexes a group together).
+others' calibrated values) and each weight the calibration carries over its prior range; the two Korean offer
+slopes and the two sector weights are grouped (SALib moves and indexes a group together).
 Every point of a sample runs the baseline and every lever on one stream of random numbers, so each lever's
 effect at a point is a fixed function of the factors and the indices measure the weights, not the noise between
 runs.
