@@ -182,6 +182,7 @@ def check_datasets(table: pd.DataFrame, calibration: Calibration, datasets: int,
     se = np.array([t.se for t in calibration.fitted])
     measured = table[names].to_numpy(dtype=float)
     usable = np.flatnonzero(np.all(np.isfinite(measured), axis=1))
+    draws = {prior.key: table[prior.key].to_numpy(dtype=float) for prior in calibration.priors}
     results = []
     for j in usable[:datasets]:
         d = distances(measured, measured[j], se)
@@ -189,8 +190,8 @@ def check_datasets(table: pd.DataFrame, calibration: Calibration, datasets: int,
         rows, used = accepted_rows(d, tolerance, minimum)
         parameters = {}
         for prior in calibration.priors:
-            low, _, high = quantiles(table[prior.key].to_numpy(dtype=float)[rows])
-            value = float(table.at[j, prior.key])
+            low, _, high = quantiles(draws[prior.key][rows])
+            value = float(draws[prior.key][j])
             parameters[prior.key] = {"truth": value, "low_5": low, "high_95": high, "holds": low <= value <= high,
                                      "narrowing": (high - low) / ((UPPER - LOWER) * (prior.high - prior.low))}
         results.append({"dataset": int(table.at[j, "row"]), "accepted": len(rows), "tolerance": used,
