@@ -1,63 +1,48 @@
-"""A researcher's year as pure functions over a Population: training, ageing, offers, choosing, moving.
+"""A researcher's year as functions over a Population: training, ageing, offers, choosing, moving.
 
-The vectorized engine calls them on everyone at once. The agent engine's
-researchers (:mod:`simulation.agents`) implement the same formulas again in
-scalar Python, each over its own alternatives, with the same floating-point
-operations in the same order; tests/test_agents.py holds the two to the same
-choices, researcher by researcher.
+The vectorized engine calls them on everyone at once. Their hot loops are
+compiled (:mod:`simulation.loops`): one pass over the researchers, each going
+through the formulas of the pure numpy functions of :mod:`simulation.choice`,
+:mod:`simulation.lifecycle`, :mod:`simulation.mentors` and :mod:`simulation.hours`
+(and :func:`mentor_by_alternative` and :func:`cut_by_alternative` here), which
+state the math; tests/test_behaviour.py holds the loops to those functions. The
+agent engine's researchers (:mod:`simulation.agents`) implement the same formulas
+again in scalar Python, each over its own alternatives, with the same
+floating-point operations in the same order; tests/test_agents.py holds the two
+to the same choices, researcher by researcher.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from simulation import choice
+from simulation import choice, loops
 from simulation.arrays import select
-from simulation.careers import ACADEMIA, INDUSTRY, PHD, POSTDOC
+from simulation.careers import ACADEMIA, SECTORS
 from simulation.hours import cap_cut, is_employee
-from simulation.lifecycle import advance_careers, exits
-from simulation.mentors import is_trainee, talent_growth
-from simulation.population import Population
+from simulation.population import Population, gumbel_noise
 from simulation.schema import Config
 from simulation.world import World
 
 
-def training_quality(pop: Population, mentor_quality: np.ndarray, lab_cut: np.ndarray, lab_gain: np.ndarray
-                     ) -> np.ndarray:
-    """Mentor quality each researcher trains under: the country's, plus a star lab's gain for the trainees of
-    talent at or above the country's ``lab_cut`` (C,; inf where there are no labs)."""
-    c = pop.country.astype(np.intp)  # np.take is several times faster with an intp index
-    quality = np.take(mentor_quality, c)
-    if np.isfinite(lab_cut).any():
-        in_lab = pop.ln_talent >= np.take(lab_cut, c)
-        quality += select(in_lab, np.take(lab_gain, c), 0.0)
-    else:
-        quality += 0.0  # what adding no lab's gain does (-0.0 becomes 0.0)
-    return quality
-
-
-def age_one_year(pop: Population, world: World, config: Config, quality: np.ndarray, year: int,
-                 exit_u: np.ndarray, advance_u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def age_one_year(pop: Population, world: World, config: Config, mentor_quality: np.ndarray, lab_cut: np.ndarray,
+                 lab_gain: np.ndarray, year: int, exit_u: np.ndarray, advance_u: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Train, age and advance every researcher of ``pop`` by one year, in place.
 
-    Trainees gain talent from the mentor ``quality`` they train under (n,);
-    those who finish a stage move to the next (PhD graduates record where and
-    when). Returns who made a transition and who leaves research this year.
+    Trainees (:func:`~simulation.mentors.is_trainee`) gain ``training_gain`` log
+    talent per SD of the mentor quality where they train: their country's
+    ``mentor_quality`` (C,), plus a star lab's ``lab_gain`` (C,) for those of log
+    talent at or above the country's ``lab_cut`` (C,; inf where there are no
+    labs). Those who finish a stage (:func:`~simulation.lifecycle.advance_careers`)
+    move to the next (PhD graduates record where and when); those the stage's
+    exit hazard or retirement takes leave (:func:`~simulation.lifecycle.exits`).
+    Returns who made a transition and who leaves research this year, (n,) bool.
     """
-    trainee = is_trainee(pop.stage, pop.sector)
-    pop.ln_talent += talent_growth(trainee, quality, config.talent.training_gain)
-    leaving = exits(exit_u, pop.stage, pop.career_age, world.exit_hazard, config.simulation.max_career_age)
-    stage, years, transition = advance_careers(pop.stage, pop.years_in_stage, world.min_years, world.advance_p,
-                                               advance_u)
-    graduated = np.flatnonzero(transition & (stage == POSTDOC) & (pop.stage == PHD))  # an index: faster than a mask
-    pop.phd_country[graduated] = pop.country[graduated]
-    pop.phd_year[graduated] = year
-    pop.stage[:], pop.years_in_stage[:] = stage, years
-    pop.career_age += 1
-    pop.years_in_place += 1
-    pop.moved[:] = False
-    pop.support[:] = 0.0
-    return transition, leaving
+    return loops.age(pop.stage, pop.sector, pop.country, pop.years_in_stage, pop.career_age, pop.years_in_place,
+                     pop.ln_talent, pop.phd_country, pop.phd_year, pop.moved, pop.support, exit_u, advance_u,
+                     mentor_quality, lab_cut, lab_gain, config.talent.training_gain, world.exit_hazard, world.min_years,
+                     world.advance_p, config.simulation.max_career_age, year)
 
 
 def by_stage(table: np.ndarray, stage: np.ndarray) -> np.ndarray:
@@ -65,14 +50,21 @@ def by_stage(table: np.ndarray, stage: np.ndarray) -> np.ndarray:
     return np.take(table.T, stage, axis=1).T
 
 
-def offers_held(pop: Population, world: World, offer_u: np.ndarray, transition: np.ndarray) -> np.ndarray:
-    """Which alternatives each researcher holds an offer of this year (n, A): a draw below the offer's chance,
-    for posts open at the researcher's stage; ``transition`` (n,) marks those who end a stage this year."""
-    prob = choice.offer_probability(pop.ln_talent, pop.stage, world.talent_sigma, world.offer_intercept,
-                                    world.offer_slope, world.stage_shift, transition, world.transition_shift)
-    held = offer_u.T < prob.T  # (A, n): both alternative-major
-    held &= by_stage(world.stage_allows, pop.stage).T
-    return held.T
+def offers_held(pop: Population, world: World, offer_u: np.ndarray, transition: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Which alternatives each researcher holds an offer of this year (n, A), and whether each holds an offer of a
+    post other than their own (n,).
+
+    An offer is held where the draw ``offer_u`` (n, A) is below its chance
+    (:func:`simulation.choice.offer_probability`), for posts open at the
+    researcher's stage; ``transition`` (n,) marks those who end a stage this year.
+    """
+    exponent = loops.offer_exponents(pop.ln_talent, pop.stage, transition, world.talent_sigma,
+                                     np.negative(world.offer_slope), world.offer_intercept, world.stage_shift,
+                                     world.transition_shift, np.empty((world.n_alternatives, len(pop))))
+    held, offered = loops.offers(np.exp(exponent, out=exponent), offer_u.T, pop.stage, pop.country, pop.sector,
+                                 world.stage_allows, len(SECTORS))
+    return held.T, offered
 
 
 def current_alternative(pop: Population, world: World) -> np.ndarray:
@@ -80,29 +72,23 @@ def current_alternative(pop: Population, world: World) -> np.ndarray:
     return world.alternative(pop.country, pop.sector)
 
 
-def holds_new_offer(held: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """Whether each researcher holds an offer of a post other than their own (n,)."""
-    out = np.zeros(len(current), dtype=bool)
-    for a, column in enumerate(held.T):
-        out |= column & (current != a)
-    return out
-
-
-def open_alternatives(pop: Population, world: World, held: np.ndarray, transition: np.ndarray) -> np.ndarray:
-    """The posts each researcher may choose this year (n, A): those they hold offers of, and their own post; at a
-    stage transition, every post of their origin country open at the new stage instead of their own post.
+def open_alternatives(pop: Population, world: World, held: np.ndarray, transition: np.ndarray,
+                      rows: np.ndarray | None = None) -> np.ndarray:
+    """The posts each researcher at ``rows`` (all: None) may choose this year (len(rows), A): those they hold offers
+    of (``held``, (n, A)), and their own post; at a stage transition (``transition``, (n,)), every post of their origin
+    country open at the new stage instead of their own post.
 
     A stage transition ends a post (the PhD, a postdoc, the years before tenure): the researcher is on the job
     market. A post at home can always be found; any other, staying on abroad included, takes an offer (an
     employer, and the visa it sponsors).
     """
-    home = np.take(world.country_alternatives.T, pop.origin, axis=1)  # (A, n)
-    home &= by_stage(world.stage_allows, pop.stage).T
-    home &= transition[None, :]
-    home |= held.T
-    rows = np.flatnonzero(~transition)
-    home[current_alternative(pop, world)[rows], rows] = True
-    return home.T
+    home_posts = world.country_alternatives[:, None, :] & world.stage_allows[None, :, :]  # (C, stage, A)
+    return loops.open_posts(_rows(pop, rows), pop.origin, pop.country, pop.sector, pop.stage, held.T, transition,
+                            home_posts, len(SECTORS)).T
+
+
+def _rows(pop: Population, rows: np.ndarray | None) -> np.ndarray:
+    return np.arange(len(pop)) if rows is None else rows
 
 
 def base_pay(world: World, stage: np.ndarray, ln_talent: np.ndarray) -> np.ndarray:
@@ -172,48 +158,45 @@ def mentor_by_alternative(pop: Population, world: World, mentor_quality: np.ndar
 
 
 def choose_alternatives(pop: Population, world: World, config: Config, mentor_quality: np.ndarray,
-                        lab_cut: np.ndarray, lab_gain: np.ndarray, contacts: np.ndarray, pay: np.ndarray,
-                        wage_bonus: np.ndarray, exempt: np.ndarray, available: np.ndarray,
-                        gumbel: np.ndarray) -> np.ndarray:
-    """The alternative each researcher of ``pop`` chooses this year (n,).
+                        lab_cut: np.ndarray, lab_gain: np.ndarray, contacts: np.ndarray, wage_bonus: np.ndarray,
+                        exempt: np.ndarray, available: np.ndarray, noise_u: np.ndarray,
+                        rows: np.ndarray | None = None) -> np.ndarray:
+    """The alternative each researcher of ``pop`` at ``rows`` (all: None) chooses this year (len(rows),).
 
-    ``pay`` (n, A) is :func:`base_pay`; ``wage_bonus`` and ``exempt`` (n, A) are
-    what the policy levers offer; ``available`` (n, A) the open posts
-    (:func:`open_alternatives`); ``gumbel`` (n, A) the year's taste shocks.
+    The open post (``available``, (len(rows), A), :func:`open_alternatives`) of
+    highest systematic utility (:func:`simulation.choice.utility`) plus a Gumbel
+    taste shock from the uniforms ``noise_u`` (n, A), of every researcher of
+    ``pop`` (:func:`~simulation.population.gumbel_noise`). Income is
+    :func:`base_pay` plus ``wage_bonus``; ``wage_bonus`` (million KRW a year) and
+    ``exempt`` (from the hours cap), (len(rows), A), are what the policy levers
+    offer. Mentor quality is the country's ``mentor_quality`` (C,) and, for a
+    trainee of log talent at or above ``lab_cut`` in its academia, a star lab's
+    ``lab_gain``; ``contacts`` (C,) are the same-origin contacts in each country.
     """
     p, h = config.preferences, config.hours
     c = world.alt_country
-    weights = choice.Weights(
-        wage=p.wage, curvature=p.income_curvature, hours=p.hours, mentor=p.mentor,
-        mentor_working=p.mentor_working, network=p.network, home=p.home,
-        moving_cost=p.moving_cost * (1.0 + p.tie_growth * pop.years_in_place), sector_switch_cost=p.sector_switch_cost,
-    )
-    quality, trainee = mentor_by_alternative(pop, world, mentor_quality, lab_cut, lab_gain)
-    taste = np.take(pop.country_taste.T, c, axis=0)  # (A, n)
-    taste[world.alt_sector == INDUSTRY] += pop.industry_taste
-    in_country = np.take(world.country_alternatives.T, pop.country, axis=1)  # (A, n)
-    u = choice.utility(
-        weights,
-        income=select(available, pay + wage_bonus, choice.INCOME_REFERENCE),
-        cut=cut_by_alternative(pop, world, exempt, h.peak_share, h.peak_extra),
-        mentor_quality=quality,
-        trainee=trainee,
-        contacts=contacts[c],
-        is_home=np.take(world.country_alternatives.T, pop.origin, axis=1).T,
-        taste=taste.T,
-        is_other_country=~in_country.T,
-        is_other_sector=(world.alt_sector[:, None] != pop.sector[None, :]).T,
-    )
-    if not np.isfinite(u).all():
+    labs = np.isfinite(lab_cut[c]) & (world.alt_sector == ACADEMIA)
+    ln_talent = pop.ln_talent if rows is None else pop.ln_talent[rows]
+    talent_pay = np.exp(world.convexity[:, None] * ln_talent[None, :])  # (A, m), as simulation.choice.pay
+    gumbel = gumbel_noise(noise_u.T if rows is None else np.take(noise_u.T, rows, axis=1))  # (A, m)
+    chosen, finite = loops.choose(
+        _rows(pop, rows), pop.origin, pop.country, pop.sector, pop.stage, pop.years_in_place, pop.ln_talent,
+        pop.desired_hours, pop.employer_rank, pop.country_taste, pop.industry_taste, talent_pay, gumbel,
+        np.ascontiguousarray(wage_bonus.T, dtype=np.float64), np.ascontiguousarray(exempt.T, dtype=bool),
+        np.ascontiguousarray(available.T, dtype=bool), c, world.alt_sector,
+        np.ascontiguousarray(world.pay[c, world.alt_sector].T),
+        np.where(world.capped[:, None], world.hours_cap[c][None, :], np.inf), world.cap_coverage[c],
+        np.where(world.trains_in, p.mentor, p.mentor_working), mentor_quality[c],
+        np.where(world.trains_in & labs[None, :], lab_cut[c][None, :], np.inf), lab_gain[c],
+        p.network * np.log1p(contacts[c]), p.home * world.country_alternatives,
+        p.wage, p.income_curvature, p.hours, h.peak_share, h.peak_extra, p.moving_cost, p.tie_growth,
+        p.sector_switch_cost)
+    if not finite:
         raise FloatingPointError("a utility is not finite: a weight or an input is too large for the model")
-    return choice.choose(u, gumbel, available)
+    return chosen
 
 
 def move(pop: Population, rows: np.ndarray, alternative: np.ndarray, world: World) -> None:
     """Put the researchers at ``rows`` in their chosen alternative, in place."""
-    new_country = world.alt_country[alternative].astype(pop.country.dtype)
-    moved = new_country != pop.country[rows]
-    pop.moved[rows] = moved
-    pop.years_in_place[rows[moved]] = 0
-    pop.country[rows] = new_country
-    pop.sector[rows] = world.alt_sector[alternative]
+    loops.move(rows, alternative, world.alt_country, world.alt_sector, pop.country, pop.sector, pop.moved,
+               pop.years_in_place)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.careers import ACADEMIA, PHD, SECTORS, SENIOR, STAGES
-from simulation.hours import cap_cut, is_employee, research_time
+from simulation import loops
+from simulation.careers import ACADEMIA, SECTORS, SENIOR, STAGES
 from simulation.population import Population
 from simulation.schema import HoursConfig
 from simulation.world import World
@@ -63,48 +63,6 @@ def count_by_country(country: np.ndarray, n_countries: int, where: np.ndarray | 
     return np.array([np.count_nonzero(hit if where is None else hit & where) for hit in in_country], dtype=np.int64)
 
 
-def binding_cap(pop: Population, world: World) -> tuple[np.ndarray, np.ndarray]:
-    """The cap each researcher works under where they are (inf: none binds them), and whether their employer is
-    covered by one (employees, in a country with a cap that covers their employer), both (n,)."""
-    # A pass per capped country: with a handful of countries, cheaper than gathering per-country values by row.
-    covered = np.zeros(len(pop), dtype=bool)
-    cap = np.full(len(pop), np.inf)
-    employee = is_employee(pop.stage, world.capped)
-    for c in np.flatnonzero(np.isfinite(world.hours_cap)):
-        here = (pop.country == c) & employee
-        here &= pop.employer_rank < world.cap_coverage[c]
-        covered |= here
-        here &= ~pop.exempt
-        cap[np.flatnonzero(here)] = world.hours_cap[c]  # faster than a boolean mask
-    return cap, covered
-
-
-def hours_by_country(country: np.ndarray, n_countries: int, covered: np.ndarray, employee: np.ndarray,
-                     worked: np.ndarray, cut: np.ndarray) -> list[tuple[int, float, float]]:
-    """Count, summed hours worked and summed hours cut (hours a week) of each country's surveyed researchers: the
-    employees a cap covers (as a survey of covered employers would see them), or all employees where no cap covers
-    anyone. ``country`` is the country index (n,); ``covered`` (a subset of ``employee``), ``employee`` bool (n,).
-
-    The sums are those of ``np.bincount(country, weights=hours * group)`` bit for bit: one bincount over the
-    groups (country, covered, employee) adds each group's hours in row order from 0.0, and the zeros a
-    mask would add change no sum. Where no one is covered, the employees are exactly the uncovered employees.
-    """
-    small = country.astype(np.int8) * np.int8(4)  # group 4c + 2 covered + employee, in bytes while built
-    small += covered
-    small += covered
-    small += employee
-    group = small.astype(np.intp)
-    n_groups = 4 * n_countries
-    counts = np.bincount(group, minlength=n_groups)
-    worked_sum = np.bincount(group, weights=worked, minlength=n_groups)
-    cut_sum = np.bincount(group, weights=cut, minlength=n_groups)
-    out = []
-    for c in range(n_countries):
-        g = 4 * c + 3 if counts[4 * c + 3] else 4 * c + 1  # the covered, else the (uncovered) employees
-        out.append((int(counts[g]), float(worked_sum[g]), float(cut_sum[g])))
-    return out
-
-
 def column_names(world: World, lever_names: list[str]) -> list[str]:
     """Names of the yearly outputs, in order (the DataCollector's reporters)."""
     names = ["year", "researchers_total", "researchers_home", "researchers_abroad", "share_abroad",
@@ -128,35 +86,22 @@ def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, peo
             levers: dict[str, LeverYear]) -> dict[str, float]:
     """The yearly outputs for the researchers in ``pop`` (those still in research)."""
     w = people_per_agent
-    n_c = world.n_countries
-    n_stage = len(STAGES)
-    cell = (pop.country.astype(np.int16) * len(SECTORS) + pop.sector) * n_stage + pop.stage  # int16: fewer bytes
-    cells = np.bincount(cell, minlength=n_c * len(SECTORS) * n_stage).reshape(n_c, len(SECTORS), n_stage)
+    n_c, n_sectors, n_stages = world.n_countries, len(SECTORS), len(STAGES)
+    cells, top_by_country, top1_by_country, base, output, group_count, group_worked, group_cut, graduates = loops.tally(
+        pop.country, pop.sector, pop.stage, pop.origin, pop.ln_talent, np.exp(pop.ln_talent), pop.desired_hours,
+        pop.employer_rank, pop.exempt, pop.phd_country, pop.phd_year, year, world.origin, top_cut, top1_cut,
+        world.hours_cap, world.cap_coverage, world.capped, hours.peak_share, hours.peak_extra, hours.output_kink,
+        hours.output_flat, n_c, n_sectors, n_stages)
+    cells = cells.reshape(n_c, n_sectors, n_stages)
     by_country = cells.sum(axis=(1, 2))
-    top = pop.ln_talent >= top_cut
-    top_by_country = count_by_country(pop.country, n_c, where=top)
-    top1_by_country = count_by_country(pop.country, n_c, where=pop.ln_talent >= top1_cut)
-    native = pop.origin == world.origin
-    post_phd = pop.stage > PHD
-    base = native & post_phd
-    n_base = np.count_nonzero(base)
-    abroad_share = float(np.count_nonzero(base & (pop.country != world.origin)) / n_base) if n_base else float("nan")
-    cap, covered = binding_cap(pop, world)
-    cut = cap_cut(pop.desired_hours, cap, hours.peak_share, hours.peak_extra)
-    worked = pop.desired_hours + hours.peak_share * hours.peak_extra - cut
-    output = np.bincount(pop.country.astype(np.intp), minlength=n_c,
-                         weights=np.exp(pop.ln_talent) * research_time(pop.desired_hours, cap, hours.peak_share,
-                                                                       hours.peak_extra, hours.output_kink,
-                                                                       hours.output_flat))
-    employee = is_employee(pop.stage, world.capped)
-    hours_by_group = hours_by_country(pop.country, n_c, covered, employee, worked, cut)
+    n_base, n_abroad = int(base[0]), int(base[1])
     total = len(pop)
     out: dict[str, float] = {
         "year": year,
         "researchers_total": total * w,
         "researchers_home": int(by_country[world.origin]) * w,
         "researchers_abroad": (total - int(by_country[world.origin])) * w,
-        "share_abroad": abroad_share,
+        "share_abroad": n_abroad / n_base if n_base else float("nan"),
         "entries": entries * w,
         "exits": exits * w,
         "emigration": flows.emigration * w,
@@ -165,9 +110,12 @@ def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, peo
         "net_flow_per_10k": (flows.returns - flows.emigration) / total * 1e4 if total else 0.0,
         "faculty_return_rate": flows.faculty_returns / flows.faculty_abroad if flows.faculty_abroad else float("nan"),
     }
-    n_top = np.count_nonzero(top)
+    n_top = int(top_by_country.sum())
     for i, code in enumerate(world.codes):
-        count, worked_sum, cut_sum = hours_by_group[i]
+        # Hours as a survey of covered employers would see them: the employees a cap covers, or all employees
+        # where no cap covers anyone (then the employees are exactly the uncovered employees, group 4c + 1).
+        g = 4 * i + 3 if group_count[4 * i + 3] else 4 * i + 1
+        count, worked_sum, cut_sum = int(group_count[g]), float(group_worked[g]), float(group_cut[g])
         out[f"researchers_{code}"] = int(by_country[i]) * w
         out[f"top_talent_{code}"] = int(top_by_country[i]) * w
         out[f"top_talent_share_{code}"] = float(top_by_country[i] / n_top) if n_top else float("nan")
@@ -182,16 +130,11 @@ def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, peo
     for i, code in enumerate(world.codes):
         if i == world.origin:
             continue
-        graduates = (pop.phd_country == i) & (pop.phd_year == year) & native
-        n_graduates = np.count_nonzero(graduates)
+        n_graduates, staying, n_cohort, stayed = (int(k) for k in graduates[i])
         out[f"phd_graduates_{code}"] = n_graduates * w
         # At graduation: the post taken right after the doctorate (what graduates intend, NSF 15-302).
-        out[f"stay_rate_at_phd_{code}"] = (float(np.count_nonzero(graduates & (pop.country == i)) / n_graduates)
-                                           if n_graduates else float("nan"))
-        cohort = (pop.phd_country == i) & (pop.phd_year == year - 5) & native
-        n = np.count_nonzero(cohort)
-        stayed = np.count_nonzero(cohort & (pop.country == i))
-        out[f"stay_rate_5y_{code}"] = float(stayed / n) if n else float("nan")
+        out[f"stay_rate_at_phd_{code}"] = staying / n_graduates if n_graduates else float("nan")
+        out[f"stay_rate_5y_{code}"] = stayed / n_cohort if n_cohort else float("nan")
     for name, lever in levers.items():
         out[f"spending_{name}"] = lever.spent
         out[f"recipients_{name}"] = lever.recipients

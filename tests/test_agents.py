@@ -16,7 +16,6 @@ from simulation.agents import Researcher, gather
 from simulation.lifecycle import decides
 from simulation.model import TalentModel
 from simulation.parameters import with_parameters
-from simulation.population import gumbel_noise
 from simulation.yearvalues import YearValues, alternatives_in, bit_mask
 
 
@@ -52,7 +51,7 @@ def test_each_researchers_choice_equals_the_vectorized_choice(request, config_na
     available &= world.stage_allows[pop.stage]  # posts a stage cannot hold are never open (they pay nothing)
     expected = behaviour.choose_alternatives(
         pop, world, model._year_inputs()[0], model.mentor_quality, model.lab_cut, model.lab_gain, model.contacts,
-        behaviour.base_pay(world, pop.stage, pop.ln_talent), bonus, exempt, available, gumbel_noise(noise))
+        bonus, exempt, available, noise)
     chosen = []
     for k, r in enumerate(researchers):
         r.available = bit_mask(available[k])
@@ -75,9 +74,8 @@ def test_each_researchers_offers_and_open_posts_equal_the_vectorized_ones(reques
     leaving = rng.random(n) < 0.1
     approached = rng.random(n) < 0.1
     approach_posts = world.country_alternatives[world.origin]
-    held = behaviour.offers_held(pop, world, offer_u, transition)
+    held, offered = behaviour.offers_held(pop, world, offer_u, transition)
     held[approached] |= approach_posts
-    offered = behaviour.holds_new_offer(held, behaviour.current_alternative(pop, world))
     expected_deciding = decides(transition, offered, approached, leaving)
     expected_open = behaviour.open_alternatives(pop, world, held, transition)
     posts = tuple(np.flatnonzero(approach_posts).tolist())

@@ -46,15 +46,18 @@ def test_a_stage_transition_opens_the_posts_at_home_and_staying_abroad_needs_an_
 
 def test_students_and_phd_candidates_hold_no_industry_offers(small_config):
     pop, world = population(small_config, [STUDENT, PHD, POSTDOC, JUNIOR], [0, 0, 0, 0], [0, 0, 0, 1])
-    held = behaviour.offers_held(pop, world, np.zeros((4, 4)), np.zeros(4, dtype=bool))  # draws of 0: all allowed
+    held, _ = behaviour.offers_held(pop, world, np.zeros((4, 4)), np.zeros(4, dtype=bool))  # draws of 0: all allowed
     np.testing.assert_array_equal(held[:, [KR_INDUSTRY, US_INDUSTRY]], [[False, False], [False, False],
                                                                         [True, True], [True, True]])
     assert held[:, [KR_ACADEMIA, US_ACADEMIA]].all()
 
 
-def test_holding_an_offer_of_ones_own_post_is_no_new_offer():
-    held = np.array([[True, False, False, False], [True, False, True, False]])
-    np.testing.assert_array_equal(behaviour.holds_new_offer(held, np.array([0, 0])), [False, True])
+def test_holding_an_offer_of_ones_own_post_is_no_new_offer(small_config):
+    pop, world = population(small_config, [SENIOR, SENIOR], [0, 0], [ACADEMIA, ACADEMIA])
+    offer_u = np.array([[0.0, 1.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0]])  # 0: an offer; 1: none, whatever the chance
+    held, offered = behaviour.offers_held(pop, world, offer_u, np.zeros(2, dtype=bool))
+    np.testing.assert_array_equal(held, offer_u == 0.0)
+    np.testing.assert_array_equal(offered, [False, True])
 
 
 def test_the_cap_binds_employees_of_covered_employers_who_are_not_exempt(small_config):
@@ -79,8 +82,12 @@ def test_a_star_lab_raises_mentor_quality_for_the_trainees_above_its_cut(small_c
     np.testing.assert_allclose(by_alt[:, US_ACADEMIA], 1.5)
     np.testing.assert_array_equal(trainee[:, KR_ACADEMIA], [True, True, True, True, False])
     np.testing.assert_array_equal(trainee[:, KR_INDUSTRY], [True, True, False, False, False])
-    growth = behaviour.training_quality(pop, quality, lab_cut, lab_gain)
-    np.testing.assert_allclose(growth, [1.8, 0.8, 1.8, 1.8, 1.8])  # the quality where they are (the junior's unused)
+    before = pop.ln_talent.copy()
+    never = np.ones(len(pop))  # draws of 1: no one leaves or ends a stage
+    behaviour.age_one_year(pop, world, small_config, quality, lab_cut, lab_gain, 2020, never, never)
+    gain = small_config.talent.training_gain
+    # The quality where they train: a postdoc in industry and a junior train under no one.
+    np.testing.assert_allclose(pop.ln_talent - before, gain * np.array([1.8, 0.8, 1.8, 0.0, 0.0]))
 
 
 def test_pay_of_a_post_a_stage_does_not_offer_is_zero_and_such_posts_are_never_open(small_config):

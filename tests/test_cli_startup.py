@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("pandas", "scipy", "matplotlib", "mesa", "simulation.model")
+HEAVY = ("pandas", "scipy", "matplotlib", "mesa", "numba", "simulation.model")
 PLUGINS = {"sweep", "status", "calibrate", "viz", "report", "experiment"}
 
 #: Builds the parser in a fresh interpreter; prints the heavy modules imported and the subcommands registered.

@@ -1,0 +1,282 @@
+"""Compiled loops of the vectorized engine's year: each takes one pass over the researchers.
+
+numba compiles each function to machine code on its first call and caches the
+code in ``__pycache__``, so that later processes load it. Within a loop a
+researcher goes through the formula the matching function of
+:mod:`simulation.behaviour` or :mod:`simulation.observe` documents, with the
+floating-point operations of the pure numpy functions of :mod:`simulation.choice`,
+:mod:`simulation.lifecycle`, :mod:`simulation.mentors` and :mod:`simulation.hours`
+in the same order, so that each value has the same bits (tests/test_loops.py).
+The exponentials and logarithms over whole arrays (the offers' chances, pay's
+talent factor, the taste shocks, talent) are numpy's, computed before a loop and
+passed in: numpy's SIMD loops compute them several times faster than one call a
+value. The loops' own (the log and power of a curved utility of income) are the
+C library's, as in the agent engine (:mod:`simulation.agents`).
+
+Arrays of alternatives are passed alternative-major, as (A, n) arrays (the
+transposes of the (n, A) arrays of :mod:`simulation.behaviour`); ``rows`` index
+the researchers of the population's arrays a loop is about.
+
+Units: pay in million KRW a year, hours in hours a week, utilities in utils.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from simulation.careers import ACADEMIA, INDUSTRY, PHD, POSTDOC, SENIOR
+from simulation.hours import REFERENCE_HOURS
+
+#: Pay (million KRW a year) at which the utility of income has slope 1 per 100 million (simulation.choice).
+INCOME_REFERENCE = 100.0
+
+jit = njit(cache=True, nogil=True, error_model="numpy")
+
+
+@jit
+def is_trainee(stage: int, sector: int) -> bool:
+    """Whether a researcher trains under a mentor (:func:`simulation.mentors.is_trainee`)."""
+    return stage < POSTDOC or (stage == POSTDOC and sector == ACADEMIA)
+
+
+@jit
+def age(stage, sector, country, years_in_stage, career_age, years_in_place, ln_talent, phd_country, phd_year,
+        moved, support, exit_u, advance_u, mentor_quality, lab_cut, lab_gain, training_gain, exit_hazard, min_years,
+        advance_p, max_career_age, year):
+    """Train, age and advance every researcher by a year, in place (:func:`simulation.behaviour.age_one_year`).
+
+    Returns whether each made a stage transition and whether each leaves research, (n,) bool.
+    """
+    n = len(stage)
+    transition = np.empty(n, dtype=np.bool_)
+    leaving = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        s = stage[i]
+        if is_trainee(s, sector[i]):
+            c = country[i]
+            quality = mentor_quality[c] + (lab_gain[c] if ln_talent[i] >= lab_cut[c] else 0.0)
+            ln_talent[i] += training_gain * quality
+        else:
+            ln_talent[i] += 0.0
+        leaving[i] = exit_u[i] < exit_hazard[s] or career_age[i] >= max_career_age
+        years = years_in_stage[i] + 1
+        done = years >= min_years[s] and advance_u[i] < advance_p[s] and s < SENIOR
+        transition[i] = done
+        if done:
+            if s == PHD:
+                phd_country[i] = country[i]
+                phd_year[i] = year
+            stage[i] = s + 1
+            years_in_stage[i] = 0
+        else:
+            years_in_stage[i] = years
+        career_age[i] += 1
+        years_in_place[i] += 1
+        moved[i] = False
+        support[i] = 0.0
+    return transition, leaving
+
+
+@jit
+def offer_exponents(ln_talent, stage, transition, talent_sigma, minus_slope, intercept, stage_shift, transition_shift,
+                    out):
+    """``-eta`` of :func:`simulation.choice.offer_probability` for each alternative and researcher, into ``out``
+    (A, n): ``-slope z - intercept - (shift[stage] + transition_shift [transition])``, z = ln_talent / talent_sigma."""
+    n_alt, n = out.shape
+    for a in range(n_alt):
+        for i in range(n):
+            shift = stage_shift[stage[i]] + transition_shift * (1.0 if transition[i] else 0.0)
+            minus_eta = minus_slope[a] * (ln_talent[i] / talent_sigma)
+            minus_eta -= intercept[a]
+            out[a, i] = minus_eta - shift
+    return out
+
+
+@jit
+def offers(exp_minus_eta, offer_u, stage, country, sector, stage_allows, n_sectors):
+    """The offers each researcher holds (A, n) and whether they hold one of a post other than their own (n,)
+    (:func:`simulation.behaviour.offers_held`): a draw of ``offer_u`` (A, n) below the offer's chance
+    ``1 / (1 + exp(-eta))``, from ``exp(-eta)`` (A, n), for the posts ``stage_allows`` (stage, A) at the stage."""
+    n_alt, n = offer_u.shape
+    held = np.empty((n_alt, n), dtype=np.bool_)
+    offered = np.zeros(n, dtype=np.bool_)
+    for a in range(n_alt):
+        for i in range(n):
+            hit = offer_u[a, i] < 1.0 / (exp_minus_eta[a, i] + 1.0)
+            hit &= stage_allows[stage[i], a]
+            held[a, i] = hit
+            offered[i] |= hit & (country[i] * n_sectors + sector[i] != a)
+    return held, offered
+
+
+@jit
+def open_posts(rows, origin, country, sector, stage, held, transition, home_posts, n_sectors):
+    """The posts each researcher at ``rows`` may choose (A, len(rows)) (:func:`simulation.behaviour.open_alternatives`):
+    those held (``held``, (A, n)), and their own post, or at a stage transition every post of their origin country
+    open at the new stage (``home_posts``, (C, stage, A))."""
+    n_alt = held.shape[0]
+    available = np.empty((n_alt, len(rows)), dtype=np.bool_)
+    for j in range(len(rows)):
+        i = rows[j]
+        for a in range(n_alt):
+            available[a, j] = held[a, i]
+        if transition[i]:
+            for a in range(n_alt):
+                available[a, j] |= home_posts[origin[i], stage[i], a]
+        else:
+            available[country[i] * n_sectors + sector[i], j] = True
+    return available
+
+
+@jit
+def income_utility(income: float, curvature: float) -> float:
+    """:func:`simulation.choice.income_utility` of one income (million KRW a year), in units of the wage weight."""
+    x = income / INCOME_REFERENCE
+    if curvature == 0.0:
+        return x - 1.0
+    if curvature == 1.0:
+        return math.log(x)
+    return (x ** (1.0 - curvature) - 1.0) / (1.0 - curvature)
+
+
+@jit
+def choose(rows, origin, country, sector, stage, years_in_place, ln_talent, desired_hours, employer_rank,
+           country_taste, industry_taste, talent_pay, gumbel, wage_bonus, exempt, available, alt_country, alt_sector,
+           pay_table, cap_table, coverage, mentor_table, quality, lab_cut_table, lab_gain, network, home_table, wage,
+           curvature, hours, peak_share, peak_extra, moving_cost, tie_growth, sector_switch_cost):
+    """The alternative each researcher at ``rows`` chooses: the open one (``available``, (A, m)) of highest utility
+    plus its Gumbel taste shock ``gumbel`` (A, m) (:func:`simulation.behaviour.choose_alternatives`).
+
+    Income is ``pay_table[stage, a] * talent_pay[a, j]`` (:func:`simulation.choice.pay`; ``talent_pay`` is
+    ``exp(convexity * ln_talent)``, (A, m)) plus ``wage_bonus`` (A, m); ``exempt`` (A, m) lifts the hours cap.
+    Per stage and alternative: ``pay_table`` (pay at median entry talent), ``cap_table`` (the cap, inf where none
+    binds the stage), ``mentor_table`` (the mentor weight: training or working), ``lab_cut_table`` (the star labs'
+    talent cut, inf where the stage would not train in one); per alternative: ``coverage`` (share of employers
+    the cap covers), ``quality`` (mentor quality), ``lab_gain``, ``network`` (the network term, utils);
+    ``home_table`` (origin, A) the home weight where the post is at home.
+
+    Returns the chosen alternatives (m,) and whether every utility was finite.
+    """
+    n_alt = len(alt_country)
+    m = len(rows)
+    chosen = np.zeros(m, dtype=np.intp)
+    finite = True
+    for j in range(m):
+        i = rows[j]
+        s, c_now, sector_now, o = stage[i], country[i], sector[i], origin[i]
+        talent, desired, rank = ln_talent[i], desired_hours[i], employer_rank[i]
+        move_cost = moving_cost * (1.0 + tie_growth * years_in_place[i])
+        best = -np.inf
+        pick = 0
+        for a in range(n_alt):
+            c = alt_country[a]
+            is_open = available[a, j]
+            income = pay_table[s, a] * talent_pay[a, j] + wage_bonus[a, j] if is_open else INCOME_REFERENCE
+            # simulation.hours.cap_cut under the cap that binds (inf: none, and the cut is 0)
+            cap = cap_table[s, a] if rank < coverage[a] and not exempt[a, j] else np.inf
+            ordinary = max(desired - cap, 0.0)
+            peak = max(desired + peak_extra - cap, 0.0)
+            cut = (1.0 - peak_share) * ordinary + peak_share * peak
+            mentor = quality[a] + (lab_gain[a] if talent >= lab_cut_table[s, a] else 0.0)
+            taste = country_taste[i, c] + (industry_taste[i] if alt_sector[a] == INDUSTRY else 0.0)
+            other_country = c != c_now
+            u = wage * income_utility(income, curvature)
+            u -= hours * cut
+            u += mentor_table[s, a] * mentor
+            u += network[a]
+            u += home_table[o, a]
+            u += taste
+            u -= move_cost * (1.0 if other_country else 0.0)
+            u -= sector_switch_cost * (1.0 if alt_sector[a] != sector_now and not other_country else 0.0)
+            finite &= np.isfinite(u)
+            u += gumbel[a, j]
+            better = is_open and u > best
+            best = u if better else best
+            pick = a if better else pick
+        chosen[j] = pick
+    return chosen, finite
+
+
+@jit
+def move(rows, chosen, alt_country, alt_sector, country, sector, moved, years_in_place):
+    """Put the researchers at ``rows`` in their ``chosen`` alternatives, in place (:func:`.behaviour.move`)."""
+    for j in range(len(rows)):
+        i = rows[j]
+        new_country = alt_country[chosen[j]]
+        moved[i] = new_country != country[i]
+        if moved[i]:
+            years_in_place[i] = 0
+        country[i] = new_country
+        sector[i] = alt_sector[chosen[j]]
+
+
+@jit
+def output_hours(hours: float, kink: float, flat: float) -> float:
+    """:func:`simulation.hours.output_hours` of one week's hours."""
+    h = min(hours, flat)
+    over = max(h - kink, 0.0)
+    over *= over
+    over /= 2.0 * (flat - kink)
+    return h - over
+
+
+@jit
+def tally(country, sector, stage, origin, ln_talent, talent, desired_hours, employer_rank, exempt, phd_country,
+          phd_year, year, origin_country, top_cut, top1_cut, hours_cap, cap_coverage, capped, peak_share, peak_extra,
+          output_kink, output_flat, n_countries, n_sectors, n_stages):
+    """The sums behind :func:`simulation.observe.observe`, in one pass over the researchers in row order (so that
+    every sum adds its terms in the order ``np.bincount`` would). ``talent`` is ``exp(ln_talent)``.
+
+    Returns: researchers by (country, sector, stage) (C * sectors * stages,); researchers at or above ``top_cut``
+    and ``top1_cut`` by country (C,); origin-country post-PhD researchers, and those of them abroad (2,); research
+    output by country (C,); count, hours worked and hours cut (hours a week) by survey group ``4 c + 2 covered +
+    employee`` (4C,) each; and by country (C, 4): origin-country PhD graduates of ``year`` from there, those of
+    them there, graduates of five years before, those of them there.
+    """
+    cells = np.zeros(n_countries * n_sectors * n_stages, dtype=np.int64)
+    top = np.zeros(n_countries, dtype=np.int64)
+    top1 = np.zeros(n_countries, dtype=np.int64)
+    base = np.zeros(2, dtype=np.int64)
+    output = np.zeros(n_countries)
+    group_count = np.zeros(4 * n_countries, dtype=np.int64)
+    group_worked = np.zeros(4 * n_countries)
+    group_cut = np.zeros(4 * n_countries)
+    graduates = np.zeros((n_countries, 4), dtype=np.int64)
+    for i in range(len(country)):
+        c, s = country[i], stage[i]
+        cells[(c * n_sectors + sector[i]) * n_stages + s] += 1
+        top[c] += ln_talent[i] >= top_cut
+        top1[c] += ln_talent[i] >= top1_cut
+        native = origin[i] == origin_country
+        if native and s > PHD:
+            base[0] += 1
+            base[1] += c != origin_country
+        employee = capped[s]
+        covered = employee and employer_rank[i] < cap_coverage[c] and np.isfinite(hours_cap[c])
+        cap = hours_cap[c] if covered and not exempt[i] else np.inf
+        desired = desired_hours[i]
+        cut = (1.0 - peak_share) * max(desired - cap, 0.0) + peak_share * max(desired + peak_extra - cap, 0.0)
+        worked = desired + peak_share * peak_extra - cut
+        ordinary = output_hours(min(desired, cap), output_kink, output_flat)
+        peak = output_hours(min(desired + peak_extra, cap), output_kink, output_flat)
+        ordinary *= 1.0 - peak_share
+        peak *= peak_share
+        ordinary += peak
+        ordinary /= REFERENCE_HOURS
+        output[c] += talent[i] * ordinary
+        g = 4 * c + 2 * covered + employee
+        group_count[g] += 1
+        group_worked[g] += worked
+        group_cut[g] += cut
+        p = phd_country[i]
+        if native and p >= 0 and p != origin_country:
+            if phd_year[i] == year:
+                graduates[p, 0] += 1
+                graduates[p, 1] += c == p
+            elif phd_year[i] == year - 5:
+                graduates[p, 2] += 1
+                graduates[p, 3] += c == p
+    return cells, top, top1, base, output, group_count, group_worked, group_cut, graduates
