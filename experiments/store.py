@@ -47,7 +47,7 @@ STATUS = "status.jsonl"
 #: The lock file a running sweep holds (fcntl.flock; released when the process ends, even if killed).
 LOCK = "sweep.lock"
 KINDS: tuple[str, ...] = ("results", "agents")
-PACKAGES: tuple[str, ...] = ("talentflow", "numpy", "pandas", "pyarrow", "scipy", "mesa", "SALib", "dask",
+PACKAGES: tuple[str, ...] = ("talentflow", "numpy", "numba", "pandas", "pyarrow", "scipy", "mesa", "SALib", "dask",
                              "distributed", "tqdm")
 KEYS: tuple[str, ...] = ("run", "point", "replicate", "year")
 STATUSES: tuple[str, ...] = ("ok", "failed")

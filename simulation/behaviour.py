@@ -20,7 +20,7 @@ from simulation import choice, loops
 from simulation.arrays import select
 from simulation.careers import ACADEMIA, SECTORS
 from simulation.hours import cap_cut, is_employee
-from simulation.population import Population, gumbel_noise
+from simulation.population import Population
 from simulation.schema import Config
 from simulation.world import World
 
@@ -61,9 +61,9 @@ def offers_held(pop: Population, world: World, offer_u: np.ndarray, transition: 
     """
     exponent = loops.offer_exponents(pop.ln_talent, pop.stage, transition, world.talent_sigma,
                                      np.negative(world.offer_slope), world.offer_intercept, world.stage_shift,
-                                     world.transition_shift, np.empty((world.n_alternatives, len(pop))))
-    held, offered = loops.offers(np.exp(exponent, out=exponent), offer_u.T, pop.stage, pop.country, pop.sector,
-                                 world.stage_allows, len(SECTORS))
+                                     world.transition_shift, world.stage_allows,
+                                     np.empty((world.n_alternatives, len(pop))))
+    held, offered = loops.offers(np.exp(exponent, out=exponent), offer_u.T, pop.country, pop.sector, len(SECTORS))
     return held.T, offered
 
 
@@ -178,10 +178,13 @@ def choose_alternatives(pop: Population, world: World, config: Config, mentor_qu
     labs = np.isfinite(lab_cut[c]) & (world.alt_sector == ACADEMIA)
     ln_talent = pop.ln_talent if rows is None else pop.ln_talent[rows]
     talent_pay = np.exp(world.convexity[:, None] * ln_talent[None, :])  # (A, m), as simulation.choice.pay
-    gumbel = gumbel_noise(noise_u.T if rows is None else np.take(noise_u.T, rows, axis=1))  # (A, m)
+    minus_shock = loops.shock_base(noise_u.T, _rows(pop, rows))  # (A, m): -(Gumbel shock), as gumbel_noise computes
+    np.log(minus_shock, out=minus_shock)
+    np.negative(minus_shock, out=minus_shock)
+    np.log(minus_shock, out=minus_shock)
     chosen, finite = loops.choose(
         _rows(pop, rows), pop.origin, pop.country, pop.sector, pop.stage, pop.years_in_place, pop.ln_talent,
-        pop.desired_hours, pop.employer_rank, pop.country_taste, pop.industry_taste, talent_pay, gumbel,
+        pop.desired_hours, pop.employer_rank, pop.country_taste, pop.industry_taste, talent_pay, minus_shock,
         np.ascontiguousarray(wage_bonus.T, dtype=np.float64), np.ascontiguousarray(exempt.T, dtype=bool),
         np.ascontiguousarray(available.T, dtype=bool), c, world.alt_sector,
         np.ascontiguousarray(world.pay[c, world.alt_sector].T),

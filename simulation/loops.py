@@ -82,31 +82,41 @@ def age(stage, sector, country, years_in_stage, career_age, years_in_place, ln_t
 
 @jit
 def offer_exponents(ln_talent, stage, transition, talent_sigma, minus_slope, intercept, stage_shift, transition_shift,
-                    out):
+                    stage_allows, out):
     """``-eta`` of :func:`simulation.choice.offer_probability` for each alternative and researcher, into ``out``
-    (A, n): ``-slope z - intercept - (shift[stage] + transition_shift [transition])``, z = ln_talent / talent_sigma."""
+    (A, n): ``-slope z - intercept - (shift[stage] + transition_shift [transition])``, z = ln_talent / talent_sigma;
+    inf (a chance of 0) for the posts ``stage_allows`` (stage, A) does not allow at the researcher's stage."""
     n_alt, n = out.shape
+    open_bits = np.zeros(len(stage_allows), dtype=np.int64)  # by stage, bit a: the post is open at the stage
+    for s in range(len(stage_allows)):
+        for a in range(n_alt):
+            open_bits[s] |= np.int64(stage_allows[s, a]) << a
+    shift = np.empty(n)
+    allowed = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        s = stage[i]
+        shift[i] = stage_shift[s] + transition_shift * (1.0 if transition[i] else 0.0)
+        allowed[i] = open_bits[s]
     for a in range(n_alt):
-        for i in range(n):
-            shift = stage_shift[stage[i]] + transition_shift * (1.0 if transition[i] else 0.0)
+        for i in range(n):  # arithmetic only: compiled to SIMD instructions
             minus_eta = minus_slope[a] * (ln_talent[i] / talent_sigma)
             minus_eta -= intercept[a]
-            out[a, i] = minus_eta - shift
+            minus_eta -= shift[i]
+            out[a, i] = minus_eta if (allowed[i] >> a) & 1 else np.inf
     return out
 
 
 @jit
-def offers(exp_minus_eta, offer_u, stage, country, sector, stage_allows, n_sectors):
+def offers(exp_minus_eta, offer_u, country, sector, n_sectors):
     """The offers each researcher holds (A, n) and whether they hold one of a post other than their own (n,)
     (:func:`simulation.behaviour.offers_held`): a draw of ``offer_u`` (A, n) below the offer's chance
-    ``1 / (1 + exp(-eta))``, from ``exp(-eta)`` (A, n), for the posts ``stage_allows`` (stage, A) at the stage."""
+    ``1 / (1 + exp(-eta))``, from ``exp(-eta)`` (A, n; inf where the post is not open: a chance of 0)."""
     n_alt, n = offer_u.shape
     held = np.empty((n_alt, n), dtype=np.bool_)
     offered = np.zeros(n, dtype=np.bool_)
     for a in range(n_alt):
-        for i in range(n):
+        for i in range(n):  # compiled to SIMD instructions
             hit = offer_u[a, i] < 1.0 / (exp_minus_eta[a, i] + 1.0)
-            hit &= stage_allows[stage[i], a]
             held[a, i] = hit
             offered[i] |= hit & (country[i] * n_sectors + sector[i] != a)
     return held, offered
@@ -143,12 +153,24 @@ def income_utility(income: float, curvature: float) -> float:
 
 
 @jit
+def shock_base(noise_u, rows):
+    """``max(u, 1e-300)`` of the uniforms ``noise_u`` (A, n) of the researchers at ``rows``, (A, len(rows)): what
+    :func:`simulation.population.gumbel_noise` takes the logarithms of."""
+    n_alt = noise_u.shape[0]
+    out = np.empty((n_alt, len(rows)))
+    for a in range(n_alt):
+        for j in range(len(rows)):
+            out[a, j] = max(noise_u[a, rows[j]], 1e-300)
+    return out
+
+
+@jit
 def choose(rows, origin, country, sector, stage, years_in_place, ln_talent, desired_hours, employer_rank,
-           country_taste, industry_taste, talent_pay, gumbel, wage_bonus, exempt, available, alt_country, alt_sector,
-           pay_table, cap_table, coverage, mentor_table, quality, lab_cut_table, lab_gain, network, home_table, wage,
-           curvature, hours, peak_share, peak_extra, moving_cost, tie_growth, sector_switch_cost):
+           country_taste, industry_taste, talent_pay, minus_shock, wage_bonus, exempt, available, alt_country,
+           alt_sector, pay_table, cap_table, coverage, mentor_table, quality, lab_cut_table, lab_gain, network,
+           home_table, wage, curvature, hours, peak_share, peak_extra, moving_cost, tie_growth, sector_switch_cost):
     """The alternative each researcher at ``rows`` chooses: the open one (``available``, (A, m)) of highest utility
-    plus its Gumbel taste shock ``gumbel`` (A, m) (:func:`simulation.behaviour.choose_alternatives`).
+    plus its Gumbel taste shock, ``-minus_shock`` (A, m) (:func:`simulation.behaviour.choose_alternatives`).
 
     Income is ``pay_table[stage, a] * talent_pay[a, j]`` (:func:`simulation.choice.pay`; ``talent_pay`` is
     ``exp(convexity * ln_talent)``, (A, m)) plus ``wage_bonus`` (A, m); ``exempt`` (A, m) lifts the hours cap.
@@ -158,7 +180,7 @@ def choose(rows, origin, country, sector, stage, years_in_place, ln_talent, desi
     the cap covers), ``quality`` (mentor quality), ``lab_gain``, ``network`` (the network term, utils);
     ``home_table`` (origin, A) the home weight where the post is at home.
 
-    Returns the chosen alternatives (m,) and whether every utility was finite.
+    Returns the chosen alternatives (m,) and whether the utility of every open post was finite.
     """
     n_alt = len(alt_country)
     m = len(rows)
@@ -172,9 +194,10 @@ def choose(rows, origin, country, sector, stage, years_in_place, ln_talent, desi
         best = -np.inf
         pick = 0
         for a in range(n_alt):
+            if not available[a, j]:  # only open posts are weighed (and, as in the agent engine, checked)
+                continue
             c = alt_country[a]
-            is_open = available[a, j]
-            income = pay_table[s, a] * talent_pay[a, j] + wage_bonus[a, j] if is_open else INCOME_REFERENCE
+            income = pay_table[s, a] * talent_pay[a, j] + wage_bonus[a, j]
             # simulation.hours.cap_cut under the cap that binds (inf: none, and the cut is 0)
             cap = cap_table[s, a] if rank < coverage[a] and not exempt[a, j] else np.inf
             ordinary = max(desired - cap, 0.0)
@@ -192,10 +215,10 @@ def choose(rows, origin, country, sector, stage, years_in_place, ln_talent, desi
             u -= move_cost * (1.0 if other_country else 0.0)
             u -= sector_switch_cost * (1.0 if alt_sector[a] != sector_now and not other_country else 0.0)
             finite &= np.isfinite(u)
-            u += gumbel[a, j]
-            better = is_open and u > best
-            best = u if better else best
-            pick = a if better else pick
+            u -= minus_shock[a, j]  # + the Gumbel shock, -log(-log u): the same sum, bit for bit
+            if u > best:
+                best = u
+                pick = a
         chosen[j] = pick
     return chosen, finite
 
@@ -224,11 +247,44 @@ def output_hours(hours: float, kink: float, flat: float) -> float:
 
 
 @jit
-def tally(country, sector, stage, origin, ln_talent, talent, desired_hours, employer_rank, exempt, phd_country,
-          phd_year, year, origin_country, top_cut, top1_cut, hours_cap, cap_coverage, capped, peak_share, peak_extra,
-          output_kink, output_flat, n_countries, n_sectors, n_stages):
+def hours_and_output(country, stage, talent, desired_hours, employer_rank, exempt, hours_cap, cap_coverage, capped,
+                     peak_share, peak_extra, output_kink, output_flat):
+    """Each researcher's hours a week cut by the cap and worked, research output (``talent`` times
+    :func:`simulation.hours.research_time` under the cap that binds them), and survey group ``2 covered + employee``
+    (an employee whose employer a cap covers), (n,) each."""
+    n = len(country)
+    cap = np.empty(n)
+    group = np.empty(n, dtype=np.int8)
+    for i in range(n):  # the cap that binds each researcher (inf: none)
+        c = country[i]
+        employee = capped[stage[i]]
+        covered = employee & (employer_rank[i] < cap_coverage[c]) & (hours_cap[c] < np.inf)
+        cap[i] = hours_cap[c] if covered & (not exempt[i]) else np.inf
+        group[i] = 2 * covered + employee
+    cut = np.empty(n)
+    worked = np.empty(n)
+    output = np.empty(n)
+    for i in range(n):  # arithmetic only: compiled to SIMD instructions
+        desired = desired_hours[i]
+        lost = (1.0 - peak_share) * max(desired - cap[i], 0.0) + peak_share * max(desired + peak_extra - cap[i], 0.0)
+        cut[i] = lost
+        worked[i] = desired + peak_share * peak_extra - lost
+        ordinary = output_hours(min(desired, cap[i]), output_kink, output_flat)
+        peak = output_hours(min(desired + peak_extra, cap[i]), output_kink, output_flat)
+        ordinary *= 1.0 - peak_share
+        peak *= peak_share
+        ordinary += peak
+        ordinary /= REFERENCE_HOURS
+        output[i] = talent[i] * ordinary
+    return cut, worked, output, group
+
+
+@jit
+def tally(country, sector, stage, origin, ln_talent, cut, worked, output, group, phd_country, phd_year, year,
+          origin_country, top_cut, top1_cut, n_countries, n_sectors, n_stages):
     """The sums behind :func:`simulation.observe.observe`, in one pass over the researchers in row order (so that
-    every sum adds its terms in the order ``np.bincount`` would). ``talent`` is ``exp(ln_talent)``.
+    every sum adds its terms in the order ``np.bincount`` would); ``cut``, ``worked``, ``output`` and ``group`` are
+    those of :func:`hours_and_output`.
 
     Returns: researchers by (country, sector, stage) (C * sectors * stages,); researchers at or above ``top_cut``
     and ``top1_cut`` by country (C,); origin-country post-PhD researchers, and those of them abroad (2,); research
@@ -240,7 +296,7 @@ def tally(country, sector, stage, origin, ln_talent, talent, desired_hours, empl
     top = np.zeros(n_countries, dtype=np.int64)
     top1 = np.zeros(n_countries, dtype=np.int64)
     base = np.zeros(2, dtype=np.int64)
-    output = np.zeros(n_countries)
+    by_country = np.zeros(n_countries)
     group_count = np.zeros(4 * n_countries, dtype=np.int64)
     group_worked = np.zeros(4 * n_countries)
     group_cut = np.zeros(4 * n_countries)
@@ -251,26 +307,14 @@ def tally(country, sector, stage, origin, ln_talent, talent, desired_hours, empl
         top[c] += ln_talent[i] >= top_cut
         top1[c] += ln_talent[i] >= top1_cut
         native = origin[i] == origin_country
-        if native and s > PHD:
-            base[0] += 1
-            base[1] += c != origin_country
-        employee = capped[s]
-        covered = employee and employer_rank[i] < cap_coverage[c] and np.isfinite(hours_cap[c])
-        cap = hours_cap[c] if covered and not exempt[i] else np.inf
-        desired = desired_hours[i]
-        cut = (1.0 - peak_share) * max(desired - cap, 0.0) + peak_share * max(desired + peak_extra - cap, 0.0)
-        worked = desired + peak_share * peak_extra - cut
-        ordinary = output_hours(min(desired, cap), output_kink, output_flat)
-        peak = output_hours(min(desired + peak_extra, cap), output_kink, output_flat)
-        ordinary *= 1.0 - peak_share
-        peak *= peak_share
-        ordinary += peak
-        ordinary /= REFERENCE_HOURS
-        output[c] += talent[i] * ordinary
-        g = 4 * c + 2 * covered + employee
+        post_phd = native & (s > PHD)
+        base[0] += post_phd
+        base[1] += post_phd & (c != origin_country)
+        by_country[c] += output[i]
+        g = 4 * c + group[i]
         group_count[g] += 1
-        group_worked[g] += worked
-        group_cut[g] += cut
+        group_worked[g] += worked[i]
+        group_cut[g] += cut[i]
         p = phd_country[i]
         if native and p >= 0 and p != origin_country:
             if phd_year[i] == year:
@@ -279,4 +323,4 @@ def tally(country, sector, stage, origin, ln_talent, talent, desired_hours, empl
             elif phd_year[i] == year - 5:
                 graduates[p, 2] += 1
                 graduates[p, 3] += c == p
-    return cells, top, top1, base, output, group_count, group_worked, group_cut, graduates
+    return cells, top, top1, base, by_country, group_count, group_worked, group_cut, graduates

@@ -38,7 +38,6 @@ from mesa.experimental.scenarios import Scenario
 
 from simulation import behaviour, observe
 from simulation.agents import FIXED_FIELDS, Researcher, gather
-from simulation.ahead import Ahead
 from simulation.careers import PHD, SECTORS, STAGES
 from simulation.collector import AGENT_REPORTERS, TalentDataCollector
 from simulation.config import DEFAULT_CONFIG, load_config
@@ -50,7 +49,6 @@ from simulation.paths import config_in_year, values_in_year
 from simulation.population import (
     SPARE,
     Population,
-    YearDraws,
     draw_cohort,
     draw_size,
     draw_year,
@@ -185,8 +183,7 @@ class TalentModel(mesa.Model):
         self.twin: TalentModel | None = None
         self.researchers: list[Researcher] = []
         self.population: Population | None = empty_population(self.world.n_countries, len(self.levers))
-        self._draws = [np.empty(0), np.empty(0)]  # see _draw_space
-        self._next: tuple[int, Ahead | tuple[Population, YearDraws]] | None = None  # see _draw_next_year
+        self._draws = np.empty(0)  # see _draw_space
         self._end_state = self.population  # agent engine: the state at the end of the last year (those staying)
         self._fixed: dict[str, np.ndarray] = {}  # agent engine: this year's columns that never change (FIXED_FIELDS)
         self.year_values: YearValues | None = None  # agent engine: the year's values every researcher reads
@@ -202,8 +199,8 @@ class TalentModel(mesa.Model):
         # Levers start after the start year, so a baseline twin shares the history of its policy run.
         self.year = sim.start_year - sim.spin_up
         if _history is None:
-            for k in range(sim.spin_up):
-                self._year_vectorized(record=False, ahead=k + 1 < sim.spin_up)
+            for _ in range(sim.spin_up):
+                self._year_vectorized(record=False)
         else:
             self._take_history(_history)
         if deadweight and self.levers:
@@ -246,36 +243,29 @@ class TalentModel(mesa.Model):
         if self.engine == "agents":
             self._year_agents()
         else:
-            self._year_vectorized(record=True, ahead=self.steps < self.config.simulation.years)
+            self._year_vectorized(record=True)
         if self.steps >= self.config.simulation.years:
             self.running = False
 
-    def _year_inputs(self, year: int | None = None) -> tuple[Config, World]:
-        """The config and World of ``year`` (default: ``self.year``; paths applied), built once for each distinct set
-        of inputs."""
+    def _year_inputs(self) -> tuple[Config, World]:
+        """The config and World of ``self.year`` (paths applied), built once for each distinct set of inputs."""
         if not self.config.paths:
             return self.config, self.world
-        year = self.year if year is None else year
-        key = values_in_year(self.config, year)
+        key = values_in_year(self.config, self.year)
         if key not in self._worlds:
-            config = config_in_year(self.config, year)
+            config = config_in_year(self.config, self.year)
             self._worlds[key] = (config, World.from_config(config))
         return self._worlds[key]
 
-    def _cohort_size(self, config: Config) -> tuple[int, int]:
-        """The number of students entering in the year of ``config``: the steady-state entry times the year's cohort
-        index, in whole agents (the fractions carried to the next year); and the first one's id."""
+    def _cohort(self, config: Config, world: World) -> Population:
+        """This year's entering students: the steady-state entry times the year's cohort index, in whole agents
+        (the fractions carried to the next year)."""
         self._cohort_carry += self._cohort_agents * config.simulation.cohort_index
         n = int(np.floor(self._cohort_carry + 1e-9))
         self._cohort_carry -= n
-        first_id = self._next_id
+        cohort = draw_cohort(self.rng, n, config, world, self._next_id, len(self.levers))
         self._next_id += n
-        return n, first_id
-
-    def _cohort(self, config: Config, world: World) -> Population:
-        """This year's entering students (:meth:`_cohort_size`)."""
-        n, first_id = self._cohort_size(config)
-        return draw_cohort(self.rng, n, config, world, first_id, len(self.levers))
+        return cohort
 
     def _approaches(self, pop: Population, leaving: np.ndarray, ctx: YearContext) -> list[Approach | None]:
         return [lever.approach(pop, ~leaving, ctx) for lever in self.levers]
@@ -382,18 +372,16 @@ class TalentModel(mesa.Model):
         return YearContext(self.year, config, world, self.people_per_agent, self.reference_talent)
 
     # ------------------------------------------------------------ vectorized engine
-    def _year_vectorized(self, record: bool, ahead: bool = False) -> None:
-        """A year of the vectorized engine; ``ahead``: another year follows, whose draws may start early."""
+    def _year_vectorized(self, record: bool) -> None:
         self.year += 1
         config, world = self._year_inputs()
         ctx = self._context(config, world)
-        cohort, draws = self._year_draws(config, world)
+        cohort = self._cohort(config, world)
         pop = self.population.extend(cohort)
         self.contacts = contacts_by_country(pop.country, pop.origin, world.origin, world.n_countries)
+        draws = draw_year(self.rng, len(pop), world.n_alternatives, space=self._draw_space(len(pop)))
         transition, leaving = behaviour.age_one_year(pop, world, config, self.mentor_quality, self.lab_cut,
                                                      self.lab_gain, self.year, draws.exit_u, draws.advance_u)
-        if ahead:
-            self._draw_next_year(len(pop) - int(np.count_nonzero(leaving)))
         approaches = self._approaches(pop, leaving, ctx)
         held, offered = behaviour.offers_held(pop, world, draws.offer_u, transition)
         approached = np.zeros(len(pop), dtype=bool)
@@ -413,59 +401,23 @@ class TalentModel(mesa.Model):
             pay = behaviour.base_pay(world, pop.stage[rows], pop.ln_talent[rows])
             offers, bonus, exempt = self._offers(pop, Choices(rows, pay, available), approaches, ctx, choose)
         else:  # what _offers gives with no levers, without the pay it does not read
-            offers, bonus, exempt = [], np.zeros(available.shape), np.zeros(available.shape, dtype=bool)
+            offers, bonus, exempt = [], np.zeros(available.shape, order="F"), np.zeros(available.shape, bool, order="F")
         chosen = behaviour.choose_alternatives(pop, world, config, self.mentor_quality, self.lab_cut, self.lab_gain,
                                                self.contacts, bonus, exempt, available, draws.noise_u, rows)
         before, sector_before = pop.country.copy(), pop.sector.copy()
         behaviour.move(pop, rows, chosen, world)
         self.population = self._after_moves(pop, before, sector_before, leaving, ctx, offers, len(cohort), record)
 
-    def _year_draws(self, config: Config, world: World) -> tuple[Population, YearDraws]:
-        """The year's cohort and uniforms: drawn ahead (:meth:`_draw_next_year`) or now, the same numbers either way."""
-        if self._next is not None:
-            year, job = self._next
-            self._next = None
-            if year != self.year:
-                raise RuntimeError(f"draws made ahead for {year} taken in {self.year}")
-            return job.result() if isinstance(job, Ahead) else job
-        cohort = self._cohort(config, world)
-        n = len(self.population) + len(cohort)
-        return cohort, draw_year(self.rng, n, world.n_alternatives, space=self._draw_space(n, self.year))
-
-    def _draw_next_year(self, staying: int) -> None:
-        """Start the next year's draws on a thread of their own (:mod:`simulation.ahead`): its cohort, then the
-        uniforms of the ``staying`` researchers and the cohort. Nothing else may draw from the generator until the
-        next year takes them."""
-        year = self.year + 1
-        config, world = self._year_inputs(year)
-        n, first_id = self._cohort_size(config)
-
-        def draw() -> tuple[Population, YearDraws]:
-            cohort = draw_cohort(self.rng, n, config, world, first_id, len(self.levers))
-            total = staying + n
-            return cohort, draw_year(self.rng, total, world.n_alternatives, space=self._draw_space(total, year))
-
-        self._next = (year, Ahead(draw))
-
-    def _draw_space(self, n: int, year: int) -> np.ndarray:
-        """Memory for the uniform draws of ``n`` researchers in ``year``, kept from year to year: two sets, for
-        alternate years (one year's draws are made while the year before still reads its own).
+    def _draw_space(self, n: int) -> np.ndarray:
+        """Memory for the year's uniform draws of ``n`` researchers, kept from year to year.
 
         A fresh 7 MB a year at 100,000 researchers made the allocator hand memory
         back and fault it in again each year, a third of the engine's time.
         """
         size = draw_size(n, self.world.n_alternatives)
-        if len(self._draws[year % 2]) < size:
-            self._draws[year % 2] = np.empty(size + size // SPARE)
-        return self._draws[year % 2]
-
-    def __getstate__(self) -> dict[str, Any]:
-        """The model's state for pickling, with any draws made ahead taken from their thread."""
-        state = dict(self.__dict__)
-        if self._next is not None:
-            year, job = self._next
-            state["_next"] = (year, job.result() if isinstance(job, Ahead) else job)
-        return state
+        if len(self._draws) < size:
+            self._draws = np.empty(size + size // SPARE)
+        return self._draws
 
     # ----------------------------------------------------------------- agent engine
     def _year_agents(self) -> None:

@@ -87,11 +87,13 @@ def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, peo
     """The yearly outputs for the researchers in ``pop`` (those still in research)."""
     w = people_per_agent
     n_c, n_sectors, n_stages = world.n_countries, len(SECTORS), len(STAGES)
-    cells, top_by_country, top1_by_country, base, output, group_count, group_worked, group_cut, graduates = loops.tally(
-        pop.country, pop.sector, pop.stage, pop.origin, pop.ln_talent, np.exp(pop.ln_talent), pop.desired_hours,
-        pop.employer_rank, pop.exempt, pop.phd_country, pop.phd_year, year, world.origin, top_cut, top1_cut,
+    cut, worked, output, group = loops.hours_and_output(
+        pop.country, pop.stage, np.exp(pop.ln_talent), pop.desired_hours, pop.employer_rank, pop.exempt,
         world.hours_cap, world.cap_coverage, world.capped, hours.peak_share, hours.peak_extra, hours.output_kink,
-        hours.output_flat, n_c, n_sectors, n_stages)
+        hours.output_flat)
+    cells, top_by_country, top1_by_country, base, output, group_count, group_worked, group_cut, graduates = loops.tally(
+        pop.country, pop.sector, pop.stage, pop.origin, pop.ln_talent, cut, worked, output, group, pop.phd_country,
+        pop.phd_year, year, world.origin, top_cut, top1_cut, n_c, n_sectors, n_stages)
     cells = cells.reshape(n_c, n_sectors, n_stages)
     by_country = cells.sum(axis=(1, 2))
     n_base, n_abroad = int(base[0]), int(base[1])

@@ -44,17 +44,10 @@ class Population:
     def __len__(self) -> int:
         return len(self.id)
 
-    def take(self, rows: np.ndarray, fields: tuple[str, ...] | None = None) -> Population:
-        """The researchers at ``rows`` (an index or a boolean mask), as a new Population.
-
-        ``fields``: copy only these (``id`` among them); the others are left with no rows, so that reading
-        one fails. For a population only read, as the year's deciders (:data:`CHOICE_FIELDS`).
-        """
+    def take(self, rows: np.ndarray) -> Population:
+        """The researchers at ``rows`` (an index or a boolean mask), as a new Population."""
         index = np.flatnonzero(rows) if rows.dtype == bool else rows
-        if fields is None:
-            return Population(**{name: _take_rows(getattr(self, name), index) for name in FIELDS})
-        return Population(**{name: _take_rows(getattr(self, name), index) if name in fields
-                             else getattr(self, name)[:0] for name in FIELDS})
+        return Population(**{name: _take_rows(getattr(self, name), index) for name in FIELDS})
 
     def compact(self, rows: np.ndarray) -> Population:
         """The researchers at ``rows`` (an index or a boolean mask), like :meth:`take`, but into kept memory.
@@ -103,9 +96,6 @@ class Population:
 
 #: Names of the fields of :class:`Population`, in order.
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Population))
-#: The fields a decision reads (simulation.behaviour's open_alternatives, base_pay and choose_alternatives), and id.
-CHOICE_FIELDS: tuple[str, ...] = ("id", "origin", "country", "sector", "stage", "years_in_place", "ln_talent",
-                                  "desired_hours", "employer_rank", "country_taste", "industry_taste")
 #: Arrays made by :meth:`Population.extend` and :meth:`Population.compact` get room for 1/SPARE more rows.
 SPARE = 4
 
@@ -224,10 +214,6 @@ class YearDraws:
     advance_u: np.ndarray  # (n,) uniform; the stage ends (after its minimum) if below its chance
     offer_u: np.ndarray  # (n, A) uniform; an offer of the alternative if below its probability
     noise_u: np.ndarray  # (n, A) uniform; the yearly taste shock of each alternative (see gumbel_noise)
-
-    def noise_u_of(self, rows: np.ndarray) -> np.ndarray:
-        """``noise_u`` of the researchers at ``rows``, laid out alternative-major (see :mod:`simulation.choice`)."""
-        return np.take(self.noise_u.T, rows, axis=1).T
 
 
 def draw_size(n: int, n_alternatives: int) -> int:

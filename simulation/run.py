@@ -28,7 +28,7 @@ from simulation.outputs import MARKERS, output_folder
 from simulation.schema import Config
 
 #: Packages whose versions a run records.
-VERSIONED_PACKAGES: tuple[str, ...] = ("talentflow", "mesa", "numpy", "pandas")
+VERSIONED_PACKAGES: tuple[str, ...] = ("talentflow", "mesa", "numpy", "numba", "pandas")
 
 
 @dataclass(frozen=True)

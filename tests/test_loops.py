@@ -9,9 +9,6 @@ simulation.hours; the two must agree exactly.
 
 from __future__ import annotations
 
-import pickle
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,16 +16,13 @@ from hypothesis import strategies as st
 
 from simulation import behaviour, choice, observe
 from simulation.careers import ACADEMIA, PHD, POSTDOC, SECTORS, SENIOR, STAGES
-from simulation.config import load_config
 from simulation.hours import cap_cut, research_time
 from simulation.lifecycle import advance_careers, exits
 from simulation.mentors import is_trainee, talent_growth
-from simulation.model import TalentModel
 from simulation.parameters import with_parameters
 from simulation.population import draw_cohort, gumbel_noise
 from simulation.world import World
 
-ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = settings(max_examples=25, deadline=None)
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
@@ -197,38 +191,3 @@ def test_observed_hours_output_and_graduates_are_the_numpy_sums(config, seed):
     base = native & (pop.stage > PHD)
     assert out["share_abroad"] == np.count_nonzero(base & (pop.country != world.origin)) / np.count_nonzero(base)
     assert POSTDOC in pop.stage  # a population of every stage
-
-
-def run_years(model: TalentModel) -> TalentModel:
-    while model.running:
-        model.step()
-    return model
-
-
-class InTurn(TalentModel):
-    """A model that never draws a year's random numbers ahead: each year draws its own when it begins."""
-
-    def _draw_next_year(self, staying: int) -> None:
-        pass
-
-
-@pytest.mark.parametrize("scenario", ["small", "start_2010"])
-def test_draws_made_ahead_are_the_draws_made_in_turn(small_config, scenario):
-    # start_2010 follows yearly paths: cohort sizes and pay change by year, and so do the draws made ahead.
-    base = small_config if scenario == "small" else load_config(ROOT / "configs" / "examples" / "start_2010.toml")
-    config = with_parameters(base, researchers=600, years=5)
-    ahead = run_years(TalentModel(config, rng=4))
-    in_turn = run_years(InTurn(config, rng=4))
-    assert len(ahead.yearly()) == 6
-    assert ahead.yearly().equals(in_turn.yearly())
-    assert ahead.rng.bit_generator.state == in_turn.rng.bit_generator.state  # nothing drawn beyond the last year
-
-
-def test_a_model_pickled_between_years_goes_on_as_the_one_not_pickled(small_config):
-    config = with_parameters(small_config, years=4)
-    whole = run_years(TalentModel(config, rng=6)).yearly()
-    model = TalentModel(config, rng=6)
-    model.step()
-    assert model._next is not None  # the second year's draws are under way on their thread
-    copy = pickle.loads(pickle.dumps(model))
-    assert run_years(copy).yearly().equals(whole)
