@@ -11,7 +11,13 @@ The exponentials and logarithms over whole arrays (the offers' chances, pay's
 talent factor, the taste shocks, talent) are numpy's, computed before a loop and
 passed in: numpy's SIMD loops compute them several times faster than one call a
 value. The loops' own (the log and power of a curved utility of income) are the
-C library's, as in the agent engine (:mod:`simulation.agents`).
+C library's, as in the agent engine (:mod:`simulation.agents`), and may differ
+from numpy's in the last bit, which decides a choice only between two utilities
+that agree to about 1e-16 of their size.
+
+Each loop reads and writes the population's arrays in row order. Loops that
+gather from small tables by stage or country do so in a first pass and leave the
+arithmetic to a second, which the compiler turns into SIMD instructions.
 
 Arrays of alternatives are passed alternative-major, as (A, n) arrays (the
 transposes of the (n, A) arrays of :mod:`simulation.behaviour`); ``rows`` index
