@@ -11,12 +11,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import Section, calibration, demo, model, sweep
+from benchmarks import Section, calibration, demo, model, phases, sweep
 from benchmarks.machine import describe
 
 #: Benchmarks by name, in the order they run: each returns its section of the report.
 BENCHMARKS: dict[str, Callable[[bool], Section]] = {
     "model": model.section,
+    "phases": phases.section,
     "sweep": sweep.section,
     "demo": demo.section,
     "calibration": calibration.section,
