@@ -5,7 +5,7 @@ compiled (:mod:`simulation.loops`): one pass over the researchers, each going
 through the formulas of the pure numpy functions of :mod:`simulation.choice`,
 :mod:`simulation.lifecycle`, :mod:`simulation.mentors` and :mod:`simulation.hours`
 (and :func:`mentor_by_alternative` and :func:`cut_by_alternative` here), which
-state the math; tests/test_behaviour.py holds the loops to those functions. The
+state the math; tests/test_loops.py holds the loops to those functions. The
 agent engine's researchers (:mod:`simulation.agents`) implement the same formulas
 again in scalar Python, each over its own alternatives, with the same
 floating-point operations in the same order; tests/test_agents.py holds the two
