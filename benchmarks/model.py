@@ -158,8 +158,11 @@ def run_case(case: Case, config: Path, seed: int, repeats: int) -> Measure:
 
 
 def default_repeats(case: Case) -> int:
-    """Five runs (best time kept) for the short cases, one for the agent engine and the million."""
-    return 5 if case.engine == "vectorized" and case.researchers < 1_000_000 else 1
+    """Runs of a case (best time kept): five for the vectorized engine below a million researchers, three for the
+    agent engine below 100,000 (its target's case among them), one for the longest cases."""
+    if case.engine == "vectorized":
+        return 5 if case.researchers < 1_000_000 else 1
+    return 3 if case.researchers < 100_000 else 1
 
 
 def measure_plan(plan: Plan, config: Path, seed: int, repeat: int | None = None) -> dict[Case, Measure]:
@@ -261,7 +264,8 @@ def section(quick: bool = False, config: Path = DEFAULT_CONFIG, seed: int = DEFA
     except ValueError:
         config_name = str(config)
     runs = (f"{repeat} runs a case" if repeat else
-            "five runs a case for the vectorized engine below 1,000,000 researchers, one otherwise")
+            "five runs a case for the vectorized engine below 1,000,000 researchers, three for the agent engine below "
+            "100,000, one otherwise")
     checked = targets(plan, measures, ratios)
     body = "\n\n".join([
         f"Config `{config_name}`, seed {seed}. Each case runs in its own process ({runs}; the best time and the "
