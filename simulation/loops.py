@@ -34,10 +34,8 @@ import numpy as np
 from numba import njit
 
 from simulation.careers import ACADEMIA, INDUSTRY, PHD, POSTDOC, SENIOR
+from simulation.choice import INCOME_REFERENCE
 from simulation.hours import REFERENCE_HOURS
-
-#: Pay (million KRW a year) at which the utility of income has slope 1 per 100 million (simulation.choice).
-INCOME_REFERENCE = 100.0
 
 jit = njit(cache=True, nogil=True, error_model="numpy")
 
