@@ -41,6 +41,20 @@ def test_the_project_calibration_file_fits_at_least_five_targets_with_sourced_pr
         assert target.population.strip() and target.source.strip()
 
 
+def test_the_default_calibration_stops_on_counts_where_the_committed_run_ended():
+    """No clock: where the run stops must not depend on the machine. Under the file's rules (generations, the
+    simulation guard, the acceptance floor) the committed calibration's generations stop after its last one."""
+    calibration = read_calibration(TARGETS)
+    assert calibration.max_minutes == 0
+    summary = (CONFIGS / "calibrated.summary.md").read_text(encoding="utf-8")
+    rows = [line.split("|") for line in summary.splitlines() if line.startswith("| ") and line[2:3].isdigit()]
+    simulations = [int(row[3].replace(",", "")) for row in rows]
+    acceptance = [float(row[4]) for row in rows]
+    assert [int(row[1]) for row in rows] == list(range(calibration.generations))
+    assert sum(simulations[:-1]) < calibration.max_simulations  # the guard stopped no earlier generation
+    assert min(acceptance[:-1]) >= calibration.min_acceptance_rate  # nor did the acceptance floor
+
+
 def test_carried_priors_are_the_schemas_prior_ranges():
     """A weight carried as its prior has one range: the schema's (talentflow params) and the calibration file's."""
     from simulation.schema import field_at
