@@ -13,11 +13,11 @@ RESULTS_SCHEDULER ?=
 
 .PHONY: run test bench lint clean results
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python >= 3.12 (pyenv: the repo's .python-version selects 3.12)" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,experiments,viz]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,experiments,viz]'
 	touch $(STAMP)
 
 run: $(STAMP)

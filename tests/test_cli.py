@@ -472,6 +472,27 @@ def test_the_license_is_an_spdx_expression():
     assert metadata.metadata("talentflow")["License-Expression"] == "MIT"
 
 
+def test_the_pinned_versions_pin_every_requirement_within_its_range():
+    """constraints.txt (what make installs) names one version of each requirement, inside pyproject's range."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lines = [line.split("#")[0].strip() for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()]
+    pins = [Requirement(line) for line in lines if line]
+    pinned = {canonicalize_name(pin.name): next(iter(pin.specifier)) for pin in pins}
+    assert len(pinned) == len(pins)  # one line a package
+    assert all(spec.operator == "==" for spec in pinned.values())
+    extras = [r for extra in project["optional-dependencies"].values() for r in extra]
+    wanted = [Requirement(r) for r in (*project["dependencies"], *extras)]
+    for requirement in wanted:
+        name = canonicalize_name(requirement.name)
+        assert name in pinned, f"{requirement.name} is not pinned in constraints.txt"
+        assert requirement.specifier.contains(pinned[name].version), f"{requirement} excludes {pinned[name]}"
+
+
 # ------------------------------------------------------------------------- entry points, plugins
 def test_console_script_talentflow_is_installed_and_answers():
     script = Path(sys.executable).parent / "talentflow"
