@@ -52,6 +52,44 @@ class NoWorkersError(RuntimeError):
     """The Dask scheduler answered, but no worker joined it in the time allowed."""
 
 
+class DaskExecutor(concurrent.futures.Executor):
+    """Runs each task on a Dask client; every task's outcome reaches its future, even when fetching it fails.
+
+    distributed's own ``ClientExecutor`` leaves a future pending for ever when the scheduler goes away between
+    a task finishing and its result being fetched (the fetch raises inside the client's event loop). Here the
+    fetch happens in a done callback and whatever it raises is set on the future, so the sweep sees a lost
+    task and ends instead of waiting.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        task = self.client.submit(fn, *args, pure=False, **kwargs)
+        outcome: concurrent.futures.Future = concurrent.futures.Future()
+        outcome.add_done_callback(lambda done: task.cancel() if done.cancelled() else None)
+        task.add_done_callback(lambda finished: _deliver(finished, outcome))
+        return outcome
+
+
+def _deliver(task: Any, outcome: concurrent.futures.Future) -> None:
+    """Set the Dask ``task``'s result, error or cancellation on ``outcome`` (unless the caller cancelled it)."""
+    if outcome.done():
+        return
+    if task.status == "cancelled":
+        if outcome.cancel():
+            outcome.set_running_or_notify_cancel()  # wakes concurrent.futures.wait
+        return
+    try:
+        result = task.result()
+    except BaseException as err:  # a task's own error, or the scheduler's connection lost while fetching
+        with contextlib.suppress(concurrent.futures.InvalidStateError):
+            outcome.set_exception(err)
+        return
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        outcome.set_result(result)
+
+
 @contextlib.contextmanager
 def dask_executor(scheduler: str | None = None, local_workers: int | None = None, timeout: float = 10.0,
                   wait: float = 60.0) -> Iterator[tuple[concurrent.futures.Executor, int]]:
@@ -85,7 +123,7 @@ def dask_executor(scheduler: str | None = None, local_workers: int | None = None
                 raise SchedulerUnreachableError(message) from err
         with client:
             workers = _wait_for_workers(client, scheduler or "the local cluster", wait)
-            executor = client.get_executor(pure=False)
+            executor = DaskExecutor(client)
             for logger in quiet:
                 logger.setLevel(logging.CRITICAL)
             yield executor, workers

@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from experiments_support import DASK, ROOT, TALENTFLOW, holding, in_process_results, lines, wait_for, write_sweep
+from experiments_support import (
+    DASK,
+    ROOT,
+    SMALL_GRID,
+    TALENTFLOW,
+    holding,
+    in_process_results,
+    lines,
+    wait_for,
+    write_sweep,
+)
 
 import experiments
 from experiments import cli, executors, runner
@@ -135,6 +145,28 @@ def test_killing_the_dask_scheduler_fails_no_run_and_leaves_the_rest_pending_for
                              capture_output=True, text=True, timeout=300, check=False)
     assert resumed.returncode == 0, resumed.stderr
     pd.testing.assert_frame_equal(experiments.load(out), in_process_results(path, tmp_path / "reference"))
+
+
+@pytest.mark.timeout(120)
+def test_a_result_lost_while_fetching_it_leaves_its_runs_pending_instead_of_hanging(tmp_path, monkeypatch):
+    """The race behind a scheduler killed mid-sweep: a task finishes, then fetching its result fails because the
+    scheduler has gone. Every such task must come back as lost (its runs pending), never as a future left waiting."""
+    import distributed.client
+    from distributed import Client, LocalCluster
+    from distributed.comm.core import CommClosedError
+
+    async def fetch_fails(self: distributed.client.Future, raiseit: bool = True) -> None:
+        await self._state.wait()  # the task has finished on its worker ...
+        raise CommClosedError("in <TCP (closed) ConnectionPool.gather>: Stream is closed")  # ... the fetch fails
+
+    path = write_sweep(tmp_path, SMALL_GRID)
+    with (LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://", host="127.0.0.1",
+                       dashboard_address=None) as local, Client(local) as client):
+        monkeypatch.setattr(distributed.client.Future, "_result", fetch_fails)
+        summary = runner.run_sweep(read_sweep(path), tmp_path / "out", executors.DaskExecutor(client), workers=1,
+                                   progress=False)
+    assert summary.ran == summary.done == 0 and summary.pending == summary.total == 12
+    assert summary.lost is not None and summary.lost.startswith("CommClosedError"), summary.lost
 
 
 def test_a_scheduler_without_workers_times_out_with_one_line_exit_2_and_writes_nothing(tmp_path, capsys):
