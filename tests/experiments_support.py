@@ -49,7 +49,17 @@ def write_sweep(folder: Path, body: str, name: str = "sweep.toml", base: Path = 
 def holding(from_run: int, held: Path | None = None) -> dict[str, str]:
     """The environment of a process whose sweep workers hold every run numbered ``from_run`` or more unfinished
     (see tests/faults/sitecustomize.py); the file ``held`` appears when a worker holds one."""
-    env = {**os.environ, "TALENTFLOW_TEST_HOLD_FROM_RUN": str(from_run),
+    return _faulty({"TALENTFLOW_TEST_HOLD_FROM_RUN": str(from_run)}, held)
+
+
+def holding_simulations(after: int, held: Path | None = None) -> dict[str, str]:
+    """The environment of a Dask worker that runs ``after`` calibration simulations and holds the next one
+    unfinished (see tests/faults/sitecustomize.py); the file ``held`` appears when it holds one."""
+    return _faulty({"TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS": str(after)}, held)
+
+
+def _faulty(fault: dict[str, str], held: Path | None) -> dict[str, str]:
+    env = {**os.environ, **fault,
            "PYTHONPATH": os.pathsep.join([str(FAULTS), *filter(None, [os.environ.get("PYTHONPATH")])])}
     if held is not None:
         env["TALENTFLOW_TEST_HELD"] = str(held)

@@ -9,13 +9,15 @@ draws. Everything goes into ``--out``; the tracked default scenario
 Every input is checked before the first run; bad input raises
 :class:`simulation.config.ConfigError`, :class:`simulation.cli.UsageError` or
 :class:`simulation.outputs.OutputError` (one line, exit code 2). pyabc writes
-each generation to ``--out``/abc.db as it ends: a calibration that is killed
-resumes with ``--resume`` from its last whole generation.
+each generation to ``--out``/abc.db as it ends: a calibration that is killed,
+or whose Dask scheduler goes away (one line, exit code 1), resumes with
+``--resume`` from its last whole generation.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import dataclasses
 import hashlib
@@ -195,19 +197,27 @@ def run(args: argparse.Namespace, base: dict[str, Any], calibration: Any, config
         _write_atomic(marker, json.dumps(started, indent=2) + "\n")
     simulator = Simulator.of(base, calibration)
     start = time.perf_counter()
-    with executor_for(args) as (sampler, executor, workers):
-        history = run_abc(simulator, calibration, out, sampler, resume=args.resume, progress=not args.quiet)
-        abc_seconds = time.perf_counter() - start
-        posterior, generations = read_history(history, calibration.priors)
-        rng = np.random.default_rng(calibration.seed)
-        total = args.predictive_draws + args.elasticity_draws
-        with tqdm(total=total, desc="checks", unit="run", disable=args.quiet, file=sys.stderr) as bar:
-            predictive = checks.posterior_predictive(simulator, calibration, posterior.draws(args.predictive_draws,
-                                                                                             rng), executor,
-                                                     on_done=lambda: bar.update(1))
-            elasticity = checks.domestic_star_elasticity(simulator, posterior.draws(args.elasticity_draws, rng),
-                                                         args.elasticity_researchers, executor,
-                                                         on_done=lambda: bar.update(1), seed=calibration.seed)
+    try:
+        with executor_for(args) as (sampler, executor, workers):
+            history = run_abc(simulator, calibration, out, sampler, resume=args.resume, progress=not args.quiet)
+            abc_seconds = time.perf_counter() - start
+            posterior, generations = read_history(history, calibration.priors)
+            rng = np.random.default_rng(calibration.seed)
+            total = args.predictive_draws + args.elasticity_draws
+            with tqdm(total=total, desc="checks", unit="run", disable=args.quiet, file=sys.stderr) as bar:
+                draws = posterior.draws(args.predictive_draws, rng)
+                predictive = checks.posterior_predictive(simulator, calibration, draws, executor,
+                                                         on_done=lambda: bar.update(1))
+                elasticity = checks.domestic_star_elasticity(simulator, posterior.draws(args.elasticity_draws, rng),
+                                                             args.elasticity_researchers, executor,
+                                                             on_done=lambda: bar.update(1), seed=calibration.seed)
+    except (OSError, concurrent.futures.CancelledError) as err:  # CommClosedError and TimeoutError are OSErrors
+        if not args.scheduler:
+            raise
+        why = " ".join(f"{type(err).__name__}: {err}".rstrip(": ").split())
+        print(f"talentflow: lost the Dask scheduler at {args.scheduler} ({why}); every generation finished is kept "
+              f"in {out}: run the same command with --resume to continue", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - start
 
     summary = summary_table(posterior, calibration.priors)

@@ -5,7 +5,9 @@ Python imports this module at start-up when this folder is on PYTHONPATH (see
 worker given a task with a run numbered N or more does not run it: it creates
 the file TALENTFLOW_TEST_HELD (if set) and waits to be killed. Runs below N
 finish as usual, so the status log reaches exactly N lines and no more, on a
-fast machine or a slow one, and the test kills the sweep then.
+fast machine or a slow one, and the test kills the sweep then. With
+TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS=N set, a worker runs N calibration
+simulations and holds the next one the same way.
 """
 
 from __future__ import annotations
@@ -34,3 +36,25 @@ if os.environ.get("TALENTFLOW_TEST_HOLD_FROM_RUN"):
         return run_batch(tasks)
 
     runner.simulate = simulate  # pickled by name: workers started with this module find the same function
+
+if os.environ.get("TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS"):
+    # The calibration's counterpart: a worker holds its simulation number N + 1 and every later one, so a
+    # calibration on such workers can never finish and is surely interrupted partway.
+    from experiments.calibration import abc
+
+    hold_after = int(os.environ["TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS"])
+    simulate_particle = abc.Simulator.__call__
+    simulations = 0
+
+    @functools.wraps(simulate_particle)
+    def call(self, parameters):
+        global simulations
+        simulations += 1
+        if simulations > hold_after:
+            if os.environ.get("TALENTFLOW_TEST_HELD"):
+                Path(os.environ["TALENTFLOW_TEST_HELD"]).touch()
+            time.sleep(HOLD_SECONDS)
+            os._exit(3)
+        return simulate_particle(self, parameters)
+
+    abc.Simulator.__call__ = call  # workers unpickle Simulator by reference, so they call this
