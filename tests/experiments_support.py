@@ -3,7 +3,10 @@ checks of the fault tests (a sweep killed partway, then compared with the same s
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import sqlite3
 import sys
 import textwrap
 import time
@@ -52,10 +55,32 @@ def holding(from_run: int, held: Path | None = None) -> dict[str, str]:
     return _faulty({"TALENTFLOW_TEST_HOLD_FROM_RUN": str(from_run)}, held)
 
 
-def holding_simulations(after: int, held: Path | None = None) -> dict[str, str]:
-    """The environment of a Dask worker that runs ``after`` calibration simulations and holds the next one
-    unfinished (see tests/faults/sitecustomize.py); the file ``held`` appears when it holds one."""
-    return _faulty({"TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS": str(after)}, held)
+def holding_simulations(after: int, count: Path, held: Path | None = None, die: bool = False) -> dict[str, str]:
+    """The environment of worker processes that run ``after`` calibration simulations in all (counted in the file
+    ``count``) and then hold every later one unfinished, or with ``die`` exit there (see
+    tests/faults/sitecustomize.py); the file ``held`` appears when one gets there."""
+    fault = {"TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS": str(after), "TALENTFLOW_TEST_SIMULATIONS": str(count)}
+    if die:
+        fault["TALENTFLOW_TEST_DIE_WHEN_HOLDING"] = "1"
+    return _faulty(fault, held)
+
+
+def calibration_of(weights: tuple[str, ...], folder: Path) -> Path:
+    """The project's calibration file fitting only ``weights`` (the others keep the base scenario's values),
+    written into ``folder``: a calibration whose kernel is well conditioned with 10 particles."""
+    text = (ROOT / "configs" / "calibration" / "targets.toml").read_text(encoding="utf-8")
+    blocks = re.split(r"\n(?=\[)", text)
+    kept = [b for b in blocks if not b.startswith("[parameters.") or any(f'"{w}"]' in b.split("\n", 1)[0]
+                                                                          for w in weights)]
+    path = folder / "targets.toml"
+    path.write_text("\n".join(kept), encoding="utf-8")
+    return path
+
+
+def abc_generations(folder: Path) -> list[int]:
+    """The generations (t = 0, 1, ...) pyabc has stored whole in the database of the calibration in ``folder``."""
+    with contextlib.closing(sqlite3.connect(folder / "abc.db")) as db:
+        return [t for (t,) in db.execute("SELECT t FROM populations WHERE t >= 0 ORDER BY t")]
 
 
 def _faulty(fault: dict[str, str], held: Path | None) -> dict[str, str]:

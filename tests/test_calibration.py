@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import BASELINE
+from experiments_support import abc_generations, calibration_of, holding_simulations
 
 from experiments.calibration import checks, identification, moments
 from experiments.calibration.abc import ScaledDistance, Simulator
@@ -74,6 +75,10 @@ BAD_FILES = [
     ("[parameters.'preferences.wag']\nlow = 1\nhigh = 2\nsource = 'x'\n", "parameters.preferences.wag",
      "not a config key"),
     ("[abc]\ntransition = 'wide'\n", "abc.transition", "global"),
+    # 18 fitted parameters: the global kernel's covariance needs 19 particles, the local one's 19 neighbours, a
+    # quarter of 76 particles
+    ("[abc]\npopulation_size = 18\n", "abc.population_size", "at least 19 for 18 fitted parameters"),
+    ("[abc]\npopulation_size = 75\ntransition = 'local'\n", "abc.population_size", "at least 76"),
     ("[measurement]\nwindow_years = 3\n", "measurement.window_years", "at least 6"),
     ("[targets.x]\nrole = 'fitted'\nfunction = 'nope'\n", "targets.x.function", "must name a function"),
 ]
@@ -198,7 +203,9 @@ def test_coverage_counts_data_sets_whose_interval_holds_the_truth():
 
 
 # ------------------------------------------------------------------------------------------- the command, end to end
-TINY = ["--population", "10", "--generations", "1", "--researchers", "300", "--predictive-draws", "2",
+#: The smallest population the project file allows past one generation: one particle more than it fits weights.
+POPULATION = len(read_calibration(TARGETS).priors) + 1
+TINY = ["--population", str(POPULATION), "--generations", "1", "--researchers", "300", "--predictive-draws", "2",
         "--elasticity-draws", "2", "--elasticity-researchers", "300", "--workers", "1", "--quiet"]
 
 
@@ -225,7 +232,7 @@ def test_calibrate_writes_the_posterior_its_summary_checks_and_a_loadable_scenar
         assert (out / name).exists(), name
     posterior = pd.read_csv(out / "posterior.csv")
     keys = [p.key for p in read_calibration(TARGETS).priors]
-    assert list(posterior.columns) == [*keys, "weight"] and len(posterior) == 10
+    assert list(posterior.columns) == [*keys, "weight"] and len(posterior) == POPULATION
     assert posterior["weight"].sum() == pytest.approx(1.0)
     raw = config_as_raw(load_config(out / "calibrated.toml"))
     medians = Posterior(posterior[keys], posterior["weight"].to_numpy()).median()
@@ -255,12 +262,65 @@ def test_a_resumed_calibration_continues_with_the_generations_still_to_do(tiny_r
     assert list(generations["generation"]) == [0, 1]
 
 
+def test_a_population_too_small_for_the_kernel_is_refused_in_one_line(tmp_path):
+    args = [*TINY]
+    args[args.index("--population") + 1] = str(POPULATION - 1)
+    args[args.index("--generations") + 1] = "2"
+    done = calibrate(BASELINE, "--targets", TARGETS, "--out", tmp_path / "cal", *args, cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"talentflow: error: --population: must be at least {POPULATION} for")
+    assert not (tmp_path / "cal").exists()
+
+
+def test_weights_that_are_not_finite_end_the_calibration_in_one_line_asking_for_more_particles(tmp_path, monkeypatch,
+                                                                                               capsys):
+    """pyabc's check of a generation's weights (NaN when the kernel's density underflows) becomes one line."""
+    from experiments.calibration import abc
+    from simulation import cli
+
+    def degenerate(*args, **kwargs):
+        raise AssertionError("The population total weight nan is not normalized.")
+
+    monkeypatch.setattr(abc, "run_abc", degenerate)
+    code = cli.main(["calibrate", str(BASELINE), "--targets", str(TARGETS), "--out", str(tmp_path / "cal"), *TINY])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith("talentflow: a generation's particle weights are not finite (pyabc: The population total")
+    assert f"{POPULATION} particles are too few" in err and "--population" in err
+
+
 def test_resuming_another_calibrations_folder_is_refused(tiny_run, tmp_path):
     cwd, out, _ = tiny_run
     other = [*TINY]
     other[other.index("--researchers") + 1] = "400"
     done = calibrate(BASELINE, "--targets", TARGETS, "--out", out, *other, "--resume", cwd=cwd)
     assert done.returncode == 2 and "another" in done.stderr
+
+
+def test_a_worker_process_dying_mid_calibration_ends_in_one_line_and_resume_finishes_it(tmp_path):
+    """pyabc's multicore workers die at the 31st simulation: the calibration cannot finish (its 4 samples of 10
+    accepted particles take 40 simulations at the least)."""
+    out = tmp_path / "cal"
+    args = [BASELINE, "--targets", calibration_of(("preferences.wage", "preferences.mentor"), tmp_path), "--out", out,
+            *TINY]
+    args[args.index("--population") + 1] = "10"
+    args[args.index("--generations") + 1] = "3"
+    args[args.index("--workers") + 1] = "2"
+    dying = holding_simulations(30, tmp_path / "count", die=True)
+    died = subprocess.run([sys.executable, "-m", "simulation", "calibrate", *map(str, args)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600, env=dying)
+    assert died.returncode == 1, died.stderr[-3000:]
+    assert "Traceback" not in died.stderr
+    last = died.stderr.strip().splitlines()[-1]
+    assert last.startswith("talentflow: the calibration lost a worker process (ProcessError: ") and last.endswith(
+        f"every generation finished is kept in {out}: run the same command with --resume to continue"), last
+    assert json.loads((out / "calibration.json").read_text())["status"] == "running"
+    finished = abc_generations(out)
+    args[args.index("--generations") + 1] = str(len(finished) + 1)  # one generation more, in one process
+    args[args.index("--workers") + 1] = "1"
+    done = calibrate(*args, "--resume", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert list(pd.read_csv(out / "generations.csv")["generation"]) == [*finished, len(finished)]
 
 
 # --------------------------------------------------------------------------------------- the shipped calibration

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,8 @@ from experiments_support import (
     ROOT,
     SMALL_GRID,
     TALENTFLOW,
+    abc_generations,
+    calibration_of,
     holding,
     holding_simulations,
     in_process_results,
@@ -150,37 +151,34 @@ def test_killing_the_dask_scheduler_fails_no_run_and_leaves_the_rest_pending_for
 
 
 def test_losing_the_dask_scheduler_mid_calibration_ends_in_one_line_and_resume_finishes_it(tmp_path):
-    """Workers that hold their 26th simulation: the calibration cannot finish before the scheduler is killed."""
+    """Workers that hold the 71st simulation: the calibration cannot finish before the kill (its 9 samples of 10
+    accepted particles take 90 simulations at the least), and its first generation has (about 30 simulations
+    with the calibration sample)."""
     held = tmp_path / "held"
     out = tmp_path / "cal"
-    database = out / "abc.db"
-    targets = ROOT / "configs" / "calibration" / "targets.toml"
+    targets = calibration_of(("preferences.wage", "preferences.mentor"), tmp_path)
     command = [*TALENTFLOW, "calibrate", str(ROOT / "configs" / "baseline.toml"), "--targets", str(targets), "--out",
-               str(out), "--population", "10", "--generations", "4", "--researchers", "300", "--predictive-draws",
-               "2", "--elasticity-draws", "2", "--elasticity-researchers", "300", "--quiet"]
-    with dask_cluster(tmp_path, [holding_simulations(25, held)] * 2) as (address, _, scheduler):
-        calibration = subprocess.Popen([*command, "--scheduler", address], stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True)
+               str(out), "--population", "10", "--researchers", "300", "--predictive-draws", "2",
+               "--elasticity-draws", "2", "--elasticity-researchers", "300", "--quiet"]
+    with dask_cluster(tmp_path, [holding_simulations(70, tmp_path / "count", held)] * 2) as (address, _, scheduler):
+        calibration = subprocess.Popen([*command, "--generations", "8", "--scheduler", address],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for(held.exists)
         os.killpg(scheduler.pid, signal.SIGKILL)
         _, stderr = calibration.communicate(timeout=120)
     assert calibration.returncode == 1, stderr[-3000:]
     assert "Traceback" not in stderr
     last = stderr.strip().splitlines()[-1]
-    assert last.startswith(f"talentflow: lost the Dask scheduler at {address} (") and last.endswith(
+    assert last.startswith(f"talentflow: the calibration lost the Dask scheduler at {address} (") and last.endswith(
         f"every generation finished is kept in {out}: run the same command with --resume to continue"), last
-    finished = generations(database)
-    assert finished and finished == list(range(len(finished))) and len(finished) < 4
-    resumed = subprocess.run([*command, "--resume", "--workers", "1"], capture_output=True, text=True, timeout=300)
+    finished = abc_generations(out)
+    assert finished and finished == list(range(len(finished))) and len(finished) < 8
+    more = str(len(finished) + 1)  # one generation more, in one process
+    resumed = subprocess.run([*command, "--generations", more, "--resume", "--workers", "1"], capture_output=True,
+                             text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert json.loads((out / "calibration.json").read_text())["status"] == "done"
-    assert generations(database)[:len(finished)] == finished and len(generations(database)) > len(finished)
-
-
-def generations(database: Path) -> list[int]:
-    """The generations (t = 0, 1, ...) pyabc has stored whole in a calibration's database."""
-    with contextlib.closing(sqlite3.connect(database)) as db:
-        return [t for (t,) in db.execute("SELECT t FROM populations WHERE t >= 0 ORDER BY t")]
+    assert abc_generations(out) == [*finished, len(finished)]
 
 
 @pytest.mark.timeout(120)

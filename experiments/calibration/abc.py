@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from experiments.calibration.moments import MEASURES, RunRecord
-from experiments.calibration.targets import FIRST_WINDOW_YEAR, Calibration, Prior
+from experiments.calibration.targets import FIRST_WINDOW_YEAR, LOCAL_K_FRACTION, Calibration, Prior
 from simulation.careers import PHD
 from simulation.config import apply_overrides, build_config
 from simulation.schema import Config
@@ -200,7 +200,7 @@ def transition(kind: str, scaling: float = 1.0) -> Any:
     import pyabc
 
     if kind == "local":
-        return pyabc.LocalTransition(k_fraction=0.25, scaling=scaling)
+        return pyabc.LocalTransition(k_fraction=LOCAL_K_FRACTION, scaling=scaling)
     return pyabc.MultivariateNormalTransition(scaling=scaling)
 
 

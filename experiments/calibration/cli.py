@@ -10,8 +10,8 @@ Every input is checked before the first run; bad input raises
 :class:`simulation.config.ConfigError`, :class:`simulation.cli.UsageError` or
 :class:`simulation.outputs.OutputError` (one line, exit code 2). pyabc writes
 each generation to ``--out``/abc.db as it ends: a calibration that is killed,
-or whose Dask scheduler goes away (one line, exit code 1), resumes with
-``--resume`` from its last whole generation.
+or loses a worker process or its Dask scheduler (one line, exit code 1),
+resumes with ``--resume`` from its last whole generation.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import sys
@@ -34,6 +35,10 @@ from simulation.cli import UsageError, whole_number
 from simulation.config import DEFAULT_CONFIG, ConfigError, config_to_json, load_config, read_toml
 from simulation.outputs import MARKERS, OutputError
 
+#: What a lost executor raises: a Dask scheduler gone (CommClosedError and TimeoutError are OSErrors, a cancelled
+#: task), a dead worker process (pyabc's multicore sampler, a broken pool in the checks).
+LOST_EXECUTOR = (OSError, concurrent.futures.CancelledError, concurrent.futures.BrokenExecutor,
+                 multiprocessing.ProcessError)
 #: The default calibration file and base scenario.
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TARGETS = ROOT / "configs" / "calibration" / "targets.toml"
@@ -71,7 +76,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--write-default", action="store_true",
                         help="also write configs/calibrated.toml and its posterior and summary beside it")
     parser.add_argument("--population", type=whole_number(10), metavar="N", help="particles a generation (default: "
-                        "the calibration file's)")
+                        "the calibration file's; past one generation, more than the fitted parameters, four times "
+                        "as many with the local kernel)")
     parser.add_argument("--generations", type=whole_number(1), metavar="N", help="generations at most (default: the "
                         "calibration file's)")
     parser.add_argument("--researchers", type=whole_number(100), metavar="N",
@@ -115,7 +121,7 @@ def check_out(out: Path, resume: bool, digest: str) -> None:
 
 def calibrate_command(args: argparse.Namespace) -> int:
     """Handler of ``talentflow calibrate``: check every input, then run."""
-    from experiments.calibration.targets import read_calibration
+    from experiments.calibration.targets import population_message, read_calibration
     from simulation.config import config_as_raw
     from simulation.paths import with_value
 
@@ -124,6 +130,10 @@ def calibrate_command(args: argparse.Namespace) -> int:
     calibration = read_calibration(args.targets)
     changes = {"population_size": args.population, "generations": args.generations, "researchers": args.researchers}
     calibration = dataclasses.replace(calibration, **{k: v for k, v in changes.items() if v is not None})
+    if calibration.population_size < calibration.smallest_population():
+        if args.population is None:
+            raise ConfigError(calibration.path, "abc.population_size", population_message(calibration))
+        raise UsageError(f"--population: {population_message(calibration)}")
     # More generations continue the same calibration; anything else makes it another one.
     identity = {k: v for k, v in changes.items() if k != "generations"}
     for prior in calibration.priors:
@@ -211,12 +221,21 @@ def run(args: argparse.Namespace, base: dict[str, Any], calibration: Any, config
                 elasticity = checks.domestic_star_elasticity(simulator, posterior.draws(args.elasticity_draws, rng),
                                                              args.elasticity_researchers, executor,
                                                              on_done=lambda: bar.update(1), seed=calibration.seed)
-    except (OSError, concurrent.futures.CancelledError) as err:  # CommClosedError and TimeoutError are OSErrors
-        if not args.scheduler:
+    except AssertionError as err:
+        if "not normalized" not in str(err):
             raise
+        print(f"talentflow: a generation's particle weights are not finite (pyabc: {err}): "
+              f"{calibration.population_size} particles are too few for the perturbation kernel over "
+              f"{len(calibration.priors)} fitted parameters; every generation finished is kept in {out}: start "
+              "again with more particles (--population)", file=sys.stderr)
+        return 1
+    except LOST_EXECUTOR as err:
+        if isinstance(err, OSError) and not args.scheduler:
+            raise  # not a lost executor: an error of this machine's own
+        lost = f"the Dask scheduler at {args.scheduler}" if args.scheduler else "a worker process"
         why = " ".join(f"{type(err).__name__}: {err}".rstrip(": ").split())
-        print(f"talentflow: lost the Dask scheduler at {args.scheduler} ({why}); every generation finished is kept "
-              f"in {out}: run the same command with --resume to continue", file=sys.stderr)
+        print(f"talentflow: the calibration lost {lost} ({why}); every generation finished is kept in {out}: run "
+              "the same command with --resume to continue", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - start
 

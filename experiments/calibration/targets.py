@@ -27,6 +27,10 @@ MEASUREMENT: dict[str, int] = {"researchers": 8000, "window_years": 20}
 ABC: dict[str, Any] = {"population_size": 300, "generations": 8, "min_acceptance_rate": 0.01, "max_minutes": 0,
                        "max_simulations": 0, "transition": "global", "kernel_scaling": 1.0, "seed": 0}
 TRANSITIONS: tuple[str, ...] = ("local", "global")
+#: The local kernel's neighbourhood: this share of the population nearest each particle.
+LOCAL_K_FRACTION = 0.25
+#: The fewest particles a generation in any calibration.
+FEWEST_PARTICLES = 10
 #: The 5-year stay rate looks five years back: the window starts after that.
 FIRST_WINDOW_YEAR = 6
 
@@ -97,6 +101,22 @@ class Calibration:
         """The targets of one role, in file order."""
         return tuple(t for t in self.targets if t.role == role)
 
+    def smallest_population(self) -> int:
+        """The fewest particles a generation for which the perturbation kernel is a proper density.
+
+        From the second generation on, each particle is perturbed by a Gaussian whose covariance is estimated
+        from particles: from the whole population ("global") or from each particle's nearest
+        ``LOCAL_K_FRACTION`` of it ("local"). Estimated from n particles it has rank at most n - 1, so it needs
+        more particles than fitted parameters; with fewer, the posterior is confined to a subspace and pyabc's
+        weights (prior density over kernel density) divide by zero.
+        """
+        if self.generations <= 1:
+            return FEWEST_PARTICLES
+        neighbours = len(self.priors) + 1
+        if self.transition == "local":
+            return math.ceil(neighbours / LOCAL_K_FRACTION)
+        return max(neighbours, FEWEST_PARTICLES)
+
 
 def read_calibration(path: str | Path) -> Calibration:
     """Parse and validate a calibration file."""
@@ -122,7 +142,7 @@ def read_calibration(path: str | Path) -> Calibration:
         fail("abc.max_minutes", f"must be >= 0 (minutes; 0 for no limit), got {abc['max_minutes']}")
     if not 0 <= abc["min_acceptance_rate"] < 1:
         fail("abc.min_acceptance_rate", f"must be in [0, 1), got {abc['min_acceptance_rate']}")
-    for key, least in (("researchers", 100), ("population_size", 10), ("generations", 1)):
+    for key, least in (("researchers", 100), ("population_size", FEWEST_PARTICLES), ("generations", 1)):
         table = "measurement" if key in MEASUREMENT else "abc"
         value = (measurement | abc)[key]
         if not isinstance(value, int) or value < least:
@@ -139,13 +159,22 @@ def read_calibration(path: str | Path) -> Calibration:
     targets = tuple(_target(name, entry, fail) for name, entry in _table(raw, "targets", fail).items())
     if not any(t.fitted for t in targets):
         fail("targets", "must have at least one target with role = \"fitted\"")
-    return Calibration(path=source, researchers=measurement["researchers"], window_years=measurement["window_years"],
-                       population_size=abc["population_size"], generations=abc["generations"],
-                       min_acceptance_rate=float(abc["min_acceptance_rate"]), max_minutes=float(abc["max_minutes"]),
-                       max_simulations=int(abc["max_simulations"]),
-                       transition=abc["transition"], kernel_scaling=float(abc["kernel_scaling"]), seed=int(abc["seed"]),
-                       priors=priors, carried=carried,
-                       targets=targets)
+    calibration = Calibration(path=source, researchers=measurement["researchers"],
+                              window_years=measurement["window_years"], population_size=abc["population_size"],
+                              generations=abc["generations"], min_acceptance_rate=float(abc["min_acceptance_rate"]),
+                              max_minutes=float(abc["max_minutes"]), max_simulations=int(abc["max_simulations"]),
+                              transition=abc["transition"], kernel_scaling=float(abc["kernel_scaling"]),
+                              seed=int(abc["seed"]), priors=priors, carried=carried, targets=targets)
+    if calibration.population_size < calibration.smallest_population():
+        fail("abc.population_size", population_message(calibration))
+    return calibration
+
+
+def population_message(calibration: Calibration) -> str:
+    """What is wrong with a population too small for the calibration's kernel (see Calibration.smallest_population)."""
+    return (f"must be at least {calibration.smallest_population()} for {len(calibration.priors)} fitted parameters "
+            f"over {calibration.generations} generations with the {calibration.transition} kernel (its covariance "
+            f"needs more particles than parameters), got {calibration.population_size}")
 
 
 def _settings(raw: dict[str, Any], key: str, defaults: dict[str, Any], fail: Any) -> dict[str, Any]:

@@ -6,8 +6,8 @@ worker given a task with a run numbered N or more does not run it: it creates
 the file TALENTFLOW_TEST_HELD (if set) and waits to be killed. Runs below N
 finish as usual, so the status log reaches exactly N lines and no more, on a
 fast machine or a slow one, and the test kills the sweep then. With
-TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS=N set, a worker runs N calibration
-simulations and holds the next one the same way.
+TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS=N set, the workers run N calibration
+simulations in all and hold the next ones the same way (or die there).
 """
 
 from __future__ import annotations
@@ -38,22 +38,28 @@ if os.environ.get("TALENTFLOW_TEST_HOLD_FROM_RUN"):
     runner.simulate = simulate  # pickled by name: workers started with this module find the same function
 
 if os.environ.get("TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS"):
-    # The calibration's counterpart: a worker holds its simulation number N + 1 and every later one, so a
-    # calibration on such workers can never finish and is surely interrupted partway.
+    # The calibration's counterpart: once N calibration simulations have run in all (counted in the file
+    # TALENTFLOW_TEST_SIMULATIONS, shared by the worker processes, which pyabc starts afresh each generation), a
+    # worker holds every later one, so the calibration can never finish and is surely interrupted partway. With
+    # TALENTFLOW_TEST_DIE_WHEN_HOLDING set, the worker process dies there instead (as if killed).
     from experiments.calibration import abc
 
     hold_after = int(os.environ["TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS"])
     simulate_particle = abc.Simulator.__call__
-    simulations = 0
 
     @functools.wraps(simulate_particle)
     def call(self, parameters):
-        global simulations
-        simulations += 1
+        fd = os.open(os.environ["TALENTFLOW_TEST_SIMULATIONS"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            os.write(fd, b"x")  # one byte a simulation, appended atomically
+            simulations = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
         if simulations > hold_after:
             if os.environ.get("TALENTFLOW_TEST_HELD"):
                 Path(os.environ["TALENTFLOW_TEST_HELD"]).touch()
-            time.sleep(HOLD_SECONDS)
+            if not os.environ.get("TALENTFLOW_TEST_DIE_WHEN_HOLDING"):
+                time.sleep(HOLD_SECONDS)
             os._exit(3)
         return simulate_particle(self, parameters)
 
