@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import BASELINE
+from experiments_support import holding_simulations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -102,6 +103,23 @@ def tiny_check(tmp_path_factory):
     done = check(*TINY, "--out", cwd / "id", cwd=cwd)
     assert done.returncode == 0, done.stderr[-3000:]
     return cwd, cwd / "id", done
+
+
+def test_a_worker_process_dying_mid_table_ends_in_one_line_and_the_same_command_finishes_it(tmp_path):
+    """Workers that die at the 106th simulation: the first chunk of 100 rows is written, the second (20) is not."""
+    command = [*TINY, "--out", tmp_path / "id"]
+    command[command.index("--draws") + 1] = "120"
+    command[command.index("--workers") + 1] = "2"
+    died = subprocess.run([sys.executable, "-m", "experiments.calibration.identification", "--config", BASELINE,
+                           *map(str, command)], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                          env=holding_simulations(105, tmp_path / "count", die=True))
+    assert died.returncode == 1 and died.stderr.count("\n") == 1, died.stderr[-3000:]
+    assert died.stderr.startswith("error: lost a worker process (BrokenProcessPool: ") and died.stderr.endswith(
+        f"kept in {tmp_path / 'id' / 'table'}: run the same command again to continue\n")
+    assert sorted(p.name for p in (tmp_path / "id" / "table").glob("rows_*.csv")) == ["rows_000000_000100.csv"]
+    done = check(*command, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(pd.read_csv(tmp_path / "id" / "table" / "rows_000100_000120.csv")) == 20
 
 
 def test_the_check_writes_coverage_per_weight_and_the_real_datas_posterior_beside_the_smc_one(tiny_check):

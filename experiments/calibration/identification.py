@@ -22,8 +22,8 @@ carried, the targets respond to across the prior (standardized rank regression,
 posterior medians with the carried weights drawn and held (``spread.csv``).
 
 ``python -m experiments.calibration.identification --draws 6000 --datasets 50 --out DIR``
-(the table is written in chunks as they finish, so a killed check resumes with the
-rows still to do).
+(the table is written in chunks as they finish, so a killed check, or one that loses a
+worker process, resumes with the rows still to do).
 """
 
 from __future__ import annotations
@@ -386,6 +386,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, IdentificationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except concurrent.futures.BrokenExecutor as err:  # a worker process killed (out of memory, say)
+        why = " ".join(f"{type(err).__name__}: {err}".rstrip(": ").split())
+        print(f"error: lost a worker process ({why}); the reference table's finished chunks are kept in "
+              f"{Path(args.out) / 'table'}: run the same command again to continue", file=sys.stderr)
+        return 1
     results = check_datasets(table, calibration, args.datasets, tolerance)
     coverage = coverage_table(results, calibration)
     comparison = observed_comparison(table, calibration, tolerance, smc)

@@ -38,17 +38,18 @@ if os.environ.get("TALENTFLOW_TEST_HOLD_FROM_RUN"):
     runner.simulate = simulate  # pickled by name: workers started with this module find the same function
 
 if os.environ.get("TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS"):
-    # The calibration's counterpart: once N calibration simulations have run in all (counted in the file
-    # TALENTFLOW_TEST_SIMULATIONS, shared by the worker processes, which pyabc starts afresh each generation), a
-    # worker holds every later one, so the calibration can never finish and is surely interrupted partway. With
-    # TALENTFLOW_TEST_DIE_WHEN_HOLDING set, the worker process dies there instead (as if killed).
+    # The calibration's counterpart: once N calibration simulations (Simulator.run, behind ABC, its checks and
+    # the identification table) have run in all, counted in the file TALENTFLOW_TEST_SIMULATIONS shared by the
+    # worker processes (pyabc starts them afresh each generation), a worker holds every later one, so the run can
+    # never finish and is surely interrupted partway. With TALENTFLOW_TEST_DIE_WHEN_HOLDING set, the worker
+    # process dies there instead (as if killed).
     from experiments.calibration import abc
 
     hold_after = int(os.environ["TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS"])
-    simulate_particle = abc.Simulator.__call__
+    simulate_particle = abc.Simulator.run
 
     @functools.wraps(simulate_particle)
-    def call(self, parameters):
+    def run(self, *args, **kwargs):
         fd = os.open(os.environ["TALENTFLOW_TEST_SIMULATIONS"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         try:
             os.write(fd, b"x")  # one byte a simulation, appended atomically
@@ -61,6 +62,6 @@ if os.environ.get("TALENTFLOW_TEST_HOLD_AFTER_SIMULATIONS"):
             if not os.environ.get("TALENTFLOW_TEST_DIE_WHEN_HOLDING"):
                 time.sleep(HOLD_SECONDS)
             os._exit(3)
-        return simulate_particle(self, parameters)
+        return simulate_particle(self, *args, **kwargs)
 
-    abc.Simulator.__call__ = call  # workers unpickle Simulator by reference, so they call this
+    abc.Simulator.run = run  # workers unpickle Simulator by reference, so they call this
