@@ -152,8 +152,8 @@ def test_killing_the_dask_scheduler_fails_no_run_and_leaves_the_rest_pending_for
 
 def test_losing_the_dask_scheduler_mid_calibration_ends_in_one_line_and_resume_finishes_it(tmp_path):
     """Workers that hold the 71st simulation: the calibration cannot finish before the kill (its 9 samples of 10
-    accepted particles take 90 simulations at the least), and its first generation has (about 30 simulations
-    with the calibration sample)."""
+    accepted particles take 90 simulations at the least). Its first generation has usually finished (about 30
+    simulations with the calibration sample), not always: pyabc seeds its Dask workers from the system."""
     held = tmp_path / "held"
     out = tmp_path / "cal"
     targets = calibration_of(("preferences.wage", "preferences.mentor"), tmp_path)
@@ -172,7 +172,7 @@ def test_losing_the_dask_scheduler_mid_calibration_ends_in_one_line_and_resume_f
     assert last.startswith(f"talentflow: the calibration lost the Dask scheduler at {address} (") and last.endswith(
         f"every generation finished is kept in {out}: run the same command with --resume to continue"), last
     finished = abc_generations(out)
-    assert finished and finished == list(range(len(finished))) and len(finished) < 8
+    assert finished == list(range(len(finished))) and len(finished) < 8
     more = str(len(finished) + 1)  # one generation more, in one process
     resumed = subprocess.run([*command, "--generations", more, "--resume", "--workers", "1"], capture_output=True,
                              text=True, timeout=300)
