@@ -40,6 +40,13 @@ def process_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
+def why_lost(err: BaseException) -> str:
+    """One line on why an executor lost a task (or a worker, or its scheduler)."""
+    if isinstance(err, concurrent.futures.CancelledError):
+        return "CancelledError: the executor cancelled the task (a Dask scheduler that went away?)"
+    return " ".join(f"{type(err).__name__}: {err}".rstrip(": ").split())
+
+
 #: Loggers of the Dask client with levels of their own (distributed's config sets them), silenced with "distributed".
 QUIET_LOGGERS: tuple[str, ...] = ("distributed.client", "distributed.comm", "distributed.core", "distributed.batched")
 

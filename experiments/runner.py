@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments import seeds, store
+from experiments import executors, seeds, store
 from experiments.sweepfile import Run, Sweep
 from simulation.config import config_to_json
 from simulation.model import TalentModel
@@ -248,7 +248,7 @@ def _run_locked(sweep: Sweep, folder: store.Folder, executor: concurrent.futures
         try:
             outcomes = future.result()
         except Exception as err:  # the task was lost, not run to a failure: its runs stay pending
-            lost = lost or _why_lost(err)
+            lost = lost or executors.why_lost(err)
             return
         with _writing(folder, done):
             _commit(folder, outcomes, len(manifest["sessions"]) - 1)
@@ -271,7 +271,7 @@ def _run_locked(sweep: Sweep, folder: store.Folder, executor: concurrent.futures
                 try:
                     futures.add(executor.submit(simulate, tasks))
                 except Exception as err:  # the executor is gone (a broken pool refuses new tasks)
-                    lost = _why_lost(err)
+                    lost = executors.why_lost(err)
                     break
                 for future in [f for f in futures if f.done()]:  # in process: stored before the next task runs
                     store_task(future)
@@ -291,13 +291,6 @@ def _run_locked(sweep: Sweep, folder: store.Folder, executor: concurrent.futures
     total = len(sweep.runs)
     return Summary(total=total, done=done, failed=failed, pending=total - done - failed, ran=ran,
                    seconds=time.perf_counter() - clock, lost=lost)
-
-
-def _why_lost(err: Exception) -> str:
-    """One line on why the executor lost a task."""
-    if isinstance(err, concurrent.futures.CancelledError):
-        return "CancelledError: the executor cancelled the task (a Dask scheduler that went away?)"
-    return " ".join(f"{type(err).__name__}: {err}".rstrip(": ").split())
 
 
 @contextlib.contextmanager

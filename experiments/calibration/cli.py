@@ -233,7 +233,9 @@ def run(args: argparse.Namespace, base: dict[str, Any], calibration: Any, config
         if isinstance(err, OSError) and not args.scheduler:
             raise  # not a lost executor: an error of this machine's own
         lost = f"the Dask scheduler at {args.scheduler}" if args.scheduler else "a worker process"
-        why = " ".join(f"{type(err).__name__}: {err}".rstrip(": ").split())
+        from experiments.executors import why_lost
+
+        why = why_lost(err)
         print(f"talentflow: the calibration lost {lost} ({why}); every generation finished is kept in {out}: run "
               "the same command with --resume to continue", file=sys.stderr)
         return 1

@@ -387,7 +387,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except concurrent.futures.BrokenExecutor as err:  # a worker process killed (out of memory, say)
-        why = " ".join(f"{type(err).__name__}: {err}".rstrip(": ").split())
+        from experiments.executors import why_lost
+
+        why = why_lost(err)
         print(f"error: lost a worker process ({why}); the reference table's finished chunks are kept in "
               f"{Path(args.out) / 'table'}: run the same command again to continue", file=sys.stderr)
         return 1
