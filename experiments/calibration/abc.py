@@ -161,6 +161,25 @@ class ProgressBar:
 
 
 @contextlib.contextmanager
+def pyabc_warnings_only() -> Iterator[None]:
+    """Show only warnings and errors of pyabc's own log lines (the handler it puts on the "ABC" logger): its
+    INFO lines (the sampler, the database, each generation's timing) repeat what the bars and the summary say,
+    and ``--quiet`` means quiet."""
+    import logging
+
+    import pyabc  # noqa: F401  (its import puts the handler on the logger)
+
+    handlers = [(h, h.level) for h in logging.getLogger("ABC").handlers]
+    for h, level in handlers:
+        h.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        for h, level in handlers:
+            h.setLevel(level)
+
+
+@contextlib.contextmanager
 def progress_per_generation(enabled: bool) -> Iterator[None]:
     """Show a bar with an ETA for each generation's accepted particles (pyabc's samplers call ``jabbar``)."""
     import logging
@@ -182,7 +201,7 @@ def progress_per_generation(enabled: bool) -> Iterator[None]:
     level = logger.level
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
-    logger.propagate = False  # pyabc's own log lines: the bars say it
+    logger.propagate = False  # pyabc's own log lines: see pyabc_warnings_only
     parallel.jabbar = single.jabbar = ProgressBar
     try:
         yield

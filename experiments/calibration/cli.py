@@ -195,7 +195,7 @@ def run(args: argparse.Namespace, base: dict[str, Any], calibration: Any, config
     from tqdm import tqdm
 
     from experiments.calibration import checks, report
-    from experiments.calibration.abc import Simulator, run_abc
+    from experiments.calibration.abc import Simulator, pyabc_warnings_only, run_abc
     from experiments.calibration.posterior import read_history, summary_table
 
     out.mkdir(parents=True, exist_ok=True)
@@ -208,7 +208,7 @@ def run(args: argparse.Namespace, base: dict[str, Any], calibration: Any, config
     simulator = Simulator.of(base, calibration)
     start = time.perf_counter()
     try:
-        with executor_for(args) as (sampler, executor, workers):
+        with pyabc_warnings_only(), executor_for(args) as (sampler, executor, workers):
             history = run_abc(simulator, calibration, out, sampler, resume=args.resume, progress=not args.quiet)
             abc_seconds = time.perf_counter() - start
             posterior, generations = read_history(history, calibration.priors)
