@@ -11,7 +11,16 @@ import pandas as pd
 import pytest
 from experiments_support import BASELINE, ROOT, write_sweep
 
-from experiments.named import EXPERIMENTS, PUBLISHED, base, equal_budget, match_budget, results, vicious_cycle
+from experiments.named import (
+    EXPERIMENTS,
+    PUBLISHED,
+    base,
+    common,
+    equal_budget,
+    match_budget,
+    results,
+    vicious_cycle,
+)
 from experiments.named.cli import check_doc
 from experiments.named.cli import main as named_main
 from experiments.named.results import shown_path
@@ -54,6 +63,23 @@ def test_match_budget_and_vicious_cycle_sweeps_hold_their_reference_points():
     assert 0.0 in set(cycle[vicious_cycle.WEIGHT])
     # the unshocked level is the base scenario's own US senior pay
     assert cycle[vicious_cycle.PAY].min() == load_config(sweep.base).countries["US"].salary.industry["senior"]
+
+
+@pytest.mark.parametrize(("particles", "effective"), [
+    ([0, 1, 2, 3], 4.0),  # every draw another particle
+    ([5, 5, 5, 5], 1.0),  # all the same
+    ([0, 0, 1, 2], 16 / 6),  # counts 2, 1, 1: n^2 / sum of squares
+])
+def test_the_effective_number_of_particles_drawn_is_kish_over_their_counts(particles, effective):
+    assert common.effective_particles(pd.Series(particles)) == pytest.approx(effective)
+
+
+def test_the_particles_sentence_counts_distinct_particles_by_draw_and_is_empty_without_a_posterior():
+    design = [{"point": p, "uncertainty": p // 2, "posterior.particle": [7, 7, 3, 7][p // 2]} for p in range(8)]
+    sentence = common.particles_sentence({"design_table": design})
+    assert "the 4 draws took 2 distinct particles, the heaviest in 3 of them" in sentence
+    assert "about 2 points" in sentence  # 16 / (9 + 1) = 1.6
+    assert common.particles_sentence({"design_table": [{"point": 0, "uncertainty": 0}]}) == ""
 
 
 def test_zero_budget_pairs_compare_each_budget_with_no_budget_at_the_same_share():
@@ -228,6 +254,8 @@ def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_
     for image in images:
         assert f"(img/results/{image.parent.name}/{image.name})" in doc and image.with_suffix(".pdf").is_file()
     assert f"Scenario (base config): `{shown_path(BASELINE)}`" in doc and "runs in" in doc
+    assert doc.count("The posterior's particles weigh unequally, so the 20 draws took") == 1  # robustness
+    assert doc.count(f"so the {equal_budget.EVALUATION_DRAWS} draws took") == 1  # the equal-budget evaluation
 
     effects = pd.read_csv(out / "vicious_cycle" / "summary" / "tables" / "vicious_cycle_effects.csv")
     assert set(effects["weight"]) == {0.0, 0.6} and set(effects["pay"]) == {600.0}

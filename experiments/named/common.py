@@ -6,10 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from experiments.analysis.report import figure_block as figure
 from experiments.analysis.report import table_block as table
+from experiments.uncertainties import PARTICLE
 
-__all__ = ["figure", "sweep_sentence", "table"]
+__all__ = ["figure", "particles_sentence", "sweep_sentence", "table"]
 
 
 def sweep_sentence(manifest: Mapping[str, Any]) -> str:
@@ -22,3 +25,25 @@ def sweep_sentence(manifest: Mapping[str, Any]) -> str:
             + (f", {agents:,} researcher agents at the start" if agents else "")
             + f"; base config `{Path(manifest['base']).name}`; root seed {manifest['seed']}"
             + (", common random numbers." if manifest["common_random_numbers"] else "."))
+
+
+def effective_particles(particle_of_draw: pd.Series) -> float:
+    """Kish's effective number of distinct particles among draws: ``n^2 / sum(count^2)`` over the counts of each
+    particle drawn (n when every draw takes another particle, 1 when all take the same)."""
+    counts = particle_of_draw.value_counts().to_numpy(dtype=float)
+    return float(counts.sum() ** 2 / (counts**2).sum())
+
+
+def particles_sentence(manifest: Mapping[str, Any]) -> str:
+    """How many distinct posterior particles a sweep's draws took, and how unevenly, in one sentence ("" for a
+    sweep that draws no particle)."""
+    design = pd.DataFrame(manifest["design_table"])
+    if PARTICLE not in design.columns or "uncertainty" not in design.columns:
+        return ""
+    per_draw = design.groupby("uncertainty")[PARTICLE].first()
+    counts = per_draw.value_counts()
+    return (f"The posterior's particles weigh unequally, so the {len(per_draw)} draws took {len(counts)} distinct "
+            f"particles, the heaviest in {counts.iloc[0]} of them: as an effective number (Kish), the fitted "
+            f"weights vary over about {effective_particles(per_draw):.0f} points of their posterior. The spread "
+            "due to the fitted weights, and the probabilities below, rest on that few; the calibration's last "
+            "generation has as low an effective sample size (docs/calibration.md).")

@@ -23,7 +23,7 @@ from experiments.analysis import figures, robustness, tables
 from experiments.analysis.document import Document, Heading, Paragraph
 from experiments.analysis.measures import country, infer_origin
 from experiments.named.base import Context, Experiment
-from experiments.named.common import figure, sweep_sentence, table
+from experiments.named.common import figure, particles_sentence, sweep_sentence, table
 from simulation import schema
 
 SEARCH, EVALUATION = "equal_budget_search", "equal_budget"
@@ -173,7 +173,8 @@ def section(doc: Document, root: Path, context: Context) -> None:
                       "intervals are over the evaluation's draws; the probability of being the best compares the "
                       "levers at one budget, draw by draw. Deadweight is the share of spending that goes to people "
                       "who are in Korea in the run's baseline twin anyway. A lever spends less than its budget when "
-                      "too few eligible researchers take its offer."))
+                      "too few eligible researchers take its offer. "
+                      + particles_sentence(context.manifests[EVALUATION])))
     rows, lines, full = [], [], []
     for budget, group in paid.groupby("budget", sort=True):
         p_best = robustness.probability_best(robustness.wide(group, "top_talent"))

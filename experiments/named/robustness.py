@@ -20,7 +20,7 @@ from experiments.analysis import discovery, figures, robustness, tables
 from experiments.analysis.document import Document, Heading, Paragraph
 from experiments.analysis.measures import country, infer_origin, parameter_label
 from experiments.named.base import Context, Experiment
-from experiments.named.common import figure, sweep_sentence, table
+from experiments.named.common import figure, particles_sentence, sweep_sentence, table
 
 SWEEP = "policy_robustness"
 #: Years after the start at which top talent is compared.
@@ -84,7 +84,8 @@ def section(doc: Document, root: Path, context: Context) -> None:
                       f"{'s' if replicates > 1 else ''}; the share of the spread due to the weights splits the "
                       "variance of one run's effect into the weights and the simulation's noise (one-way random "
                       "effects over draws and replicates). Cost-effectiveness is extra top-decile researchers "
-                      "per 100 billion KRW a year; the hours exemption spends no money and has none."))
+                      "per 100 billion KRW a year; the hours exemption spends no money and has none. "
+                      + particles_sentence(manifest)))
     doc.add(Heading("Headline and how robust it is"), Paragraph(headline(means, best_top, best_ce, beats, draws)))
 
     rows = []
