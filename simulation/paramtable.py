@@ -31,7 +31,7 @@ class ParameterRow:
     unit: str
     range: str
     origin: str  # data, calibrated, assumed, design or policy
-    prior: str  # the prior range an assumed value carries into results ('' for the others)
+    prior: str  # the prior range of an assumed value ('' for the others)
     description: str
 
 

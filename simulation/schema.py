@@ -40,8 +40,8 @@ def param(
     """Declare a parameter: its default, unit, range and provenance.
 
     ``origin`` is "data" (set from a cited source), "calibrated" (fitted to observed
-    moments), "assumed" (no source pins it: a stated value with a ``prior`` range
-    that results carry as uncertainty), "design" (a choice of the simulation, not of
+    moments), "assumed" (no source pins it: a stated value with a ``prior`` range,
+    over which a sweep may draw it), "design" (a choice of the simulation, not of
     the world: population size, years) or "policy" (a setting of a policy lever).
     ``keys`` lists the allowed keys of a per-stage or per-sector table.
     """
@@ -206,11 +206,13 @@ class HoursConfig:
     )
     peak_share: float = param(
         0.1, unit="share of weeks", doc="share of weeks that are peaks (training runs, deadlines)", lo=0, hi=1,
-        origin="assumed", prior=(0.04, 0.25),
+        # Priors of the peaks: a box in which the survey's hours and cut can be fitted at every corner (at 25% of
+        # weeks and +24 hours no spread of desired hours gives them; tests/test_hours.py).
+        origin="assumed", prior=(0.04, 0.2),
     )
     peak_extra: float = param(
         16.0, unit="hours a week", doc="extra hours wanted in a peak week", lo=0, hi=100, origin="assumed",
-        prior=(8.0, 24.0),
+        prior=(8.0, 20.0),
     )
     output_kink: float = param(
         50.0, unit="hours a week", doc="hours beyond which output per hour falls (Pencavel 2014)", lo=1, hi=168,

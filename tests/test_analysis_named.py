@@ -28,6 +28,7 @@ from experiments.sweepfile import read_sweep
 from simulation.cli import UsageError
 from simulation.cli import main as talentflow
 from simulation.config import ConfigError, load_config
+from simulation.schema import field_at
 
 SWEEPS = ROOT / "configs" / "sweeps"
 POSTERIOR = ROOT / "configs" / "calibrated.posterior.csv"
@@ -55,6 +56,23 @@ def test_sensitivity_sweeps_vary_the_same_ranges_around_the_base_scenario():
         assert bounds["low"] <= node <= bounds["high"], key  # the base value is inside the range
 
 
+def test_the_policy_sweeps_draw_the_assumed_hours_peaks_over_their_priors_and_no_other_range():
+    """The results carry what is assumed as uncertainty: every range a sweep file gives is an assumed input's
+    prior (talentflow params), and every sweep over the posterior draws the hours peaks too."""
+    with_posterior = 0
+    for path in sorted(SWEEPS.glob("*.toml")):
+        uncertain = tomllib.loads(path.read_text()).get("uncertainties", {})
+        ranges = {k: v for k, v in uncertain.items() if k not in ("posterior", "carried")}
+        for key, spec in ranges.items():
+            meta = field_at(key)[1]
+            assert meta.get("origin") == "assumed", (path.name, key)
+            assert (spec["low"], spec["high"]) == tuple(meta["prior"]), (path.name, key)
+        if "posterior" in uncertain:
+            with_posterior += 1
+            assert set(ranges) == {"hours.peak_share", "hours.peak_extra"}, path.name
+    assert with_posterior == 4  # robustness, the equal-budget search, effect Sobol and Morris
+
+
 def test_match_budget_and_vicious_cycle_sweeps_hold_their_reference_points():
     grid = pd.DataFrame(read_sweep(SWEEPS / "match_budget.toml").design_table())
     assert (grid[match_budget.BUDGET] == 0).sum() == grid[match_budget.SHARE].nunique()
@@ -80,6 +98,20 @@ def test_the_particles_sentence_counts_distinct_particles_by_draw_and_is_empty_w
     assert "the 4 draws took 2 distinct particles, the heaviest in 3 of them" in sentence
     assert "about 2 points" in sentence  # 16 / (9 + 1) = 1.6
     assert common.particles_sentence({"design_table": [{"point": 0, "uncertainty": 0}]}) == ""
+
+
+def test_the_held_sentence_names_the_assumed_inputs_with_priors_that_no_draw_varies():
+    base = str(ROOT / "configs" / "calibrated.toml")
+    drawn = {"design_table": [{"point": 0, "hours.peak_share": 0.1, "hours.peak_extra": 16.0}], "base": base}
+    sentence = common.held_sentence(drawn)
+    assert "`talent.sigma`" in sentence and "`preferences.income_curvature`" in sentence
+    assert "peak" not in sentence  # drawn
+    assert "`preferences.hours`" in sentence  # assumed with a prior; this design does not draw it
+    assert "`preferences.wage`" not in sentence  # fitted, not assumed
+    sweep = 'name = "x"\n[uncertainties]\ncarried = "t.toml"\n"hours.peak_share" = { low = 0.04, high = 0.2 }\n'
+    assert common.ranged_inputs({"sweep": {"text": sweep}}) == ["hours.peak_share"]
+    assert "each assumed input (share of peak weeks) from its prior range" in common.drawn_text(
+        {"sweep": {"text": sweep}})
 
 
 def test_zero_budget_pairs_compare_each_budget_with_no_budget_at_the_same_share():
@@ -256,6 +288,7 @@ def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_
     assert f"Scenario (base config): `{shown_path(BASELINE)}`" in doc and "runs in" in doc
     assert doc.count("The posterior's particles weigh unequally, so the 20 draws took") == 1  # robustness
     assert doc.count(f"so the {equal_budget.EVALUATION_DRAWS} draws took") == 1  # the equal-budget evaluation
+    assert doc.count("Held at their assumed values at every draw") == 1  # robustness: what no draw varies
 
     effects = pd.read_csv(out / "vicious_cycle" / "summary" / "tables" / "vicious_cycle_effects.csv")
     assert set(effects["weight"]) == {0.0, 0.6} and set(effects["pay"]) == {600.0}

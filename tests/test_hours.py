@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from simulation.config import DEFAULT_CONFIG, load_config
 from simulation.hours import (
     cap_cut,
     fit_desired_hours,
@@ -72,6 +75,24 @@ def test_fitted_desired_hours_reproduce_the_survey(peak_share, peak_extra):
     desired = np.random.default_rng(2).normal(mean, sd, 1_000_000)
     assert cap_cut(desired, 52.0, peak_share, peak_extra).mean() == pytest.approx(2.61, abs=0.02)
     assert hours_worked(desired, 52.0, peak_share, peak_extra).mean() == pytest.approx(46.04, abs=0.03)
+
+
+def _peak_prior(name: str) -> tuple[float, float]:
+    from simulation.schema import field_at
+
+    return field_at(f"hours.{name}")[1]["prior"]
+
+
+@given(share=st.floats(0.0, 1.0), extra=st.floats(0.0, 1.0))
+def test_the_survey_can_be_fitted_anywhere_in_the_prior_box_of_the_peaks(share, extra):
+    """Results draw the peaks over their priors (the sweep files' ranges), so every draw must have desired hours
+    that give the survey's hours and cut: no corner of the box may be one where no spread does."""
+    (share_low, share_high), (extra_low, extra_high) = _peak_prior("peak_share"), _peak_prior("peak_extra")
+    peak_share, peak_extra = share_low + share * (share_high - share_low), extra_low + extra * (extra_high - extra_low)
+    h = load_config(DEFAULT_CONFIG).hours
+    mean, sd = fit_desired_hours(h.survey_hours, h.survey_cut, h.survey_cap, peak_share, peak_extra)
+    worked, cut = population_hours(mean, sd, h.survey_cap, peak_share, peak_extra)
+    assert worked == pytest.approx(h.survey_hours, abs=1e-6) and cut == pytest.approx(h.survey_cut, abs=1e-6)
 
 
 def test_fit_refuses_a_cut_the_peaks_alone_exceed():

@@ -125,6 +125,11 @@ PARAMETER_LABELS: dict[str, str] = {
     "offers.stage_shift.phd": "offer shift, PhD",
     "offers.stage_shift.senior": "offer shift, seniors",
     "offers.transition_shift": "offer shift at transitions",
+    "hours.peak_share": "share of peak weeks",
+    "hours.peak_extra": "extra hours in a peak week",
+    "talent.sigma": "spread of log talent",
+    "preferences.income_curvature": "curvature of income utility",
+    "mentors.reference_ratio": "mentor reference ratio",
 }
 
 #: Short labels of a country's parameters (``countries.<code>.<key>``).

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from experiments.analysis.measures import parameter_label
 from experiments.analysis.report import figure_block as figure
 from experiments.analysis.report import table_block as table
 from experiments.uncertainties import PARTICLE
 
-__all__ = ["figure", "particles_sentence", "sweep_sentence", "table"]
+__all__ = ["drawn_text", "figure", "held_sentence", "particles_sentence", "ranged_inputs", "sweep_sentence", "table"]
 
 
 def sweep_sentence(manifest: Mapping[str, Any]) -> str:
@@ -47,3 +49,37 @@ def particles_sentence(manifest: Mapping[str, Any]) -> str:
             f"weights vary over about {effective_particles(per_draw):.0f} points of their posterior. The spread "
             "due to the fitted weights, and the probabilities below, rest on that few; the calibration's last "
             "generation has as low an effective sample size (docs/calibration.md).")
+
+
+def ranged_inputs(manifest: Mapping[str, Any]) -> list[str]:
+    """The dotted keys a sweep file ranges over itself (``[uncertainties]`` beside its posterior and carried
+    weights): the assumed inputs it draws from their priors."""
+    uncertain = tomllib.loads(manifest["sweep"]["text"]).get("uncertainties", {})
+    return [key for key in uncertain if key not in ("posterior", "carried")]
+
+
+def drawn_text(manifest: Mapping[str, Any]) -> str:
+    """What a draw of an uncertainties sweep takes, for the sentences that describe it: "a particle of the
+    calibration's posterior (...), each weight the calibration carries and each assumed input X, Y from its prior
+    range"."""
+    ranged = ", ".join(parameter_label(key) for key in ranged_inputs(manifest))
+    return ("a particle of the calibration's posterior (every fitted weight together, with its posterior weight), "
+            "each weight the calibration carries" + (f" and each assumed input ({ranged})" if ranged else "")
+            + " from its prior range")
+
+
+def held_sentence(manifest: Mapping[str, Any]) -> str:
+    """The assumed inputs of the sweep's base scenario that have a prior range (talentflow params) but that no
+    draw varies, in one sentence ("" when every one is drawn)."""
+    from simulation.config import load_config
+    from simulation.paramtable import parameter_rows
+
+    drawn = set(pd.DataFrame(manifest["design_table"]).columns)
+    held = [row.key for row in parameter_rows(load_config(manifest["base"]))
+            if row.origin == "assumed" and row.prior and row.key not in drawn]
+    if not held:
+        return ""
+    return ("Held at their assumed values at every draw, though each has a prior range in docs/ODD.md: "
+            + ", ".join(f"{parameter_label(key)} (`{key}`)" for key in held)
+            + ". The calibration fitted the weights with them so, and its posterior is conditional on them; the "
+            "results say nothing of how far they matter.")

@@ -24,7 +24,7 @@ from experiments.analysis import figures, robustness, sensitivity, tables
 from experiments.analysis.document import Document, Heading, Paragraph
 from experiments.analysis.measures import country, infer_origin, measure, parameter_label
 from experiments.named.base import Context, Experiment
-from experiments.named.common import figure, sweep_sentence, table
+from experiments.named.common import figure, ranged_inputs, sweep_sentence, table
 from experiments.uncertainties import UNIT
 
 SOBOL, MORRIS = "effect_sobol", "effect_morris"
@@ -105,11 +105,13 @@ def section(doc: Document, root: Path, context: Context) -> None:
     """Sobol and Morris indices of the effects and of the lead, with tables and charts."""
     sobol = sobol_indices(context)
     horizon = min(HORIZON, int(context.manifests[SOBOL]["years"]))
+    assumed = "".join(f", the assumed {parameter_label(k)}" for k in ranged_inputs(context.manifests[SOBOL]))
     doc.add(Paragraph(sweep_sentence(context.manifests[SOBOL])),
             Paragraph("Factors: the posterior of the fitted weights as one factor (a coordinate picks a particle "
                       "with its posterior weight; particles ordered by the wage weight) and each weight the "
-                      "calibration carries over its prior range, some in groups that move (and are indexed) "
-                      "together: " + groups_text(context.manifests[SOBOL].get("groups") or {})
+                      f"calibration carries{assumed} over its prior range, some in groups that move (and are "
+                      "indexed) together: "
+                      + groups_text(context.manifests[SOBOL].get("groups") or {})
                       + ". Outputs: each lever's extra top-decile "
                       f"researchers in Korea after {horizon} years against the baseline at the same point, and the "
                       "lead of the hours exemption over salary matching (its sign is their ranking)."),

@@ -23,7 +23,7 @@ from experiments.analysis import figures, robustness, tables
 from experiments.analysis.document import Document, Heading, Paragraph
 from experiments.analysis.measures import country, infer_origin
 from experiments.named.base import Context, Experiment
-from experiments.named.common import figure, particles_sentence, sweep_sentence, table
+from experiments.named.common import drawn_text, figure, particles_sentence, sweep_sentence, table
 from simulation import schema
 
 SEARCH, EVALUATION = "equal_budget_search", "equal_budget"
@@ -166,8 +166,8 @@ def section(doc: Document, root: Path, context: Context) -> None:
     doc.add(Paragraph(sweep_sentence(context.manifests[SEARCH])),
             Paragraph(sweep_sentence(context.manifests[EVALUATION])),
             Paragraph(f"The search runs every setting of each paid lever's own parameters at each budget over "
-                      f"{search_draws} draws of the uncertain weights (a posterior particle and the carried weights "
-                      "from their priors); the best setting at a budget adds the most top-decile researchers on "
+                      f"{search_draws} draws of the uncertain weights ({drawn_text(context.manifests[SEARCH])}); "
+                      "the best setting at a budget adds the most top-decile researchers on "
                       f"average over them. The evaluation runs those best settings over {draws} fresh draws (another "
                       "seed), so the winner is chosen on some draws and measured on others. Medians and 90% "
                       "intervals are over the evaluation's draws; the probability of being the best compares the "

@@ -20,7 +20,7 @@ from experiments.analysis import discovery, figures, robustness, tables
 from experiments.analysis.document import Document, Heading, Paragraph
 from experiments.analysis.measures import country, infer_origin, parameter_label
 from experiments.named.base import Context, Experiment
-from experiments.named.common import figure, particles_sentence, sweep_sentence, table
+from experiments.named.common import drawn_text, figure, held_sentence, particles_sentence, sweep_sentence, table
 
 SWEEP = "policy_robustness"
 #: Years after the start at which top talent is compared.
@@ -76,16 +76,15 @@ def section(doc: Document, root: Path, context: Context) -> None:
     beats = robustness.probability_beats(top)
     top_label = measured[0].label
     doc.add(Paragraph(sweep_sentence(manifest)),
-            Paragraph(f"Each of the {draws} draws takes a particle of the calibration's posterior (every fitted "
-                      "weight together, with its posterior weight) and each weight the calibration carries from "
-                      "its prior range (a Latin hypercube). A lever's effect at a draw is its run minus the "
+            Paragraph(f"Each of the {draws} draws takes {drawn_text(manifest)} (a Latin hypercube). "
+                      "A lever's effect at a draw is its run minus the "
                       "baseline's run at the same draw and replicate (common random numbers). Medians and 90% "
                       f"intervals are over the draws' means of {replicates} replicate"
                       f"{'s' if replicates > 1 else ''}; the share of the spread due to the weights splits the "
                       "variance of one run's effect into the weights and the simulation's noise (one-way random "
                       "effects over draws and replicates). Cost-effectiveness is extra top-decile researchers "
                       "per 100 billion KRW a year; the hours exemption spends no money and has none. "
-                      + particles_sentence(manifest)))
+                      + particles_sentence(manifest) + " " + held_sentence(manifest)))
     doc.add(Heading("Headline and how robust it is"), Paragraph(headline(means, best_top, best_ce, beats, draws)))
 
     rows = []
