@@ -291,7 +291,8 @@ class OfferConfig:
         {"student": 0.0, "phd": 0.0, "postdoc": 0.25, "junior": 0.5, "senior": 0.75},
         unit="log odds",
         doc=("added to every offer's log odds at each stage; the PhD (admissions abroad), postdoc, junior and "
-             "senior entries are fitted, the student entry carried as the prior range"),
+             "senior entries are fitted (their priors in configs/calibration/targets.toml), the student entry "
+             "carried over the prior range shown"),
         lo=-20,
         hi=20,
         keys=STAGES,
