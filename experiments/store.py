@@ -25,6 +25,7 @@ import fcntl
 import hashlib
 import io
 import json
+import math
 import os
 import platform
 import re
@@ -144,9 +145,9 @@ class Folder:
             raise FolderError(f"{self.manifest_path}: cannot be read ({problem})") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise FolderError(f"{self.manifest_path}: cannot be read ({err})") from None
-        if not _is_manifest(manifest):
-            raise FolderError(f"{self.manifest_path}: is not a sweep manifest (it needs a sweep table and a list "
-                              "of runs with their run, point and replicate numbers)")
+        problem = manifest_problem(manifest)
+        if problem:
+            raise FolderError(f"{self.manifest_path}: is not a sweep manifest: {problem}")
         return manifest
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
@@ -338,13 +339,99 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _is_manifest(manifest: Any) -> bool:
-    """Whether parsed JSON has the shape of a sweep manifest (the parts status and resume read)."""
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("sweep"), dict):
+def _iso_time(value: Any) -> bool:
+    if not isinstance(value, str):
         return False
+    try:
+        datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _number(value: Any) -> bool:
+    """A finite JSON number (not true or false, not NaN, not an integer too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+#: Manifest fields the commands read besides the sweep table, runs, sessions, parameters and design table:
+#: what each must be, and the test.
+MANIFEST_FIELDS: dict[str, tuple[str, Any]] = {
+    "design": ("a string", lambda v: isinstance(v, str)),
+    "replicates": ("a whole number >= 1", lambda v: _whole(v) and v >= 1),
+    "years": ("a whole number >= 1", lambda v: _whole(v) and v >= 1),
+    "keep": ("yearly or final", lambda v: v in ("yearly", "final")),
+    "base": ("a file path (a string)", lambda v: isinstance(v, str) and bool(v)),
+    "common_random_numbers": ("true or false", lambda v: isinstance(v, bool)),
+}
+
+
+def _got(container: Any, key: Any) -> str:
+    """``got VALUE`` (its repr, cut to 60 characters) or ``it is missing``, for a one-line message."""
+    if isinstance(container, dict) and key not in container:
+        return "it is missing"
+    shown = repr(container[key])
+    return f"got {shown if len(shown) <= 60 else shown[:57] + '...'}"
+
+
+def manifest_problem(manifest: Any) -> str | None:
+    """What is wrong with parsed JSON as a sweep manifest, naming the key (None when it has the shape of one).
+
+    Checks the fields ``talentflow status``, ``sweep`` (resuming), :func:`load` and ``talentflow report`` read:
+    the sweep table's name and path, the runs, the sessions and their start times, the varied parameters, the
+    design table, and the design, replicates, years, keep, base and common_random_numbers.
+    """
+    if not isinstance(manifest, dict):
+        return f"it is {type(manifest).__name__} JSON, not an object"
+    sweep = manifest.get("sweep")
+    if not isinstance(sweep, dict):
+        return f"sweep must be a table of the sweep file's name and path, {_got(manifest, 'sweep')}"
+    for key in ("name", "path"):
+        if not isinstance(sweep.get(key), str) or not sweep[key]:
+            return f"sweep.{key} must be a non-empty string, {_got(sweep, key)}"
     runs = manifest.get("runs")
-    return isinstance(runs, list) and all(
-        isinstance(r, dict) and all(_whole(r.get(k)) for k in ("run", "point", "replicate")) for r in runs)
+    if not isinstance(runs, list):
+        return f"runs must be a list of runs with their run, point and replicate numbers, {_got(manifest, 'runs')}"
+    for i, run in enumerate(runs):
+        if not isinstance(run, dict):
+            return f"runs[{i}] must be an object with run, point and replicate numbers, {_got(runs, i)}"
+        for key in ("run", "point", "replicate"):
+            if not _whole(run.get(key)):
+                return f"runs[{i}].{key} must be a whole number >= 0, {_got(run, key)}"
+    sessions = manifest.get("sessions")
+    if not isinstance(sessions, list):
+        return f"sessions must be a list of the sessions that ran the sweep, {_got(manifest, 'sessions')}"
+    for i, session in enumerate(sessions):
+        if not isinstance(session, dict):
+            return f"sessions[{i}] must be an object with its started time, {_got(sessions, i)}"
+        if not _iso_time(session.get("started")):
+            return f"sessions[{i}].started must be an ISO 8601 time, {_got(session, 'started')}"
+    parameters = manifest.get("parameters")
+    if not isinstance(parameters, list) or not all(isinstance(p, str) for p in parameters):
+        return f"parameters must be a list of the varied parameters' names, {_got(manifest, 'parameters')}"
+    table = manifest.get("design_table")
+    if not isinstance(table, list):
+        return f"design_table must be a list of the points, {_got(manifest, 'design_table')}"
+    points = set()
+    for i, row in enumerate(table):
+        if not isinstance(row, dict):
+            return f"design_table[{i}] must be an object with its point number and parameters, {_got(table, i)}"
+        if not _whole(row.get("point")) or row["point"] in points:
+            return f"design_table[{i}].point must be a whole number >= 0 no other row has, {_got(row, 'point')}"
+        points.add(row["point"])
+    columns = {key for row in table for key in row}
+    for name in parameters:
+        if name not in columns:
+            return f"design_table has no column {name!r}, a name in parameters"
+    for key, (allowed, test) in MANIFEST_FIELDS.items():
+        if not test(manifest.get(key)):
+            return f"{key} must be {allowed}, {_got(manifest, key)}"
+    return None
 
 
 def record_problem(rec: Any) -> str | None:
@@ -367,6 +454,10 @@ def record_problem(rec: Any) -> str | None:
             return f"{kind}_bytes must be a whole number >= 0, got {size!r}"
         if sha is not None and (not isinstance(sha, str) or not SHA256.fullmatch(sha)):
             return f"{kind}_sha256 must be 64 hexadecimal digits, got {sha!r}"
+    if not _number(rec.get("time")):
+        return f"time must be a number (seconds since 1970), {_got(rec, 'time')}"
+    if rec.get("traceback") is not None and not isinstance(rec["traceback"], str):
+        return f"traceback must be a string or null, {_got(rec, 'traceback')}"
     if rec["status"] == "ok" and not rec.get("results"):
         return "an ok line must name its results part"
     return None

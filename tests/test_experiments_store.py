@@ -171,3 +171,73 @@ def test_a_manifest_of_the_wrong_shape_is_one_line_exit_2(done, tmp_path, manife
         assert "is not a sweep manifest" in one_line_error(capsys)
     with pytest.raises(FolderError, match="is not a sweep manifest"):
         experiments.load(done)
+
+
+# ------------------------------------------------------------- manifest fields and status fields of the wrong type
+def _without(key):
+    return lambda manifest: manifest.pop(key)
+
+
+def _setting(key, value):
+    return lambda manifest: manifest.__setitem__(key, value)
+
+
+MANIFEST_FIELDS = [
+    ("sweep.name", _setting("sweep", {})),
+    ("sessions[0].started", _setting("sessions", [{}])),
+    ("sessions[0].started", _setting("sessions", [{"started": "garbage"}])),
+    ("sessions", _setting("sessions", "x")),
+    ("parameters", _without("parameters")),
+    ("design_table", _setting("design_table", "x")),
+]
+
+
+@pytest.mark.parametrize(("key", "corrupt"), MANIFEST_FIELDS,
+                         ids=["sweep-empty", "session-empty", "session-garbage", "sessions-x", "no-parameters",
+                              "design-table-x"])
+def test_a_manifest_field_of_the_wrong_type_is_one_line_naming_it_exit_2(sweep, done, tmp_path, key, corrupt,
+                                                                          capsys):
+    manifest = json.loads((done / "manifest.json").read_text())
+    corrupt(manifest)
+    (done / "manifest.json").write_text(json.dumps(manifest))
+    before = (done / "manifest.json").read_text()
+    for command in (["status", str(done)], ["report", str(done), "--out", str(tmp_path / "report")],
+                    ["sweep", sweep.path, "--out", str(done), "--in-process", "--quiet"]):
+        assert main(command) == 2
+        err = one_line_error(capsys)
+        assert "manifest.json: is not a sweep manifest: " + key in err and "Traceback" not in err
+    with pytest.raises(FolderError, match=r"manifest\.json: .*" + key.replace("[", r"\[").replace("]", r"\]")):
+        experiments.load(done)
+    assert (done / "manifest.json").read_text() == before
+    assert not (tmp_path / "report").exists()
+
+
+def _failed_with(traceback):
+    def corrupt(rec):
+        rec.update(status="failed", results=None, results_bytes=None, results_sha256=None, traceback=traceback)
+    return corrupt
+
+
+STATUS_FIELDS = [
+    ("time", lambda rec: rec.pop("time")),
+    ("time", lambda rec: rec.update(time="x")),
+    ("traceback", _failed_with(5)),
+]
+
+
+@pytest.mark.parametrize(("key", "corrupt"), STATUS_FIELDS, ids=["no-time", "time-x", "traceback-5"])
+def test_a_status_field_of_the_wrong_type_is_one_line_naming_it_exit_2(sweep, done, tmp_path, key, corrupt,
+                                                                        capsys):
+    lines = records(done)
+    corrupt(lines[2])
+    (done / "status.jsonl").write_text("".join(json.dumps(rec) + "\n" for rec in lines))
+    before = (done / "status.jsonl").read_text()
+    for command in (["status", str(done)], ["report", str(done), "--out", str(tmp_path / "report")],
+                    ["sweep", sweep.path, "--out", str(done), "--in-process", "--quiet"]):
+        assert main(command) == 2
+        err = one_line_error(capsys)
+        assert f"status.jsonl: line 3: {key} must be" in err and "Traceback" not in err
+    with pytest.raises(FolderError, match=f"line 3: {key} must be"):
+        experiments.load(done)
+    assert (done / "status.jsonl").read_text() == before
+    assert not (tmp_path / "report").exists()
