@@ -17,15 +17,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from experiments.executors import scheduler_address
 from simulation.cli import whole_number
 from simulation.config import ConfigError
-
-
-def _address(text: str) -> str:
-    scheme, sep, rest = text.partition("://")
-    if not sep or not scheme or ":" not in rest:
-        raise argparse.ArgumentTypeError(f"must be a scheduler address such as tcp://HOST:PORT, got {text!r}")
-    return text
 
 
 def _fail(message: str) -> int:
@@ -43,7 +37,7 @@ def register_sweep(subparsers: Any) -> argparse.ArgumentParser:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=whole_number(1), default=None,
                        help="local worker processes (default: the number of CPUs)")
-    where.add_argument("--scheduler", type=_address, help="address of a Dask scheduler, e.g. tcp://HOST:8786")
+    where.add_argument("--scheduler", type=scheduler_address, help="address of a Dask scheduler, e.g. tcp://HOST:8786")
     where.add_argument("--dask-local", type=whole_number(1), metavar="N",
                        help="start a local Dask cluster of N workers")
     where.add_argument("--in-process", action="store_true", help="run in this process, one run after another")

@@ -10,6 +10,7 @@ Tasks carry (config, seed) pairs, never live models, so any of these can run the
 
 from __future__ import annotations
 
+import argparse
 import concurrent.futures
 import contextlib
 import logging
@@ -17,6 +18,22 @@ import multiprocessing
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
+
+#: The ports a scheduler address may name.
+PORTS: tuple[int, int] = (1, 65535)
+
+
+def scheduler_address(text: str) -> str:
+    """A Dask scheduler address ``SCHEME://HOST:PORT`` with a port in :data:`PORTS` (argparse type, shared by every
+    command that takes ``--scheduler``)."""
+    scheme, sep, rest = text.partition("://")
+    _, colon, port = rest.rpartition(":")
+    if not sep or not scheme or not colon:
+        raise argparse.ArgumentTypeError(f"must be a scheduler address such as tcp://HOST:PORT, got {text!r}")
+    if not (port.isascii() and port.isdigit() and PORTS[0] <= int(port) <= PORTS[1]):
+        raise argparse.ArgumentTypeError(f"the port must be a whole number from {PORTS[0]} to {PORTS[1]}, "
+                                         f"as in tcp://HOST:8786, got {text!r}")
+    return text
 
 
 class InProcess(concurrent.futures.Executor):

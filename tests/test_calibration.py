@@ -81,6 +81,24 @@ BAD_FILES = [
     ("[abc]\npopulation_size = 75\ntransition = 'local'\n", "abc.population_size", "at least 76"),
     ("[measurement]\nwindow_years = 3\n", "measurement.window_years", "at least 6"),
     ("[targets.x]\nrole = 'fitted'\nfunction = 'nope'\n", "targets.x.function", "must name a function"),
+    # the window is simulation.years: a whole number of years
+    ("[measurement]\nwindow_years = 6.5\n", "measurement.window_years", "whole number of years"),
+    ("[measurement]\nwindow_years = inf\n", "measurement.window_years", "at most 500"),
+    ("[measurement]\nwindow_years = 501\n", "measurement.window_years", "at most 500"),
+    # the root seed: a TOML integer >= 0 (not truncated, not a crash on nan or inf, not a crash after the ABC on -1)
+    ("[abc]\nseed = -1\n", "abc.seed", "whole number >= 0"),
+    ("[abc]\nseed = nan\n", "abc.seed", "whole number >= 0"),
+    ("[abc]\nseed = inf\n", "abc.seed", "whole number >= 0"),
+    ("[abc]\nseed = 1.5\n", "abc.seed", "whole number >= 0"),
+    ("[abc]\nseed = 2.0\n", "abc.seed", "whole number >= 0"),
+    ("[abc]\nmax_minutes = nan\n", "abc.max_minutes", "finite number >= 0"),
+    ("[abc]\nmax_minutes = inf\n", "abc.max_minutes", "finite number >= 0"),
+    # a fitted target is a measurement of one run; a bound's experiment cannot be fitted
+    ("[targets.share_abroad]\nrole = 'fitted'\nfunction = 'domestic_star_elasticity'\n",
+     "targets.share_abroad.function", "a fitted target needs a measurement of one run (share_abroad, "),
+    ("[targets.wage_elasticity_domestic_stars]\nrole = 'bound'\nfunction = 'share_abroad'\n",
+     "targets.wage_elasticity_domestic_stars.function",
+     "a bound target needs an experiment (domestic_star_elasticity)"),
 ]
 
 
@@ -271,6 +289,51 @@ def test_a_population_too_small_for_the_kernel_is_refused_in_one_line(tmp_path):
     done = calibrate(BASELINE, "--targets", TARGETS, "--out", tmp_path / "cal", *args, cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith(f"talentflow: error: --population: must be at least {POPULATION} for")
+    assert not (tmp_path / "cal").exists()
+
+
+#: Priors the base scenario cannot take (calibration file text, its key, what the one line says), refused before
+#: anything is written; a particle at either end of the range would fail its scenario's validation.
+BAD_PRIORS = [
+    ('[parameters."preferences.wage"]\nlow = -1.0\nhigh = 2.0\nsource = "x"\n', "parameters.preferences.wage",
+     "prior -1..2 leaves the key's allowed range: must be in [0, 100]"),
+    ('[parameters."preferences.wage"]\nlow = 0.05\nhigh = 200.0\nsource = "x"\n', "parameters.preferences.wage",
+     "prior 0.05..200 leaves the key's allowed range: must be in [0, 100]"),
+    ('[carried."preferences.hours"]\nlow = -5.0\nhigh = 50.0\nsource = "x"\n', "carried.preferences.hours",
+     "prior -5..50 leaves the key's allowed range: must be in [0, 10]"),
+    ('[carried."countries.XX.mentor_floor"]\nlow = 0.0\nhigh = 1.0\nsource = "x"\n',
+     "carried.countries.XX.mentor_floor", f"is not a key of {BASELINE}"),
+]
+
+
+@pytest.mark.parametrize(("extra", "key", "message"), BAD_PRIORS, ids=[case[1] for case in BAD_PRIORS])
+def test_a_prior_the_base_scenario_cannot_take_is_refused_in_one_line_before_anything_is_written(tmp_path, extra, key,
+                                                                                                  message):
+    good = TARGETS.read_text(encoding="utf-8")
+    head = extra.split("\n", 1)[0]
+    if head in good:  # replace the table
+        start = good.index(head)
+        good = good[:start] + good[good.find("\n[", start + 1) + 1:]
+    path = tmp_path / "targets.toml"
+    path.write_text(good + "\n" + extra, encoding="utf-8")
+    done = calibrate(BASELINE, "--targets", path, "--out", tmp_path / "cal", *TINY, cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-3000:]
+    assert done.stderr.startswith(f"talentflow: error: {path}: {key}: {message}"), done.stderr
+    assert not (tmp_path / "cal").exists()
+
+
+@pytest.mark.parametrize(("address", "message"), [
+    ("foo", "argument --scheduler: must be a scheduler address such as tcp://HOST:PORT"),
+    ("tcp://:x", "argument --scheduler: the port must be a whole number from 1 to 65535"),
+    ("tcp://127.0.0.1:1", "--scheduler: no Dask scheduler answered at tcp://127.0.0.1:1"),  # nothing listens there
+], ids=["no port", "port not a number", "unreachable"])
+def test_a_bad_or_unreachable_scheduler_is_refused_in_one_line_before_anything_is_written(tmp_path, address, message):
+    args = [*TINY]
+    del args[args.index("--workers"):args.index("--workers") + 2]  # --workers and --scheduler exclude each other
+    done = calibrate(BASELINE, "--targets", TARGETS, "--out", tmp_path / "cal", *args, "--scheduler", address,
+                     cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-3000:]
+    assert done.stderr.startswith(f"talentflow: error: {message}"), done.stderr
     assert not (tmp_path / "cal").exists()
 
 

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from experiments.executors import NoWorkersError, SchedulerUnreachableError, scheduler_address
 from simulation.cli import UsageError, whole_number
 from simulation.config import DEFAULT_CONFIG, ConfigError, config_to_json, load_config, read_toml
 from simulation.outputs import MARKERS, OutputError
@@ -70,7 +71,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     where.add_argument("--workers", type=whole_number(1), default=None, metavar="N",
                        help="local worker processes (default: the number of CPUs; 1: one process, exactly "
                             "reproducible)")
-    where.add_argument("--scheduler", metavar="ADDRESS",
+    where.add_argument("--scheduler", type=scheduler_address, metavar="ADDRESS",
                        help="a Dask scheduler (tcp://HOST:PORT) whose workers run the simulations, as for sweeps")
     parser.add_argument("--resume", action="store_true", help="continue the calibration stored in --out")
     parser.add_argument("--write-default", action="store_true",
@@ -119,11 +120,33 @@ def check_out(out: Path, resume: bool, digest: str) -> None:
                                "empty folder")
 
 
+def check_priors(config: Any, config_path: Path, calibration: Any) -> None:
+    """Every fitted and carried key is a key of the base scenario, and the scenario is valid at both ends of its
+    prior (as a particle's scenario is validated): otherwise a ConfigError naming the calibration file's key."""
+    from simulation.config import apply_overrides, build_config, config_as_raw
+    from simulation.paths import with_value
+
+    raw = config_as_raw(config)
+    for table, priors in (("parameters", calibration.priors), ("carried", calibration.carried)):
+        for prior in priors:
+            where = f"{table}.{prior.key}"
+            try:
+                with_value(config, prior.key, prior.low)
+            except (KeyError, AttributeError):
+                raise ConfigError(calibration.path, where, f"is not a key of {config_path}") from None
+            for value in (prior.low, prior.high):
+                try:
+                    build_config(apply_overrides(raw, [(prior.key, value)]), "calibration particle")
+                except ConfigError as err:
+                    why = err.message if err.key == prior.key else f"{err.key}: {err.message}"
+                    raise ConfigError(calibration.path, where, f"prior {prior.low:g}..{prior.high:g} leaves the "
+                                                               f"key's allowed range: {why}") from None
+
+
 def calibrate_command(args: argparse.Namespace) -> int:
     """Handler of ``talentflow calibrate``: check every input, then run."""
     from experiments.calibration.targets import population_message, read_calibration
     from simulation.config import config_as_raw
-    from simulation.paths import with_value
 
     config_path = Path(args.config)
     config = load_config(config_path)
@@ -136,12 +159,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--population: {population_message(calibration)}")
     # More generations continue the same calibration; anything else makes it another one.
     identity = {k: v for k, v in changes.items() if k != "generations"}
-    for prior in calibration.priors:
-        try:
-            with_value(config, prior.key, prior.low)
-        except (KeyError, AttributeError):
-            raise ConfigError(calibration.path, f"parameters.{prior.key}",
-                              f"is not a key of {config_path}") from None
+    check_priors(config, config_path, calibration)
     if config.policies.levers():
         raise ConfigError(str(config_path), "policies", "the base scenario of a calibration has no policy levers "
                                                         "(the targets describe the world without them)")
@@ -198,17 +216,18 @@ def run(args: argparse.Namespace, base: dict[str, Any], calibration: Any, config
     from experiments.calibration.abc import Simulator, pyabc_warnings_only, run_abc
     from experiments.calibration.posterior import read_history, summary_table
 
-    out.mkdir(parents=True, exist_ok=True)
     marker = out / "calibration.json"
     command = " ".join(args.command_line)
     started = {"kind": KIND, "status": "running", "inputs": digest, "command": command,
                "base": str(config_path), "targets": calibration.path, "files": ["abc.db", "calibration.json"]}
-    if not args.resume:
-        _write_atomic(marker, json.dumps(started, indent=2) + "\n")
     simulator = Simulator.of(base, calibration)
     start = time.perf_counter()
     try:
         with pyabc_warnings_only(), executor_for(args) as (sampler, executor, workers):
+            # Written once the executor is there: a scheduler that does not answer leaves --out as it was.
+            out.mkdir(parents=True, exist_ok=True)
+            if not args.resume:
+                _write_atomic(marker, json.dumps(started, indent=2) + "\n")
             history = run_abc(simulator, calibration, out, sampler, resume=args.resume, progress=not args.quiet)
             abc_seconds = time.perf_counter() - start
             posterior, generations = read_history(history, calibration.priors)
@@ -221,6 +240,8 @@ def run(args: argparse.Namespace, base: dict[str, Any], calibration: Any, config
                 elasticity = checks.domestic_star_elasticity(simulator, posterior.draws(args.elasticity_draws, rng),
                                                              args.elasticity_researchers, executor,
                                                              on_done=lambda: bar.update(1), seed=calibration.seed)
+    except (SchedulerUnreachableError, NoWorkersError) as err:  # before anything is written
+        raise UsageError(f"--scheduler: {err}") from None
     except AssertionError as err:
         if "not normalized" not in str(err):
             raise

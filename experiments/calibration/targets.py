@@ -16,6 +16,7 @@ from typing import Any
 from experiments.calibration.moments import EXPERIMENTS, MEASURES
 from simulation.config import ConfigError, read_toml
 from simulation.paths import path_refusal
+from simulation.schema import field_at
 
 #: What a target is for: in the ABC distance, a range checked by an experiment, an input checked, or a comparison.
 ROLES: tuple[str, ...] = ("fitted", "derived", "bound", "checked", "validation")
@@ -33,6 +34,8 @@ LOCAL_K_FRACTION = 0.25
 FEWEST_PARTICLES = 10
 #: The 5-year stay rate looks five years back: the window starts after that.
 FIRST_WINDOW_YEAR = 6
+#: The window is the years simulated (simulation.years): at most the scenario's longest.
+LAST_WINDOW_YEAR: int = field_at("simulation.years")[1]["hi"]
 
 
 @dataclass(frozen=True)
@@ -131,21 +134,25 @@ def read_calibration(path: str | Path) -> Calibration:
             fail(key, f"unknown key; allowed: {', '.join(TOP_LEVEL)}")
     measurement = _settings(raw, "measurement", MEASUREMENT, fail)
     abc = _settings(raw, "abc", ABC, fail)
-    if measurement["window_years"] < FIRST_WINDOW_YEAR:
-        fail("measurement.window_years", f"must be at least {FIRST_WINDOW_YEAR} (the 5-year stay rate looks five "
-                                         f"years back), got {measurement['window_years']}")
+    window = measurement["window_years"]
+    if not _is_whole(window) or not FIRST_WINDOW_YEAR <= window <= LAST_WINDOW_YEAR:
+        fail("measurement.window_years", f"must be a whole number of years, at least {FIRST_WINDOW_YEAR} (the "
+                                         f"5-year stay rate looks five years back) and at most {LAST_WINDOW_YEAR}, "
+                                         f"got {window!r}")
+    if not _is_whole(abc["seed"]) or abc["seed"] < 0:
+        fail("abc.seed", f"must be a whole number >= 0 (the root of every simulation seed), got {abc['seed']!r}")
     if not 0 < abc["kernel_scaling"] <= 10:
         fail("abc.kernel_scaling", f"must be in (0, 10], got {abc['kernel_scaling']}")
     if abc["max_simulations"] < 0 or not float(abc["max_simulations"]).is_integer():
         fail("abc.max_simulations", f"must be a whole number >= 0 (0 for no limit), got {abc['max_simulations']}")
-    if abc["max_minutes"] < 0:
-        fail("abc.max_minutes", f"must be >= 0 (minutes; 0 for no limit), got {abc['max_minutes']}")
+    if not 0 <= abc["max_minutes"] < math.inf:
+        fail("abc.max_minutes", f"must be a finite number >= 0 (minutes; 0 for no limit), got {abc['max_minutes']}")
     if not 0 <= abc["min_acceptance_rate"] < 1:
         fail("abc.min_acceptance_rate", f"must be in [0, 1), got {abc['min_acceptance_rate']}")
     for key, least in (("researchers", 100), ("population_size", FEWEST_PARTICLES), ("generations", 1)):
         table = "measurement" if key in MEASUREMENT else "abc"
         value = (measurement | abc)[key]
-        if not isinstance(value, int) or value < least:
+        if not _is_whole(value) or value < least:
             fail(f"{table}.{key}", f"must be a whole number >= {least}, got {value!r}")
 
     parameters = _table(raw, "parameters", fail)
@@ -225,6 +232,10 @@ def _target(name: str, entry: Any, fail: Any) -> Target:
     if function not in (*MEASURES, *EXPERIMENTS):
         fail(f"{key}.function", f"must name a function of experiments/calibration/moments.py "
                                 f"({', '.join((*MEASURES, *EXPERIMENTS))}), got {function!r}")
+    # A bound is checked by a simulated experiment; every other role by a measurement of one run.
+    allowed, what = (EXPERIMENTS, "an experiment") if role == "bound" else (tuple(MEASURES), "a measurement of one run")
+    if function not in allowed:
+        fail(f"{key}.function", f"a {role} target needs {what} ({', '.join(allowed)}), got {function!r}")
     nan = float("nan")
     value = se = low = high = nan
     if role == "bound":
@@ -255,6 +266,11 @@ def _table(raw: dict[str, Any], key: str, fail: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         fail(key, f"must be a table, got {value!r}")
     return value
+
+
+def _is_whole(value: Any) -> bool:
+    """A TOML integer (not a float with no fraction, not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: Any) -> bool:

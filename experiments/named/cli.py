@@ -13,19 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from experiments.executors import scheduler_address
 from simulation.cli import ArgumentParser, UsageError, path_error, whole_number
 from simulation.config import ConfigError
 from simulation.outputs import OutputError
 
 RESULTS = Path("results")
-
-
-def scheduler_address(text: str) -> str:
-    """A Dask scheduler address ``SCHEME://HOST:PORT`` (argparse type)."""
-    scheme, sep, rest = text.partition("://")
-    if not sep or not scheme or ":" not in rest:
-        raise argparse.ArgumentTypeError(f"must be a scheduler address such as tcp://HOST:PORT, got {text!r}")
-    return text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
