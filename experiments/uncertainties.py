@@ -101,7 +101,10 @@ def read_posterior(path: Path, source: str, key: str) -> PosteriorDraws:
     for column in frame.columns:
         if column != WEIGHT and schema.field_at(column) is None:
             raise ConfigError(source, key, f"{path.name}: column {column!r} is not a config key")
-    values = frame.to_numpy(dtype=float, na_value=np.nan)
+    try:
+        values = frame.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise ConfigError(source, key, f"{path.name} holds a value that is not a number") from None
     if not np.isfinite(values).all():
         raise ConfigError(source, key, f"{path.name} holds a missing or non-finite value")
     weights = frame[WEIGHT].to_numpy(dtype=float)

@@ -340,4 +340,8 @@ def _main(argv: Sequence[str] | None, stdout: WatchedOutput) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # ``python -m simulation.cli``: run the module imported under its own name, whose UsageError is the one the
+    # plugin commands raise (this copy, ``__main__``, has classes of its own).
+    from simulation.cli import main as imported_main
+
+    sys.exit(imported_main())

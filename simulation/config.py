@@ -101,10 +101,12 @@ class _Builder:
             meta = schema.field_at(key)[1]
             series: dict[int, float] = {}
             for year_text, value in points.items():
-                if not (str(year_text).isdigit() and YEAR_RANGE[0] <= int(year_text) <= YEAR_RANGE[1]):
+                text = str(year_text)
+                # ASCII digits only ("²".isdigit() is true), written as the year is ("02025" would be 2025 again)
+                if not (re.fullmatch(r"[1-9][0-9]*", text) and YEAR_RANGE[0] <= int(text) <= YEAR_RANGE[1]):
                     self.fail(f"{sub}.{year_text}", f"must be a calendar year from {YEAR_RANGE[0]} to "
-                                                    f"{YEAR_RANGE[1]}")
-                series[int(year_text)] = self.scalar(float, value, f"{sub}.{year_text}", meta)
+                                                    f"{YEAR_RANGE[1]}, written without leading zeros")
+                series[int(text)] = self.scalar(float, value, f"{sub}.{year_text}", meta)
             out[key] = dict(sorted(series.items()))
         return out
 
@@ -222,6 +224,15 @@ def _check_consistency(config: schema.Config, source: str) -> None:
         if low > careers.duration_mean[stage]:
             fail(f"careers.duration_min.{stage}", f"must not exceed careers.duration_mean.{stage} "
                                                   f"({careers.duration_mean[stage]:g} years), got {low}")
+    for stage in STAGES[:STAGES.index("phd") + 1]:
+        if careers.exit_hazard[stage] >= 1.0:
+            fail(f"careers.exit_hazard.{stage}", "must be below 1: at 1 no researcher lives past the PhD, and the "
+                                                 "post-PhD workforce that sets the scale is empty")
+    presence = config.presence()
+    if not float(presence[STAGES.index("phd") + 1:].sum()) > 0.0:
+        fail("simulation.max_career_age", f"at {sim.max_career_age} years no researcher lives past the PhD (its "
+                                          "stages take at least careers.duration_min years): the post-PhD "
+                                          "workforce that sets the scale is empty; allow longer careers")
     hours = config.hours
     if hours.output_flat <= hours.output_kink:
         fail("hours.output_flat", f"must be above hours.output_kink ({hours.output_kink:g} hours a week), "
@@ -346,6 +357,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(str(path), "", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(str(path), "", f"is not valid TOML ({err})") from None
+    except RecursionError:
+        raise ConfigError(str(path), "", "nests arrays or tables too deeply to read") from None
     except OSError as err:  # e.g. a name longer than the file system allows
         raise ConfigError(str(path), "", f"cannot be read ({path_problem(path, err)})") from None
 

@@ -34,7 +34,12 @@ def bytes_per_researcher(config: Config) -> float:
     from simulation.model import TalentModel
     from simulation.parameters import scale_population
 
-    model = TalentModel(scale_population(config, SAMPLE_RESEARCHERS), rng=0)
+    sample = scale_population(config, SAMPLE_RESEARCHERS)
+    # The bytes a researcher do not depend on how many enter: measured with entry at the steady state's, so that a
+    # scenario whose cohorts are empty at the start (a cohort index of 0) still has researchers to measure.
+    sample = dataclasses.replace(sample, simulation=dataclasses.replace(sample.simulation, cohort_index=1.0),
+                                 paths={k: v for k, v in sample.paths.items() if k != "simulation.cohort_index"})
+    model = TalentModel(sample, rng=0)
     pop = model.population
     return sum(getattr(pop, f.name).nbytes for f in dataclasses.fields(pop)) / len(pop)
 

@@ -371,6 +371,15 @@ def test_doc_that_is_not_an_earlier_results_document_is_refused_before_anything_
     assert doc.is_dir() if case == "a folder" else doc.read_text() == "my notes"
 
 
+def test_doc_in_a_folder_that_is_a_file_is_refused_before_anything_runs(tmp_path, capsys):
+    (tmp_path / "afile").write_text("")
+    doc, out = tmp_path / "afile" / "results.md", tmp_path / "results"
+    assert named_main(["vicious_cycle", "--out", str(out), "--in-process", "--quiet", "--doc", str(doc)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a folder" in err, err
+    assert not out.exists()
+
+
 def test_doc_replaces_an_earlier_results_document_and_keeps_other_files_beside_its_figures(tmp_path, monkeypatch):
     tiny_sweeps(tmp_path / "sweeps", monkeypatch)
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "results"

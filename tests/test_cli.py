@@ -616,3 +616,12 @@ def test_params_into_a_file_without_markers_is_one_line(tmp_path):
     proc = talentflow("params", "--into", target, cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "params:start" in proc.stderr
     assert target.read_text() == "no table here\n"
+
+
+@pytest.mark.parametrize("module", ["simulation", "simulation.cli"])
+def test_a_plugin_command_s_bad_input_is_one_line_whichever_module_runs_the_command_line(tmp_path, module):
+    """``python -m simulation.cli`` runs the module as ``__main__``, a second copy with classes of its own; the
+    errors the plugin commands raise must still end in one line, not a traceback."""
+    proc = subprocess.run([sys.executable, "-m", module, "report", str(tmp_path / "nowhere")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no such folder" in proc.stderr, proc.stderr

@@ -105,6 +105,11 @@ BROKEN_SCENARIOS: list[tuple[str, str, str, str]] = [
     ("infinite stars a year", "[policies.star_recruitment]\nstars_per_year = inf",
      "policies.star_recruitment.stars_per_year", "must be a finite number"),
     ("extends not a file name", "", "extends", "must be a file name, got 3"),
+    ("careers too short to pass the PhD", "[simulation]\nmax_career_age = 3\nspin_up = 60",
+     "simulation.max_career_age", "no researcher lives past the PhD"),
+    ("PhD candidates who all leave", "[careers.exit_hazard]\nphd = 1.0", "careers.exit_hazard.phd", "must be below 1"),
+    ("students who all leave", "[careers.exit_hazard]\nstudent = 1.0", "careers.exit_hazard.student",
+     "must be below 1"),
 ]
 
 
@@ -228,6 +233,12 @@ def test_a_folder_is_refused(tmp_path):
 def test_malformed_toml_is_refused(tmp_path):
     path = write(tmp_path / "broken.toml", "[simulation\nyears = 5\n")
     refused(lambda: load_config(path), str(path), "", "is not valid TOML")
+
+
+@pytest.mark.parametrize("text", ["a = " + "[" * 5000 + "]" * 5000, "a = " + "{b = " * 2000 + "1" + "}" * 2000])
+def test_toml_nested_too_deeply_to_read_is_refused_in_one_line(tmp_path, text):
+    path = write(tmp_path / "deep.toml", text + "\n")
+    refused(lambda: read_toml(path), str(path), "", "nests arrays or tables too deeply")
 
 
 def test_a_file_that_is_not_utf8_is_refused(tmp_path):

@@ -298,6 +298,19 @@ def test_researchers_given_twice_is_refused(tmp_path):
     assert "researchers = 500" in text
 
 
+@pytest.mark.parametrize("given", ['"simulation.years" = 3', "simulation = { years = 3 }"])
+def test_years_given_twice_is_refused(tmp_path, given):
+    path = write_sweep(tmp_path, f"""
+        seed = 1
+        years = 2
+        [set]
+        {given}
+        [vary]
+        "preferences.wage" = [1.0]
+        """)
+    assert "years = 2" in one_line_error(path, "set.simulation.years")
+
+
 def test_researchers_inside_a_varied_table_is_refused_with_the_right_way(tmp_path):
     path = write_sweep(tmp_path, """
         seed = 1

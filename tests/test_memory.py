@@ -22,6 +22,12 @@ def test_bytes_a_researcher_are_those_of_the_population_arrays(small_config):
     assert memory.bytes_per_researcher(small_config) == pytest.approx(held / len(pop))
 
 
+def test_a_scenario_whose_cohorts_are_empty_has_an_estimate_like_any_other(small_config):
+    empty = dataclasses.replace(small_config, simulation=dataclasses.replace(small_config.simulation,
+                                                                             cohort_index=0.0))
+    assert memory.bytes_per_researcher(empty) == memory.bytes_per_researcher(small_config)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_alive_bound_of_each_horizon_holds_the_researchers_alive_until_then(seed):
     model = TalentModel(build_small_config(years=12), rng=seed)

@@ -99,6 +99,9 @@ def test_posterior_file_with_a_bad_column_is_refused(tmp_path):
     bad.write_text("preferences.wage,weight\n1.0,-1.0\n")
     with pytest.raises(ConfigError, match="weights must be >= 0"):
         read_posterior(bad, "sweep.toml", "uncertainties.posterior")
+    bad.write_text("preferences.wage,weight\nabc,1.0\n")
+    with pytest.raises(ConfigError, match="not a number"):
+        read_posterior(bad, "sweep.toml", "uncertainties.posterior")
 
 
 @given(st.lists(st.floats(0.01, 10), min_size=1, max_size=8), st.floats(0, 1))

@@ -7,6 +7,7 @@ name, a bad --base config, an output folder holding another sweep) is one line a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -113,6 +114,11 @@ def check_doc(path: Path, *, force: bool = False) -> None:
     except OSError as err:
         raise UsageError(f"--doc {path}: cannot be used ({path_problem(path, err)})") from None
     if not exists:
+        parent = next((p for p in path.absolute().parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise UsageError(f"--doc {path}: {parent} is not a folder; give a file in a folder")
+        if parent is not None and not os.access(parent, os.W_OK):
+            raise UsageError(f"--doc {path}: cannot be written in {parent} (permission denied)")
         return
     if path.is_dir():
         raise UsageError(f"--doc {path}: is a folder; give the document's file name, e.g. {path / 'results.md'}")
