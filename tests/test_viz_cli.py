@@ -40,6 +40,28 @@ def test_a_bad_port_is_one_line_and_exit_code_2_without_a_server(served, capsys,
     assert served == []
 
 
+def test_a_port_in_use_is_one_line_and_exit_code_2_without_a_server(served, capsys) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["viz", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--port {port}" in err and "in use" in err, err
+    assert served == []
+
+
+@pytest.mark.parametrize("host", ["999.1.1.1", "192.0.2.1"])  # no such name; an address of another machine
+def test_a_host_this_machine_cannot_listen_on_is_one_line_and_exit_code_2_without_a_server(served, capsys,
+                                                                                          host) -> None:
+    assert cli.main(["viz", "--host", host]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--host {host}: not an address of this machine" in err, err
+    assert served == []
+
+
 def test_a_bad_config_is_one_line_naming_the_file_and_exit_code_2_without_a_server(served, capsys,
                                                                                   tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"

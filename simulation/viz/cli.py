@@ -24,6 +24,29 @@ def port_number(text: str) -> int:
     return port
 
 
+def check_address(host: str, port: int) -> None:
+    """Raise UsageError unless the server could listen on ``host``:``port`` now (a name that does not resolve, an
+    address not on this machine, a port in use), so that the command says so in one line before it starts."""
+    import errno
+    import socket
+
+    from simulation.cli import UsageError
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except (socket.gaierror, UnicodeError) as err:
+        raise UsageError(f"--host {host}: not an address of this machine ({err})") from None
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            if err.errno == errno.EADDRNOTAVAIL:
+                raise UsageError(f"--host {host}: not an address of this machine ({err.strerror})") from None
+            raise UsageError(f"--port {port}: cannot listen on {host}:{port} ({err.strerror or err}); choose "
+                             "another port, or 0 for any free one") from None
+
+
 def command_viz(args: argparse.Namespace) -> int:
     """Check CONFIG, then serve the demo until Ctrl-C; bad input raises ConfigError before the server starts."""
     from simulation.cli import UsageError
@@ -34,6 +57,7 @@ def command_viz(args: argparse.Namespace) -> int:
         raise UsageError(f"viz needs {', '.join(missing)}: install the viz extra, pip install -e '.[viz]'")
     if args.config is not None:
         load_config(args.config)
+    check_address(args.host, args.port)
     from simulation.viz.server import serve
 
     return serve(host=args.host, port=args.port, config=args.config)
