@@ -23,8 +23,10 @@ import argparse
 import contextlib
 import errno
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import Any, NoReturn
@@ -102,6 +104,24 @@ def _command_line(argv: Sequence[str] | None) -> list[str]:
     return [PROG, *(sys.argv[1:] if argv is None else argv)]
 
 
+@contextlib.contextmanager
+def terminated_as_exit() -> Iterator[None]:
+    """Turn SIGTERM (``kill``, a scheduler's time limit) into SystemExit while the block runs, so that a folder
+    being written is removed as on any error; Python's default for SIGTERM ends the process at once."""
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@terminated_as_exit()
 def command_run(args: argparse.Namespace) -> int:
     """``talentflow run``: simulate one scenario, write its folder and print a summary."""
     config = resolve_config(args.config, args.set or (), years=args.years, researchers=args.researchers)
@@ -120,6 +140,7 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+@terminated_as_exit()
 def command_compare(args: argparse.Namespace) -> int:
     """``talentflow compare``: a policy scenario against a baseline, same seed (common random numbers)."""
     base_config = resolve_config(args.base, years=args.years, researchers=args.researchers)

@@ -177,8 +177,36 @@ def _remove_empty(folders: list[Path]) -> None:
 
 
 def _sibling(path: Path, suffix: str) -> Path:
-    """A hidden, unique sibling of ``path`` (its name shortened to stay a valid name)."""
-    return path.parent / f".{path.name[:64]}.{uuid.uuid4().hex[:12]}.{suffix}"
+    """A hidden, unique sibling of ``path`` (its name shortened to stay a valid name), naming this process."""
+    return path.parent / f".{path.name[:64]}.{os.getpid()}.{uuid.uuid4().hex[:12]}.{suffix}"
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Remove the staging folders beside ``path`` left by processes that no longer run (killed mid-write: a
+    SIGKILL runs no clean-up); those of running processes are theirs."""
+    prefix = f".{path.name[:64]}."
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:
+        return
+    for sibling in siblings:
+        name = sibling.name
+        if not (name.startswith(prefix) and name.endswith(".partial")):
+            continue
+        pid = name[len(prefix):].split(".")[0]
+        if pid.isascii() and pid.isdigit() and not _running(int(pid)) and sibling.is_dir():
+            shutil.rmtree(sibling, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` exists (ours or another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 @contextmanager
@@ -196,6 +224,7 @@ def output_folder(path: str | Path, marker: str | None = None) -> Iterator[Path]
     if path == path.parent:
         raise OutputError(shown, "is the root folder; choose another folder")
     created = _make_parents(path)
+    _remove_abandoned(path)
     staging = _sibling(path, "partial")
     try:
         staging.mkdir()  # not tempfile.mkdtemp: the folder gets the user's usual permissions

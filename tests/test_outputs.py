@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,40 @@ def test_a_listed_file_reached_through_a_link_of_the_users_is_not_touched(tmp_pa
     with output_folder(out, marker="report.json") as staging:
         (staging / "report.json").write_text(json.dumps({"kind": "talentflow report"}))
     assert (elsewhere / "a.png").read_text() == "the user's" and (out / "figures").is_symlink()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_staging_left_by_a_killed_process_is_removed_by_the_next_output_of_that_name(tmp_path):
+    abandoned = tmp_path / f".run.{_dead_pid()}.0123456789ab.partial"
+    alive = tmp_path / f".run.{os.getpid()}.ba9876543210.partial"  # a running process's: left alone
+    other = tmp_path / f".other.{_dead_pid()}.0123456789ab.partial"  # another output's: left for it
+    for folder in (abandoned, alive, other):
+        folder.mkdir()
+        (folder / "yearly.csv").write_text("half")
+    with output_folder(tmp_path / "run") as staging:
+        (staging / "run.json").write_text("{}")
+    assert not abandoned.exists() and alive.is_dir() and other.is_dir()
+    assert (tmp_path / "run" / "run.json").is_file()
+
+
+def test_sigterm_while_writing_removes_the_staging_folder(tmp_path):
+    import signal
+
+    from simulation.cli import terminated_as_exit
+
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as stopped, terminated_as_exit(), output_folder(out) as staging:
+        (staging / "yearly.csv").write_text("half")
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert not staging.exists() and not list(staging.parent.iterdir())
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back afterwards
