@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import shutil
 import types
 import typing
 from dataclasses import dataclass
@@ -134,12 +136,25 @@ def insert_between(path: Path, name: str, text: str) -> None:
     """Replace what stands between the ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` lines of the document at
     ``path`` with ``text`` (ValueError, one line, if the markers are missing)."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    document = path.read_text(encoding="utf-8")
+    if path.exists() and not path.is_file():  # a device (/dev/zero would be read for ever) or a folder
+        raise ValueError(f"{path}: is not a regular file")
+    try:
+        document = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: is not UTF-8 text") from None
     if start not in document or end not in document or document.index(start) > document.index(end):
         raise ValueError(f"{path}: needs a '{start}' line before a '{end}' line")
     head, rest = document.split(start, 1)
     _, tail = rest.split(end, 1)
-    path.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+    # Written beside it, then moved over it: a document is never left half-written.
+    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        staged.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+        shutil.copymode(path, staged)
+        os.replace(staged, path)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
 
 
 def insert_table(path: Path, table: str) -> None:

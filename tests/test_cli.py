@@ -618,6 +618,30 @@ def test_params_into_a_file_without_markers_is_one_line(tmp_path):
     assert target.read_text() == "no table here\n"
 
 
+@pytest.mark.parametrize(("target", "message"), [
+    ("latin1.md", "is not UTF-8 text"), ("/dev/full", "is not a regular file"), ("folder", "is not a regular file")])
+def test_params_into_what_is_not_a_utf8_document_is_one_line_naming_it(tmp_path, target, message):
+    path = Path(target) if target.startswith("/") else tmp_path / target
+    if target == "latin1.md":
+        path.write_bytes("caf\xe9 <!-- params:start -->\n<!-- params:end -->\n".encode("latin-1"))
+    elif target == "folder":
+        path.mkdir()
+    proc = talentflow("params", "--into", path, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert f"--into {path}: {message}" in proc.stderr, proc.stderr
+
+
+def test_params_into_replaces_the_document_whole_keeping_its_mode(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("before\n<!-- params:start -->\nold\n<!-- params:end -->\nafter\n")
+    doc.chmod(0o640)
+    succeeded(talentflow("params", "--into", doc, cwd=tmp_path))
+    text = doc.read_text()
+    assert text.startswith("before\n<!-- params:start -->\n| parameter |")
+    assert text.endswith("<!-- params:end -->\nafter\n")
+    assert doc.stat().st_mode & 0o777 == 0o640 and [p.name for p in tmp_path.iterdir()] == ["doc.md"]
+
+
 @pytest.mark.parametrize("module", ["simulation", "simulation.cli"])
 def test_a_plugin_command_s_bad_input_is_one_line_whichever_module_runs_the_command_line(tmp_path, module):
     """``python -m simulation.cli`` runs the module as ``__main__``, a second copy with classes of its own; the
