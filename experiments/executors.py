@@ -15,7 +15,10 @@ import concurrent.futures
 import contextlib
 import logging
 import multiprocessing
+import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -51,10 +54,33 @@ class InProcess(concurrent.futures.Executor):
 
 
 def process_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
-    """A local pool of ``workers`` processes, forked from a server that has already imported the model."""
+    """A local pool of ``workers`` processes, forked from a server that has already imported the model.
+
+    Each worker ends itself once the process that made the pool is gone: a command killed outright (SIGKILL, the
+    out-of-memory killer) runs no clean-up, and its workers would otherwise wait on their task queue for ever.
+    """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["experiments.runner"])
-    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                  initializer=end_with, initargs=(os.getpid(),))
+
+
+#: Seconds between a worker's checks that the process that made its pool is still there.
+PARENT_CHECK_SECONDS = 1.0
+
+
+def end_with(pid: int) -> None:
+    """In a worker: end this process (exit code 1) once the process ``pid`` no longer exists (checked every
+    :data:`PARENT_CHECK_SECONDS` by a daemon thread)."""
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_SECONDS)
+            try:
+                os.kill(pid, 0)
+            except (ProcessLookupError, PermissionError):  # gone (or its pid another user's now)
+                os._exit(1)
+
+    threading.Thread(target=watch, name="talentflow-parent-watch", daemon=True).start()
 
 
 def why_lost(err: BaseException) -> str:

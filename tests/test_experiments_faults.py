@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -266,3 +267,33 @@ def test_a_full_disk_while_writing_a_part_leaves_no_temporary_file(tmp_path, mon
     with pytest.raises(OSError, match="No space"):
         folder.write_part("results", pd.DataFrame({"run": [0], "year": [0]}), 0)
     assert list((tmp_path / "out" / "results").iterdir()) == []
+
+
+def test_pool_workers_end_themselves_when_the_command_that_made_them_is_killed(tmp_path):
+    """SIGKILL runs no clean-up: the workers must notice on their own that their command is gone."""
+    import time
+
+    script = ("import os, signal\nfrom experiments.executors import process_pool\n"
+              "pool = process_pool(2)\n"
+              "pids = {pool.submit(os.getpid).result() for _ in range(8)}\n"
+              "print(' '.join(map(str, pids)), flush=True)\n"
+              "os.kill(os.getpid(), signal.SIGKILL)\n")
+    printed = tmp_path / "workers.txt"
+    with printed.open("w") as out:  # a file, not a pipe: the test waits for the command, not for its pipe's end
+        done = subprocess.run([sys.executable, "-c", script], stdout=out, stderr=subprocess.STDOUT, timeout=120,
+                              cwd=tmp_path)
+    assert done.returncode == -signal.SIGKILL, printed.read_text()
+    workers = [int(pid) for pid in printed.read_text().split()]
+    assert workers
+
+    def alive(pid: int) -> bool:
+        try:
+            state = (Path("/proc") / str(pid) / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"  # a zombie has ended; only its parent's wait is missing
+
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers), [pid for pid in workers if alive(pid)]
