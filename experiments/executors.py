@@ -142,7 +142,8 @@ def _deliver(task: Any, outcome: concurrent.futures.Future) -> None:
 
 @contextlib.contextmanager
 def dask_executor(scheduler: str | None = None, local_workers: int | None = None, timeout: float = 10.0,
-                  wait: float = 60.0) -> Iterator[tuple[concurrent.futures.Executor, int]]:
+                  wait: float = 60.0, wait_option: str | None = "--dask-wait"
+                  ) -> Iterator[tuple[concurrent.futures.Executor, int]]:
     """An executor on a Dask cluster, with the number of workers it has.
 
     The client's own log messages (reconnection attempts, with tracebacks) are silenced while it runs: a lost
@@ -154,6 +155,7 @@ def dask_executor(scheduler: str | None = None, local_workers: int | None = None
         timeout: seconds to wait for the scheduler.
         wait: seconds to wait for a first worker when the scheduler has none (saying so on stderr); then
             :class:`NoWorkersError`.
+        wait_option: the command's option that sets ``wait``, named in that message (None: it has none).
     """
     from distributed import Client, LocalCluster
 
@@ -172,7 +174,7 @@ def dask_executor(scheduler: str | None = None, local_workers: int | None = None
                 message = f"no Dask scheduler answered at {scheduler} within {timeout:g} s"
                 raise SchedulerUnreachableError(message) from err
         with client:
-            workers = _wait_for_workers(client, scheduler or "the local cluster", wait)
+            workers = _wait_for_workers(client, scheduler or "the local cluster", wait, wait_option)
             executor = DaskExecutor(client)
             for logger in quiet:
                 logger.setLevel(logging.CRITICAL)
@@ -184,13 +186,13 @@ def dask_executor(scheduler: str | None = None, local_workers: int | None = None
             cluster.close()
 
 
-def _wait_for_workers(client: Any, address: str, wait: float) -> int:
+def _wait_for_workers(client: Any, address: str, wait: float, option: str | None = None) -> int:
     """The number of workers of the client's scheduler, waiting up to ``wait`` seconds for the first one."""
     workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
     if workers:
         return workers
-    print(f"talentflow: waiting up to {wait:g} s for a Dask worker to join the scheduler at {address} "
-          "(--dask-wait SECONDS)", file=sys.stderr, flush=True)
+    print(f"talentflow: waiting up to {wait:g} s for a Dask worker to join the scheduler at {address}"
+          + (f" ({option} SECONDS)" if option else ""), file=sys.stderr, flush=True)
     try:
         client.wait_for_workers(1, timeout=wait)
     except TimeoutError as err:

@@ -258,3 +258,22 @@ def test_calibrate_runs_its_simulations_on_a_dask_cluster_with_the_same_flag_as_
     info = json.loads((out / "calibration.json").read_text())
     assert info["status"] == "done" and info["workers"] == 2
     assert len(pd.read_csv(out / "posterior.csv")) == 10
+
+
+class _Workerless:
+    """Stands for a Dask client whose scheduler has no worker and gets none."""
+
+    def scheduler_info(self, n_workers: int = -1) -> dict:
+        return {"workers": {}}
+
+    def wait_for_workers(self, n: int, timeout: float) -> None:
+        raise TimeoutError
+
+
+@pytest.mark.parametrize(("option", "named"), [("--dask-wait", True), (None, False)])
+def test_waiting_for_a_worker_names_the_commands_own_option_if_it_has_one(capsys, option, named):
+    with pytest.raises(executors.NoWorkersError, match="no Dask worker joined the scheduler at tcp://h:1 within 2 s"):
+        executors._wait_for_workers(_Workerless(), "tcp://h:1", 2.0, option)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "waiting up to 2 s for a Dask worker" in err
+    assert ("(--dask-wait SECONDS)" in err) == named  # calibrate has no --dask-wait

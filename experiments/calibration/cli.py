@@ -191,7 +191,7 @@ def executor_for(args: argparse.Namespace) -> Iterator[tuple[Any, Any, int]]:
 
     progress = not args.quiet
     if args.scheduler:
-        with executors.dask_executor(args.scheduler) as (executor, workers):
+        with executors.dask_executor(args.scheduler, wait_option=None) as (executor, workers):
             from distributed import Client
 
             client = Client(args.scheduler)
