@@ -100,10 +100,15 @@ def fit_desired_hours(mean_worked: float, mean_cut: float, cap: float, peak_shar
                                mean_worked - peak_share * peak_extra - 60.0, mean_worked + 60.0)
         return population_hours(mean, sd, cap, peak_share, peak_extra)[1]
 
+    impossible = (f"no spread of desired hours gives {mean_worked:g} hours worked and {mean_cut:g} cut by a "
+                  f"{cap:g}-hour cap with peaks of +{peak_extra:g} hours in {peak_share:.0%} of weeks")
     low, high = 1e-6, 40.0
-    if not (cut_at(low) - mean_cut) * (cut_at(high) - mean_cut) < 0:
-        raise ValueError(f"no spread of desired hours gives {mean_worked:g} hours worked and {mean_cut:g} cut by a "
-                         f"{cap:g}-hour cap with peaks of +{peak_extra:g} hours in {peak_share:.0%} of weeks")
+    try:  # brentq raises ValueError where no mean gives the hours worked (more than the cap allows, say)
+        feasible = (cut_at(low) - mean_cut) * (cut_at(high) - mean_cut) < 0
+    except ValueError:
+        feasible = False
+    if not feasible:
+        raise ValueError(impossible)
     sd = optimize.brentq(lambda s: cut_at(s) - mean_cut, low, high, xtol=1e-10)
     mean = optimize.brentq(lambda m: population_hours(m, sd, cap, peak_share, peak_extra)[0] - mean_worked,
                            mean_worked - peak_share * peak_extra - 60.0, mean_worked + 60.0, xtol=1e-10)

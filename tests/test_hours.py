@@ -98,6 +98,8 @@ def test_the_survey_can_be_fitted_anywhere_in_the_prior_box_of_the_peaks(share, 
 def test_fit_refuses_a_cut_the_peaks_alone_exceed():
     with pytest.raises(ValueError, match="no spread of desired hours"):
         fit_desired_hours(46.04, 0.5, 52.0, 0.5, 30.0)
+    with pytest.raises(ValueError, match="no spread of desired hours"):  # more hours worked than the cap allows
+        fit_desired_hours(100.0, 2.61, 1.0, 0.1, 16.0)
 
 
 def test_the_scenarios_desired_hours_are_those_fitted_to_its_survey_values(small_config):
