@@ -379,6 +379,17 @@ def _got(container: Any, key: Any) -> str:
     return f"got {shown if len(shown) <= 60 else shown[:57] + '...'}"
 
 
+def _objects_problem(manifest: dict[str, Any], key: str, what: str) -> str | None:
+    """What is wrong with ``manifest[key]`` as a list of objects (``what`` they are), None if nothing."""
+    items = manifest.get(key)
+    if not isinstance(items, list):
+        return f"{key} must be a list of {what}, {_got(manifest, key)}"
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            return f"{key}[{i}] must be an object, one of {what}, {_got(items, i)}"
+    return None
+
+
 def manifest_problem(manifest: Any) -> str | None:
     """What is wrong with parsed JSON as a sweep manifest, naming the key (None when it has the shape of one).
 
@@ -394,33 +405,28 @@ def manifest_problem(manifest: Any) -> str | None:
     for key in ("name", "path"):
         if not isinstance(sweep.get(key), str) or not sweep[key]:
             return f"sweep.{key} must be a non-empty string, {_got(sweep, key)}"
-    runs = manifest.get("runs")
-    if not isinstance(runs, list):
-        return f"runs must be a list of runs with their run, point and replicate numbers, {_got(manifest, 'runs')}"
-    for i, run in enumerate(runs):
-        if not isinstance(run, dict):
-            return f"runs[{i}] must be an object with run, point and replicate numbers, {_got(runs, i)}"
+    problem = _objects_problem(manifest, "runs", "runs with their run, point and replicate numbers")
+    if problem:
+        return problem
+    for i, run in enumerate(manifest["runs"]):
         for key in ("run", "point", "replicate"):
             if not _whole(run.get(key)):
                 return f"runs[{i}].{key} must be a whole number >= 0, {_got(run, key)}"
-    sessions = manifest.get("sessions")
-    if not isinstance(sessions, list):
-        return f"sessions must be a list of the sessions that ran the sweep, {_got(manifest, 'sessions')}"
-    for i, session in enumerate(sessions):
-        if not isinstance(session, dict):
-            return f"sessions[{i}] must be an object with its started time, {_got(sessions, i)}"
+    problem = _objects_problem(manifest, "sessions", "the sessions that ran the sweep, with their start times")
+    if problem:
+        return problem
+    for i, session in enumerate(manifest["sessions"]):
         if not _iso_time(session.get("started")):
             return f"sessions[{i}].started must be an ISO 8601 time, {_got(session, 'started')}"
     parameters = manifest.get("parameters")
     if not isinstance(parameters, list) or not all(isinstance(p, str) for p in parameters):
         return f"parameters must be a list of the varied parameters' names, {_got(manifest, 'parameters')}"
-    table = manifest.get("design_table")
-    if not isinstance(table, list):
-        return f"design_table must be a list of the points, {_got(manifest, 'design_table')}"
+    problem = _objects_problem(manifest, "design_table", "the points with their point numbers and parameters")
+    if problem:
+        return problem
+    table = manifest["design_table"]
     points = set()
     for i, row in enumerate(table):
-        if not isinstance(row, dict):
-            return f"design_table[{i}] must be an object with its point number and parameters, {_got(table, i)}"
         if not _whole(row.get("point")) or row["point"] in points:
             return f"design_table[{i}].point must be a whole number >= 0 no other row has, {_got(row, 'point')}"
         points.add(row["point"])
