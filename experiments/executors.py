@@ -70,14 +70,17 @@ PARENT_CHECK_SECONDS = 1.0
 
 
 def end_with(pid: int) -> None:
-    """In a worker: end this process (exit code 1) once the process ``pid`` no longer exists (checked every
-    :data:`PARENT_CHECK_SECONDS` by a daemon thread)."""
+    """In a worker: end this process (exit code 1) once the process ``pid`` has ended (checked every
+    :data:`PARENT_CHECK_SECONDS` by a daemon thread), or once this worker's own parent has (the forkserver,
+    which ends with ``pid``)."""
+    from simulation.outputs import process_runs
+
+    parent = os.getppid()
+
     def watch() -> None:
         while True:
             time.sleep(PARENT_CHECK_SECONDS)
-            try:
-                os.kill(pid, 0)
-            except (ProcessLookupError, PermissionError):  # gone (or its pid another user's now)
+            if os.getppid() != parent or not process_runs(pid):
                 os._exit(1)
 
     threading.Thread(target=watch, name="talentflow-parent-watch", daemon=True).start()

@@ -178,8 +178,8 @@ def read_sweep(path: str | Path) -> Sweep:
 
     common = list(fixed.items())
     if years is not None:
-        for key, value in common:
-            if key == "simulation.years" or (key == "simulation" and _inside(value, "years") is not _MISSING):
+        for key, _ in common:  # [set] is flattened to its leaves
+            if key == "simulation.years":
                 check.fail(f"set.{key}", f"sets simulation.years, also given as years = {years}; give the years "
                                          "in one place")
         common.append(("simulation.years", years))

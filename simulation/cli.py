@@ -33,7 +33,7 @@ from typing import Any, NoReturn
 
 from simulation.config import DEFAULT_CONFIG, ConfigError, load_config, parse_override
 from simulation.memory import check_memory
-from simulation.outputs import OutputError, check_output_folder, folder_name, path_problem
+from simulation.outputs import OutputError, check_output_folder, exit_when_safe, folder_name, path_problem
 from simulation.paramtable import parameter_rows, render_markdown
 from simulation.schema import Config
 
@@ -109,7 +109,7 @@ def terminated_as_exit() -> Iterator[None]:
     """Turn SIGTERM (``kill``, a scheduler's time limit) into SystemExit while the block runs, so that a folder
     being written is removed as on any error; Python's default for SIGTERM ends the process at once."""
     def stop(signum: int, frame: Any) -> None:
-        raise SystemExit(128 + signum)
+        exit_when_safe(128 + signum)  # not while the finished output is being moved into place
 
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -177,36 +178,48 @@ def _remove_empty(folders: list[Path]) -> None:
 
 
 def _sibling(path: Path, suffix: str) -> Path:
-    """A hidden, unique sibling of ``path`` (its name shortened to stay a valid name), naming this process."""
-    return path.parent / f".{path.name[:64]}.{os.getpid()}.{uuid.uuid4().hex[:12]}.{suffix}"
+    """A hidden, unique sibling of ``path`` (its name shortened to stay a valid name), naming this machine and
+    process (see :func:`_remove_abandoned`)."""
+    return path.parent / f".{path.name[:64]}.{_WRITER}.{uuid.uuid4().hex[:12]}.{suffix}"
+
+
+def _host() -> str:
+    """This machine's name as a file name may hold it (letters, digits and dashes)."""
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:32] or "host"
+
+
+#: Who writes a staging folder: this machine and process, ``HOST-PID``.
+_WRITER = f"{_host()}-{os.getpid()}"
 
 
 def _remove_abandoned(path: Path) -> None:
-    """Remove the staging folders beside ``path`` left by processes that no longer run (killed mid-write: a
-    SIGKILL runs no clean-up); those of running processes are theirs."""
-    prefix = f".{path.name[:64]}."
+    """Remove the staging folders of ``path`` left by processes of this machine that no longer run (killed
+    mid-write: a SIGKILL runs no clean-up). Those of running processes are theirs, those written from another
+    machine (a shared file system) are left alone, and so are those of other outputs ("run.2024" beside "run")."""
+    pattern = re.compile(re.escape(f".{path.name[:64]}.{_host()}-") + r"([0-9]+)\.[0-9a-f]{12}\.partial")
     try:
         siblings = list(path.parent.iterdir())
     except OSError:
         return
     for sibling in siblings:
-        name = sibling.name
-        if not (name.startswith(prefix) and name.endswith(".partial")):
-            continue
-        pid = name[len(prefix):].split(".")[0]
-        if pid.isascii() and pid.isdigit() and not _running(int(pid)) and sibling.is_dir():
+        found = pattern.fullmatch(sibling.name)
+        if found and not process_runs(int(found.group(1))) and sibling.is_dir() and not sibling.is_symlink():
             shutil.rmtree(sibling, ignore_errors=True)
 
 
-def _running(pid: int) -> bool:
-    """Whether a process ``pid`` exists (ours or another user's)."""
+def process_runs(pid: int) -> bool:
+    """Whether a process ``pid`` runs (ours or another user's; a zombie has ended)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OverflowError):
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 @contextmanager
@@ -235,7 +248,8 @@ def output_folder(path: str | Path, marker: str | None = None) -> Iterator[Path]
         yield staging
         if marker is not None:
             _list_files(staging, marker)
-        _move_into_place(staging, path, marker, shown)
+        with _signals_held():  # a SIGTERM or Ctrl-C now would leave half the old output and half the new
+            _move_into_place(staging, path, marker, shown)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_empty(created)
@@ -253,6 +267,33 @@ def _list_files(staging: Path, marker: str) -> None:
     if meta is not None and not isinstance(meta.get("files"), list):
         meta["files"] = sorted(_files_under(staging))
         (staging / marker).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+#: Whether an output is being moved into place (a depth), and the exit asked for meanwhile (see exit_when_safe).
+_MOVING: dict[str, Any] = {"depth": 0, "exit": None}
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """While the block runs, an exit asked for by :func:`exit_when_safe` (the SIGTERM handler of the command
+    line) waits until it ends."""
+    _MOVING["depth"] += 1
+    try:
+        yield
+    finally:
+        _MOVING["depth"] -= 1
+        if _MOVING["depth"] == 0 and _MOVING["exit"] is not None:
+            code, _MOVING["exit"] = _MOVING["exit"], None
+            raise SystemExit(code)
+
+
+def exit_when_safe(code: int) -> None:
+    """Raise ``SystemExit(code)`` now, or, while an output is being moved into place (half the old files and half
+    the new would be left), as soon as it is there."""
+    if _MOVING["depth"]:
+        _MOVING["exit"] = code
+        return
+    raise SystemExit(code)
 
 
 def _move_into_place(staging: Path, path: Path, marker: str | None, shown: Path) -> None:

@@ -146,12 +146,19 @@ def insert_between(path: Path, name: str, text: str) -> None:
         raise ValueError(f"{path}: needs a '{start}' line before a '{end}' line")
     head, rest = document.split(start, 1)
     _, tail = rest.split(end, 1)
-    # Written beside it, then moved over it: a document is never left half-written.
-    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    updated = f"{head}{start}\n{text}\n{end}{tail}"
+    # Written beside the document (a link's target), then moved over it: never left half-written. A folder that
+    # takes no new file (read-only, the document writable) gets the document rewritten in place instead.
+    target = path.resolve()
+    staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        staged.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
-        shutil.copymode(path, staged)
-        os.replace(staged, path)
+        staged.write_text(updated, encoding="utf-8")
+    except PermissionError:
+        target.write_text(updated, encoding="utf-8")
+        return
+    try:
+        shutil.copymode(target, staged)
+        os.replace(staged, target)
     except BaseException:
         staged.unlink(missing_ok=True)
         raise

@@ -110,6 +110,11 @@ def test_the_held_sentence_names_the_assumed_inputs_with_priors_that_no_draw_var
     assert "`preferences.wage`" not in sentence  # fitted, not assumed
     sweep = 'name = "x"\n[uncertainties]\ncarried = "t.toml"\n"hours.peak_share" = { low = 0.04, high = 0.2 }\n'
     assert common.ranged_inputs({"sweep": {"text": sweep}}) == ["hours.peak_share"]
+    for nested in ('hours.peak_share = { low = 0.04, high = 0.2 }\n',
+                   '[uncertainties.hours]\npeak_share = { low = 0.04, high = 0.2 }\n'):
+        text = 'name = "x"\n[uncertainties]\ncarried = "t.toml"\n' + nested
+        assert common.ranged_inputs({"sweep": {"text": text}}) == ["hours.peak_share"]
+    assert common.held_sentence({**drawn, "base": str(ROOT / "no" / "such.toml")}) == ""  # moved: no guess
     assert "each assumed input (share of peak weeks) from its prior range" in common.drawn_text(
         {"sweep": {"text": sweep}})
 

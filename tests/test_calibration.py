@@ -263,7 +263,6 @@ def test_calibrate_writes_the_posterior_its_summary_checks_and_a_loadable_scenar
     assert "wage_elasticity_domestic_stars" in info["bounds"]
     assert "calibrated" in done.stdout and "wrote" in done.stdout
     assert "INFO" not in done.stderr, done.stderr[-2000:]  # --quiet: none of pyabc's log lines
-    assert "INFO" not in done.stderr, done.stderr[-2000:]  # --quiet: none of pyabc's log lines
 
 
 def test_a_second_calibration_into_the_same_folder_is_refused_without_resume(tiny_run):

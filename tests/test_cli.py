@@ -642,6 +642,15 @@ def test_params_into_replaces_the_document_whole_keeping_its_mode(tmp_path):
     assert doc.stat().st_mode & 0o777 == 0o640 and [p.name for p in tmp_path.iterdir()] == ["doc.md"]
 
 
+def test_params_into_a_link_writes_its_target_and_keeps_the_link(tmp_path):
+    real = tmp_path / "real.md"
+    real.write_text("<!-- params:start -->\n<!-- params:end -->\n")
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    succeeded(talentflow("params", "--into", link, cwd=tmp_path))
+    assert link.is_symlink() and "| parameter |" in real.read_text()
+
+
 @pytest.mark.parametrize("module", ["simulation", "simulation.cli"])
 def test_a_plugin_command_s_bad_input_is_one_line_whichever_module_runs_the_command_line(tmp_path, module):
     """``python -m simulation.cli`` runs the module as ``__main__``, a second copy with classes of its own; the

@@ -269,7 +269,8 @@ def test_a_full_disk_while_writing_a_part_leaves_no_temporary_file(tmp_path, mon
     assert list((tmp_path / "out" / "results").iterdir()) == []
 
 
-def test_pool_workers_end_themselves_when_the_command_that_made_them_is_killed(tmp_path):
+@pytest.mark.parametrize("reaped", [True, False])  # False: a zombie, as under a parent that never waits for it
+def test_pool_workers_end_themselves_when_the_command_that_made_them_is_killed(tmp_path, reaped):
     """SIGKILL runs no clean-up: the workers must notice on their own that their command is gone."""
     import time
 
@@ -280,9 +281,13 @@ def test_pool_workers_end_themselves_when_the_command_that_made_them_is_killed(t
               "os.kill(os.getpid(), signal.SIGKILL)\n")
     printed = tmp_path / "workers.txt"
     with printed.open("w") as out:  # a file, not a pipe: the test waits for the command, not for its pipe's end
-        done = subprocess.run([sys.executable, "-c", script], stdout=out, stderr=subprocess.STDOUT, timeout=120,
-                              cwd=tmp_path)
-    assert done.returncode == -signal.SIGKILL, printed.read_text()
+        command = subprocess.Popen([sys.executable, "-c", script], stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+        if reaped:
+            assert command.wait(timeout=120) == -signal.SIGKILL, printed.read_text()
+        else:  # killed, never waited for: it stays a zombie until the end of the test
+            deadline = time.monotonic() + 120
+            while not printed.read_text().strip() and time.monotonic() < deadline:
+                time.sleep(0.1)
     workers = [int(pid) for pid in printed.read_text().split()]
     assert workers
 
@@ -297,3 +302,4 @@ def test_pool_workers_end_themselves_when_the_command_that_made_them_is_killed(t
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(alive(pid) for pid in workers), [pid for pid in workers if alive(pid)]
+    command.wait(timeout=60)

@@ -117,16 +117,61 @@ def _dead_pid() -> int:
 
 
 def test_staging_left_by_a_killed_process_is_removed_by_the_next_output_of_that_name(tmp_path):
-    abandoned = tmp_path / f".run.{_dead_pid()}.0123456789ab.partial"
-    alive = tmp_path / f".run.{os.getpid()}.ba9876543210.partial"  # a running process's: left alone
-    other = tmp_path / f".other.{_dead_pid()}.0123456789ab.partial"  # another output's: left for it
-    for folder in (abandoned, alive, other):
+    from simulation.outputs import _host
+
+    host, dead = _host(), _dead_pid()
+    abandoned = tmp_path / f".run.{host}-{dead}.0123456789ab.partial"
+    kept = [
+        tmp_path / f".run.{host}-{os.getpid()}.ba9876543210.partial",  # a running process's
+        tmp_path / f".other.{host}-{dead}.0123456789ab.partial",  # another output's
+        tmp_path / f".run.2024.{host}-{dead}.0123456789ab.partial",  # "run.2024"'s, not "run"'s
+        tmp_path / f".run.{host}x-{dead}.0123456789ab.partial",  # another machine's (a shared file system)
+    ]
+    for folder in (abandoned, *kept):
         folder.mkdir()
         (folder / "yearly.csv").write_text("half")
     with output_folder(tmp_path / "run") as staging:
+        assert staging.name.startswith(f".run.{host}-{os.getpid()}.")
         (staging / "run.json").write_text("{}")
-    assert not abandoned.exists() and alive.is_dir() and other.is_dir()
+    assert not abandoned.exists() and all(folder.is_dir() for folder in kept)
     assert (tmp_path / "run" / "run.json").is_file()
+
+
+def test_a_zombie_does_not_count_as_running():
+    import subprocess
+    import sys
+
+    from simulation.outputs import process_runs
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    import time
+
+    stat = Path("/proc") / str(process.pid) / "stat"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        time.sleep(0.05)
+    assert not process_runs(process.pid)  # ended, not yet waited for
+    process.wait()
+    assert process_runs(os.getpid())
+
+
+def test_sigterm_while_the_output_is_moved_into_place_waits_until_it_is_there(tmp_path, monkeypatch):
+    import signal
+
+    from simulation import outputs
+    from simulation.cli import terminated_as_exit
+
+    real = outputs._move_into_place
+
+    def move_then_signal(*args):
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives mid-move
+        real(*args)
+
+    monkeypatch.setattr(outputs, "_move_into_place", move_then_signal)
+    with pytest.raises(SystemExit), terminated_as_exit(), output_folder(tmp_path / "run") as staging:
+        (staging / "run.json").write_text("{}")
+    assert (tmp_path / "run" / "run.json").is_file()  # the move finished; the signal came after
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
 def test_sigterm_while_writing_removes_the_staging_folder(tmp_path):

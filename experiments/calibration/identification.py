@@ -74,9 +74,13 @@ _SIMULATOR: Simulator | None = None
 _CALIBRATION: Calibration | None = None
 
 
-def _start_worker(simulator: Simulator, calibration: Calibration) -> None:
+def _start_worker(simulator: Simulator, calibration: Calibration, command: int) -> None:
+    """A worker's start: keep the simulator and calibration, and end with the ``command`` process."""
+    from experiments.executors import end_with
+
     global _SIMULATOR, _CALIBRATION
     _SIMULATOR, _CALIBRATION = simulator, calibration
+    end_with(command)
 
 
 def table_row(row: int, simulator: Simulator | None = None, calibration: Calibration | None = None) -> dict:
@@ -122,7 +126,7 @@ def build_table(simulator: Simulator, calibration: Calibration, draws: int, fold
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["experiments.calibration.abc", "simulation.model"])
             pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                                          initargs=(simulator, calibration))
+                                                          initargs=(simulator, calibration, os.getpid()))
         try:
             for block in todo:
                 results = pool.map(table_row, block) if pool else (table_row(r, simulator, calibration)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +54,21 @@ def particles_sentence(manifest: Mapping[str, Any]) -> str:
 def ranged_inputs(manifest: Mapping[str, Any]) -> list[str]:
     """The dotted keys a sweep file ranges over itself (``[uncertainties]`` beside its posterior and carried
     weights): the assumed inputs it draws from their priors."""
-    uncertain = tomllib.loads(manifest["sweep"]["text"]).get("uncertainties", {})
-    return [key for key in uncertain if key not in ("posterior", "carried")]
+    uncertain = dict(tomllib.loads(manifest["sweep"]["text"]).get("uncertainties", {}))
+    for key in ("posterior", "carried"):
+        uncertain.pop(key, None)
+    return list(_ranged_keys(uncertain, ""))
+
+
+def _ranged_keys(table: Mapping[str, Any], prefix: str) -> Iterator[str]:
+    """The dotted keys of the ranges ``{ low, high }`` in ``table``, however TOML nests them (quoted dotted keys,
+    bare dotted keys or sub-tables: the sweep file reader takes all three)."""
+    for key, value in table.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and not {"low", "high"} <= set(value):
+            yield from _ranged_keys(value, dotted)
+        else:
+            yield dotted
 
 
 def drawn_text(manifest: Mapping[str, Any]) -> str:
@@ -71,12 +84,15 @@ def drawn_text(manifest: Mapping[str, Any]) -> str:
 def held_sentence(manifest: Mapping[str, Any]) -> str:
     """The assumed inputs of the sweep's base scenario that have a prior range (talentflow params) but that no
     draw varies, in one sentence ("" when every one is drawn)."""
-    from simulation.config import load_config
+    from simulation.config import ConfigError, load_config
     from simulation.paramtable import parameter_rows
 
     drawn = set(pd.DataFrame(manifest["design_table"]).columns)
-    held = [row.key for row in parameter_rows(load_config(manifest["base"]))
-            if row.origin == "assumed" and row.prior and row.key not in drawn]
+    try:
+        base = load_config(manifest["base"])
+    except ConfigError:  # the base scenario moved or changed since the sweep ran: say nothing rather than guess
+        return ""
+    held = [row.key for row in parameter_rows(base) if row.origin == "assumed" and row.prior and row.key not in drawn]
     if not held:
         return ""
     return ("Held at their assumed values at every draw, though each has a prior range in docs/ODD.md: "

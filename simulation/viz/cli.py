@@ -32,8 +32,9 @@ def check_address(host: str, port: int) -> None:
 
     from simulation.cli import UsageError
 
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as the server (uvicorn) chooses it
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        socket.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as err:
         raise UsageError(f"--host {host}: not an address of this machine ({err})") from None
     with socket.socket(family, socket.SOCK_STREAM) as sock:
