@@ -373,11 +373,40 @@ def load_config(path: str | Path, overrides: typing.Iterable[tuple[str, Any]] = 
     raw = _read_with_base(Path(path), seen=())
     overrides = list(overrides)
     if overrides:
-        raw = apply_overrides(raw, overrides)
         source = f"{path} (with --set {', '.join(k for k, _ in overrides)})"
+        _check_not_on_a_path(raw, overrides, source)
+        raw = apply_overrides(raw, overrides)
     else:
         source = str(path)
     return build_config(raw, source)
+
+
+def _check_not_on_a_path(raw: dict[str, Any], overrides: list[tuple[str, Any]], source: str) -> None:
+    """Refuse an override of a value the scenario sets by year (``[paths]``): the path would win in every year,
+    and the override would change nothing without a word."""
+    paths = raw.get("paths")
+    if not isinstance(paths, dict):
+        return
+    for key, value in overrides:
+        if key == "paths" or key.startswith("paths."):
+            continue
+        for dotted in map(str, paths):
+            if dotted == key or (dotted.startswith(key + ".") and _holds(value, dotted[len(key) + 1:])):
+                raise ConfigError(source, key, f"follows a yearly path in this scenario ([paths] \"{dotted}\"), "
+                                               "which would override this value in every year; change the path in "
+                                               "a scenario file instead")
+
+
+def _holds(table: Any, dotted: str) -> bool:
+    """Whether ``table`` (an override's value) sets the dotted key ``dotted`` inside it (a value that is not a
+    table replaces everything under it)."""
+    for part in dotted.split("."):
+        if not isinstance(table, dict):
+            return True
+        if part not in table:
+            return False
+        table = table[part]
+    return True
 
 
 def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:

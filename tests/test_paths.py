@@ -62,3 +62,16 @@ def test_the_2010_scenario_phases_the_cap_in_and_grows_cohorts():
     assert y.loc[2022:2024, "hours_cut_KR"].mean() == pytest.approx(2.61, abs=0.5)
     # Cohorts grow with their path: the index is 0.6 + 0.4 / 14 in 2011 and 1 in 2024.
     assert y.loc[2024, "entries"] / y.loc[2011, "entries"] == pytest.approx(1 / (0.6 + 0.4 / 14), rel=0.05)
+
+
+@pytest.mark.parametrize("key", ["countries.KR.mentor_weight", "countries.KR"])
+def test_overriding_a_value_the_scenario_sets_by_year_is_refused_not_ignored(tmp_path, key):
+    """The path wins in every year, so a --set or a swept value of the same key would change nothing in silence."""
+    scenario = tmp_path / "paths.toml"
+    scenario.write_text(f'extends = "{ROOT / "configs" / "baseline.toml"}"\n'
+                        '[paths]\n"countries.KR.mentor_weight" = { 2024 = 0.6, 2030 = 0.3 }\n')
+    value = 1.2 if key.endswith("weight") else {"mentor_weight": 1.2}
+    with pytest.raises(ConfigError) as err:
+        load_config(scenario, [(key, value)])
+    assert err.value.key == key and "follows a yearly path" in err.value.message
+    assert load_config(scenario, [("countries.KR.mentor_floor", 0.5)]).countries["KR"].mentor_floor == 0.5
