@@ -191,7 +191,17 @@ def command_compare(args: argparse.Namespace) -> int:
 
 
 def _check_comparable(base_path: str, base: Config, policy_path: str, policy: Config) -> None:
-    """The two scenarios must cover the same years from the same origin to be compared year by year."""
+    """The two scenarios must cover the same years from the same origin, in the same countries, to be compared
+    year by year, and the baseline must have no policy lever (the difference is what the policy's levers do)."""
+    levers = base.policies.levers()
+    if levers:
+        names = ", ".join(name for name, _ in levers)
+        raise UsageError(f"{base_path}: policies: the baseline has policy levers on ({names}); compare against a "
+                         "scenario without them, and each policy against it")
+    if base.country_codes != policy.country_codes:
+        raise UsageError(f"{policy_path}: countries: must be the baseline's ({base_path}: "
+                         f"{', '.join(base.country_codes)}), got {', '.join(policy.country_codes)}: a change of the "
+                         "world would be reported as the policy's effect")
     for key, left, right in (("simulation.origin", base.simulation.origin, policy.simulation.origin),
                              ("simulation.start_year", base.simulation.start_year, policy.simulation.start_year),
                              ("simulation.years", base.simulation.years, policy.simulation.years)):

@@ -290,6 +290,18 @@ def test_compare_refuses_scenarios_of_different_lengths(tmp_path):
     assert not (tmp_path / "cmp").exists()
 
 
+@pytest.mark.parametrize(("base", "policy", "named"), [
+    ("combined.toml", "calibrated.toml", "policies: the baseline has policy levers on"),
+    ("calibrated.toml", "examples/three_countries.toml", "countries: must be the baseline's"),
+])
+def test_compare_refuses_a_baseline_with_levers_and_a_world_of_other_countries(tmp_path, base, policy, named):
+    configs = BASELINE.parent
+    proc = talentflow("compare", configs / base, configs / policy, "--researchers", "300", "--out", tmp_path / "cmp",
+                      cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and named in proc.stderr, proc.stderr
+    assert not (tmp_path / "cmp").exists()
+
+
 # ---------------------------------------------------------------------------------------- params
 def test_params_prints_every_parameter_as_a_markdown_table(tmp_path):
     proc = succeeded(talentflow("params", cwd=tmp_path))
