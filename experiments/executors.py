@@ -27,12 +27,16 @@ PORTS: tuple[int, int] = (1, 65535)
 
 
 def scheduler_address(text: str) -> str:
-    """A Dask scheduler address ``SCHEME://HOST:PORT`` with a port in :data:`PORTS` (argparse type, shared by every
-    command that takes ``--scheduler``)."""
+    """A Dask scheduler address ``tcp://HOST:PORT`` (HOST a name, an IPv4 address or a bracketed IPv6 one) with a
+    port in :data:`PORTS` (argparse type, shared by every command that takes ``--scheduler``). Other protocols
+    (tls, which needs certificates, inproc, ucx) are not supported."""
     scheme, sep, rest = text.partition("://")
-    _, colon, port = rest.rpartition(":")
-    if not sep or not scheme or not colon:
-        raise argparse.ArgumentTypeError(f"must be a scheduler address such as tcp://HOST:PORT, got {text!r}")
+    host, colon, port = rest.rpartition(":")
+    bracketed = host.startswith("[") and host.endswith("]") and len(host) > 2
+    if scheme != "tcp" or not sep or not colon or not host or (":" in host and not bracketed) or (
+            host.startswith("[") != bracketed):
+        raise argparse.ArgumentTypeError(f"must be a scheduler address such as tcp://HOST:PORT (HOST a name, an "
+                                         f"IPv4 address or an IPv6 one in brackets), got {text!r}")
     if not (port.isascii() and port.isdigit() and PORTS[0] <= int(port) <= PORTS[1]):
         raise argparse.ArgumentTypeError(f"the port must be a whole number from {PORTS[0]} to {PORTS[1]}, "
                                          f"as in tcp://HOST:8786, got {text!r}")

@@ -323,9 +323,10 @@ def test_a_prior_the_base_scenario_cannot_take_is_refused_in_one_line_before_any
 
 @pytest.mark.parametrize(("address", "message"), [
     ("foo", "argument --scheduler: must be a scheduler address such as tcp://HOST:PORT"),
-    ("tcp://:x", "argument --scheduler: the port must be a whole number from 1 to 65535"),
+    ("tcp://host:x", "argument --scheduler: the port must be a whole number from 1 to 65535"),
+    ("tcp://:8786", "argument --scheduler: must be a scheduler address"),
     ("tcp://127.0.0.1:1", "--scheduler: no Dask scheduler answered at tcp://127.0.0.1:1"),  # nothing listens there
-], ids=["no port", "port not a number", "unreachable"])
+], ids=["no port", "port not a number", "no host", "unreachable"])
 def test_a_bad_or_unreachable_scheduler_is_refused_in_one_line_before_anything_is_written(tmp_path, address, message):
     args = [*TINY]
     del args[args.index("--workers"):args.index("--workers") + 2]  # --workers and --scheduler exclude each other

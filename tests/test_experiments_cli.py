@@ -42,7 +42,11 @@ def test_progress_bar_shows_failures_and_eta(tmp_path):
 @pytest.mark.parametrize(("args", "hint"), [
     (["--workers", "0"], "--workers: must be a whole number >= 1"),
     (["--scheduler", "localhost"], "--scheduler: must be a scheduler address"),
-    (["--scheduler", "tcp://:x"], "--scheduler: the port must be a whole number from 1 to 65535"),
+    (["--scheduler", "tcp://host:x"], "--scheduler: the port must be a whole number from 1 to 65535"),
+    (["--scheduler", "tcp://:8786"], "--scheduler: must be a scheduler address"),
+    (["--scheduler", "tcp://[::1:8786"], "--scheduler: must be a scheduler address"),
+    (["--scheduler", "foo://127.0.0.1:8786"], "--scheduler: must be a scheduler address"),
+    (["--scheduler", "tls://127.0.0.1:8786"], "--scheduler: must be a scheduler address"),
     (["--scheduler", "tcp://127.0.0.1:65536"], "--scheduler: the port must be a whole number from 1 to 65535"),
     (["--workers", "2", "--in-process"], "not allowed with argument"),
 ])
@@ -82,7 +86,7 @@ def test_unreachable_scheduler_is_one_line_exit_2_and_writes_nothing(tmp_path):
 
 
 def test_a_scheduler_port_that_is_not_a_number_is_refused_by_the_experiment_command_too(tmp_path):
-    done = talentflow("experiment", "all", "--out", tmp_path / "out", "--scheduler", "tcp://:x")
+    done = talentflow("experiment", "all", "--out", tmp_path / "out", "--scheduler", "tcp://host:x")
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "the port must be a whole number" in done.stderr
     assert not (tmp_path / "out").exists()
