@@ -27,16 +27,16 @@ PORTS: tuple[int, int] = (1, 65535)
 
 
 def scheduler_address(text: str) -> str:
-    """A Dask scheduler address ``tcp://HOST:PORT`` (HOST a name, an IPv4 address or a bracketed IPv6 one) with a
-    port in :data:`PORTS` (argparse type, shared by every command that takes ``--scheduler``). Other protocols
-    (tls, which needs certificates, inproc, ucx) are not supported."""
+    """A Dask scheduler address ``tcp://HOST:PORT`` or ``tls://HOST:PORT`` (HOST a name, an IPv4 address or a
+    bracketed IPv6 one) with a port in :data:`PORTS` (argparse type, shared by every command that takes
+    ``--scheduler``). Other protocols (inproc, ucx) are not supported."""
     scheme, sep, rest = text.partition("://")
     host, colon, port = rest.rpartition(":")
     bracketed = host.startswith("[") and host.endswith("]") and len(host) > 2
-    if scheme != "tcp" or not sep or not colon or not host or (":" in host and not bracketed) or (
+    if scheme not in ("tcp", "tls") or not sep or not colon or not host or (":" in host and not bracketed) or (
             host.startswith("[") != bracketed):
-        raise argparse.ArgumentTypeError(f"must be a scheduler address such as tcp://HOST:PORT (HOST a name, an "
-                                         f"IPv4 address or an IPv6 one in brackets), got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a scheduler address such as tcp://HOST:PORT or tls://HOST:PORT "
+                                         f"(HOST a name, an IPv4 address or an IPv6 one in brackets), got {text!r}")
     if not (port.isascii() and port.isdigit() and PORTS[0] <= int(port) <= PORTS[1]):
         raise argparse.ArgumentTypeError(f"the port must be a whole number from {PORTS[0]} to {PORTS[1]}, "
                                          f"as in tcp://HOST:8786, got {text!r}")
@@ -179,6 +179,10 @@ def dask_executor(scheduler: str | None = None, local_workers: int | None = None
                 client = Client(scheduler, timeout=timeout)
             except (OSError, TimeoutError) as err:
                 message = f"no Dask scheduler answered at {scheduler} within {timeout:g} s"
+                raise SchedulerUnreachableError(message) from err
+            except (TypeError, ValueError) as err:  # tls:// without the client's certificates, say
+                message = (f"cannot connect to {scheduler} ({' '.join(str(err).split())}); for tls://, give the "
+                           "client's certificates in the Dask configuration (docs/experiments.md)")
                 raise SchedulerUnreachableError(message) from err
         with client:
             workers = _wait_for_workers(client, scheduler or "the local cluster", wait, wait_option)

@@ -46,7 +46,7 @@ def test_progress_bar_shows_failures_and_eta(tmp_path):
     (["--scheduler", "tcp://:8786"], "--scheduler: must be a scheduler address"),
     (["--scheduler", "tcp://[::1:8786"], "--scheduler: must be a scheduler address"),
     (["--scheduler", "foo://127.0.0.1:8786"], "--scheduler: must be a scheduler address"),
-    (["--scheduler", "tls://127.0.0.1:8786"], "--scheduler: must be a scheduler address"),
+    (["--scheduler", "inproc://x:8786"], "--scheduler: must be a scheduler address"),
     (["--scheduler", "tcp://127.0.0.1:65536"], "--scheduler: the port must be a whole number from 1 to 65535"),
     (["--workers", "2", "--in-process"], "not allowed with argument"),
 ])
@@ -82,6 +82,14 @@ def test_unreachable_scheduler_is_one_line_exit_2_and_writes_nothing(tmp_path):
                       "--connect-timeout", "2")
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "no Dask scheduler answered" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_tls_without_the_clients_certificates_is_one_line_exit_2_and_writes_nothing(tmp_path):
+    path = write_sweep(tmp_path, SMALL_GRID)
+    done = talentflow("sweep", path, "--out", tmp_path / "out", "--scheduler", "tls://127.0.0.1:8786")
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "certificates in the Dask configuration" in done.stderr
     assert not (tmp_path / "out").exists()
 
 
