@@ -13,7 +13,6 @@ few calls a year.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 
 from benchmarks import Section, markdown_table
 from benchmarks.machine import REPO
+from simulation.cli import ArgumentParser, UsageError, whole_number
 
 CONFIG = REPO / "configs" / "baseline.toml"
 SEED = 1
@@ -116,11 +116,16 @@ def section(quick: bool = False) -> Section:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.phases", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m benchmarks.phases", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10 years instead of 30")
-    parser.add_argument("--run", type=int, metavar="YEARS", help="one timed run in this process, as JSON (internal)")
-    args = parser.parse_args(argv)
-    if args.run:
+    parser.add_argument("--run", type=whole_number(1), metavar="YEARS",
+                        help="one timed run in this process, as JSON (internal)")
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as err:
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 2
+    if args.run is not None:
         print(json.dumps(time_steps(args.run)))
         return 0
     result = section(args.quick)

@@ -25,8 +25,9 @@ from matplotlib.figure import Figure
 from experiments import seeds
 from experiments.runner import run_model
 from simulation.chart import COLOURS
-from simulation.config import DEFAULT_CONFIG, load_config
-from simulation.outputs import MARKERS, output_folder
+from simulation.cli import ArgumentParser, UsageError, whole_number
+from simulation.config import DEFAULT_CONFIG, ConfigError, load_config
+from simulation.outputs import MARKERS, OutputError, check_output_folder, output_folder
 
 #: Years after the start before the measurement window: the five-year stay rate looks five years back.
 BURN_IN = 5
@@ -393,13 +394,36 @@ def markdown(facts: dict[str, Any], command: str) -> str:
     return "\n".join(lines)
 
 
+PROG = "python -m experiments.validation"
+
+
+def check_inputs(args: argparse.Namespace) -> Any:
+    """Every input checked before anything runs or is written: the scenarios, the output folder and the document.
+    Returns the scenario's config; raises ConfigError, UsageError or OutputError (one line) on bad input."""
+    config = load_config(args.config)
+    stars = load_config(args.stars)
+    if stars.policies.star_recruitment is None:
+        raise UsageError(f"--stars {args.stars}: has no [policies.star_recruitment] lever; give a star-recruitment "
+                         "scenario (configs/star_recruitment.toml)")
+    check_output_folder(args.out, MARKER)
+    if args.doc is not None:
+        from simulation.paramtable import check_between
+
+        try:
+            check_between(args.doc, ["facts"])
+        except ValueError as err:
+            raise UsageError(f"--doc {err}") from None
+    return config
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m experiments.validation --out DIR``."""
-    parser = argparse.ArgumentParser(prog="python -m experiments.validation", description=__doc__.splitlines()[0])
+    """``python -m experiments.validation --out DIR``; bad input is one line on stderr and exit code 2, before
+    anything runs or is written."""
+    parser = ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
                         help="scenario (default: configs/calibrated.toml)")
-    parser.add_argument("--replicates", type=int, default=4, help="runs pooled (default 4)")
-    parser.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    parser.add_argument("--replicates", type=whole_number(1), default=4, help="runs pooled (default 4)")
+    parser.add_argument("--seed", type=whole_number(0), default=0, help="root seed (default 0)")
     parser.add_argument("--stars", type=Path, default=DEFAULT_CONFIG.with_name("star_recruitment.toml"),
                         help="star-recruitment scenario whose recruits are described "
                              "(default: configs/star_recruitment.toml)")
@@ -407,7 +431,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, default=None,
                         help="also write the facts table into this document, between its '<!-- facts:start -->' and "
                              "'<!-- facts:end -->' lines (docs/validation.md)")
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+        check_inputs(args)
+    except (ConfigError, UsageError, OutputError) as err:
+        prefix = "--out " if isinstance(err, OutputError) else ""
+        print(f"{PROG}: error: {prefix}{' '.join(str(err).split())}", file=sys.stderr)
+        return 2
     command = "python -m experiments.validation " + " ".join(argv if argv is not None else sys.argv[1:])
     config, yearly, rows = simulate(args.config, args.replicates, args.seed)
     facts = measure(config, yearly, rows)

@@ -13,6 +13,7 @@ import os
 import shutil
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,18 +133,40 @@ def render_markdown(rows: list[ParameterRow]) -> str:
 START, END = "<!-- params:start -->", "<!-- params:end -->"
 
 
+def _read_document(path: Path) -> str:
+    """The text of the document at ``path`` (ValueError, one line, if it is missing, not a file or not UTF-8)."""
+    if path.exists() and not path.is_file():  # a device (/dev/zero would be read for ever) or a folder
+        raise ValueError(f"{path}: is not a regular file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: is not UTF-8 text") from None
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except OSError as err:
+        raise ValueError(f"{path}: cannot be read ({err.strerror or err})") from None
+
+
+def _check_markers(path: Path, document: str, name: str) -> None:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in document or end not in document or document.index(start) > document.index(end):
+        raise ValueError(f"{path}: needs a '{start}' line before a '{end}' line")
+
+
+def check_between(path: Path, names: Iterable[str]) -> None:
+    """Raise ValueError (one line) unless :func:`insert_between` could write each of ``names`` into ``path``:
+    the document exists, is a regular UTF-8 file and has each name's start and end lines. Nothing is written."""
+    document = _read_document(path)
+    for name in names:
+        _check_markers(path, document, name)
+
+
 def insert_between(path: Path, name: str, text: str) -> None:
     """Replace what stands between the ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` lines of the document at
     ``path`` with ``text`` (ValueError, one line, if the markers are missing)."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    if path.exists() and not path.is_file():  # a device (/dev/zero would be read for ever) or a folder
-        raise ValueError(f"{path}: is not a regular file")
-    try:
-        document = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: is not UTF-8 text") from None
-    if start not in document or end not in document or document.index(start) > document.index(end):
-        raise ValueError(f"{path}: needs a '{start}' line before a '{end}' line")
+    document = _read_document(path)
+    _check_markers(path, document, name)
     head, rest = document.split(start, 1)
     _, tail = rest.split(end, 1)
     updated = f"{head}{start}\n{text}\n{end}{tail}"

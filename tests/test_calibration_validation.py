@@ -78,3 +78,54 @@ def test_the_spike_index_finds_a_spike_and_ignores_rates_too_rare_to_compare():
     assert spike_index(table, "return") == {"ratio": pytest.approx(3.0), "career_age": 5}
     rare = table.assign(rate=[0.0, 0.0, 0.0, 0.0, 0.0005, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])  # 2 moves against none
     assert spike_index(rare, "return")["career_age"] == -1
+
+
+# ---------------------------------------------------------------------------------- the command's bad input
+ROOT = validation.DEFAULT_CONFIG.parent.parent
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    """Bad input must be refused before anything runs: a simulation here fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("simulated despite bad input")
+    monkeypatch.setattr(validation, "simulate", refuse)
+    monkeypatch.setattr(validation, "star_recruits", refuse)
+
+
+def _refused(argv, capsys, *words):
+    assert validation.main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("python -m experiments.validation: error: "), err
+    assert "Traceback" not in err and all(w in err for w in words), err
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--config", "missing.toml"], ["missing.toml"]),
+    (["--stars", "missing.toml"], ["missing.toml"]),
+    (["--replicates", "0"], ["--replicates", ">= 1"]),
+    (["--replicates", "-2"], ["--replicates", ">= 1"]),
+    (["--seed", "-1"], ["--seed", ">= 0"]),
+    (["--stars", str(ROOT / "configs" / "calibrated.toml")], ["--stars", "calibrated.toml", "star_recruitment"]),
+])
+def test_bad_arguments_are_one_line_and_nothing_runs_or_is_written(tmp_path, capsys, no_simulation, args, words):
+    _refused([*args, "--out", tmp_path / "out"], capsys, *words)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_out_folder_of_other_files_or_a_file_is_refused_before_anything_runs(tmp_path, capsys, no_simulation):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine")
+    _refused(["--out", tmp_path / "full"], capsys, "--out", "full")
+    (tmp_path / "file").write_text("mine")
+    _refused(["--out", tmp_path / "file"], capsys, "--out", "file")
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+@pytest.mark.parametrize(("doc", "words"), [("missing.md", ["--doc", "missing.md", "no such file"]),
+                                            ("plain.md", ["--doc", "plain.md", "facts:start"]),
+                                            (".", ["--doc", "not a regular file"])])
+def test_a_doc_without_its_markers_is_refused_before_out_is_written(tmp_path, capsys, no_simulation, doc, words):
+    (tmp_path / "plain.md").write_text("no markers\n")
+    _refused(["--out", tmp_path / "out", "--doc", tmp_path / doc], capsys, *words)
+    assert not (tmp_path / "out").exists()

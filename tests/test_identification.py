@@ -114,7 +114,8 @@ def test_a_worker_process_dying_mid_table_ends_in_one_line_and_the_same_command_
                            *map(str, command)], cwd=tmp_path, capture_output=True, text=True, timeout=600,
                           env=holding_simulations(105, tmp_path / "count", die=True))
     assert died.returncode == 1 and died.stderr.count("\n") == 1, died.stderr[-3000:]
-    assert died.stderr.startswith("error: lost a worker process (BrokenProcessPool: ") and died.stderr.endswith(
+    assert died.stderr.startswith("python -m experiments.calibration.identification: error: lost a worker process "
+                                  "(BrokenProcessPool: ") and died.stderr.endswith(
         f"kept in {tmp_path / 'id' / 'table'}: run the same command again to continue\n")
     assert sorted(p.name for p in (tmp_path / "id" / "table").glob("rows_*.csv")) == ["rows_000000_000100.csv"]
     done = check(*command, cwd=tmp_path)
@@ -225,3 +226,74 @@ def test_every_weight_recomputes_the_carried_draws_of_each_rows_simulation(tiny_
     assert set(sensitivity["treated as"].dropna()) == {"fitted", "carried"}
     spread = pd.read_csv(out / "spread.csv", index_col="target")
     assert list(spread.index) == [t.name for t in CALIBRATION.fitted] and (spread.fillna(0) >= 0).all().all()
+
+
+def _other_outputs(tmp_path: Path) -> dict[str, Path]:
+    """Outputs the identification check must not write into: a file, a sweep's folder, a validation folder."""
+    (tmp_path / "file").write_text("mine")
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "sweep" / "manifest.json").write_text("{}")
+    (tmp_path / "facts").mkdir()
+    (tmp_path / "facts" / "facts.json").write_text(json.dumps({"kind": "talentflow validation", "files": []}))
+    return {"a file": tmp_path / "file", "sweep": tmp_path / "sweep", "validation": tmp_path / "facts"}
+
+
+def test_an_out_that_is_a_file_or_another_commands_folder_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(identification, "build_table", lambda *a, **k: pytest.fail("built a table"))
+    for name, out in _other_outputs(tmp_path).items():
+        assert identification.main(["--out", str(out), "--workers", "1"]) == 2, name
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("python -m experiments.calibration.identification: error: --out")
+        assert str(out) in err, err
+    assert sorted(p.name for p in (tmp_path / "sweep").iterdir()) == ["manifest.json"]
+
+
+def test_too_few_draws_with_every_target_defined_end_in_one_line(tmp_path, capsys, monkeypatch):
+    table = toy_table(3, np.random.default_rng(1), 1.0)
+    table.loc[[1, 2], CALIBRATION.fitted[0].name] = np.nan  # as --draws 3 --researchers 100 did
+    monkeypatch.setattr(identification, "build_table", lambda *a, **k: table)
+    code = identification.main(["--draws", "3", "--datasets", "2", "--researchers", "100", "--workers", "1",
+                                "--tolerance", "1", "--out", str(tmp_path / "id")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "too few draws have every target defined (1 of 3" in err, err
+    assert "--draws" in err and err.startswith("python -m experiments.calibration.identification: error: ")
+
+
+def document(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "experiments.calibration.document", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_documents_bad_inputs_are_one_line_and_leave_the_document_as_it_was(tiny_check, tmp_path):
+    import shutil
+
+    _, out, _ = tiny_check
+    names = ("priors", "targets", "identification_run", "identification", "identification_observed",
+             "identification_sensitivity", "identification_spread", "run", "posterior", "predictive")
+    doc = tmp_path / "calibration.md"
+    original = "\n".join(f"<!-- {n}:start -->\nold {n}\n<!-- {n}:end -->" for n in names)
+    doc.write_text(original, encoding="utf-8")
+    partial = tmp_path / "partial"
+    shutil.copytree(out, partial, ignore=shutil.ignore_patterns("table", "identification.json"))
+    calibration = tmp_path / "calibration"
+    calibration.mkdir()
+    (calibration / "calibration.json").write_text("{}")
+    (tmp_path / "figures.png").write_text("mine")
+    cases = {
+        "missing doc": (["--identification", out, "--doc", tmp_path / "missing.md"], "missing.md"),
+        "doc a folder": (["--identification", out, "--doc", tmp_path], "not a regular file"),
+        "missing targets": (["--identification", out, "--doc", doc, "--targets", tmp_path / "none.toml"],
+                            "none.toml"),
+        "bad targets": (["--identification", out, "--doc", doc, "--targets", doc], "calibration.md"),
+        "no identification.json": (["--identification", partial, "--doc", doc], "identification.json"),
+        "calibration.json alone": (["--calibration", calibration, "--doc", doc], "summary.md"),
+        "figures a file": (["--identification", out, "--doc", doc, "--figures", tmp_path / "figures.png"],
+                           "--figures"),
+    }
+    for name, (args, word) in cases.items():
+        done = document(*args)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, (name, done.stderr)
+        assert done.stderr.startswith("python -m experiments.calibration.document: error: ") and word in done.stderr, (
+            name, done.stderr)
+        assert doc.read_text(encoding="utf-8") == original, name
+    assert (tmp_path / "figures.png").read_text() == "mine" and not (tmp_path / "missing.md").exists()

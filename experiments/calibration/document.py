@@ -21,10 +21,15 @@ import pandas as pd
 from experiments.calibration.report import markdown_table, number
 from experiments.calibration.targets import read_calibration
 from simulation.cli import ArgumentParser, UsageError
-from simulation.paramtable import insert_between
+from simulation.config import ConfigError
+from simulation.paramtable import check_between, insert_between
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES = ("prior_posterior.png", "posterior_pairs.png", "predictive.png", "generations.png")
+#: The files of each folder the document is written from (its figures aside).
+CALIBRATION_FILES = ("calibration.json", "summary.md", "predictive.csv", *FIGURES)
+IDENTIFICATION_FILES = ("identification.json", "identification.csv", "observed.csv", "sensitivity.csv",
+                        "spread.csv", "identification.png")
 
 
 def priors_table(targets_path: Path) -> str:
@@ -143,40 +148,53 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.calibration is None and args.identification is None:
             raise UsageError("give --calibration, --identification or both")
-        needed = ([args.calibration / "calibration.json"] if args.calibration else []) + (
-            [args.identification / "identification.csv"] if args.identification else [])
-        for path in needed:
+        needed = ([("--calibration", args.calibration / name) for name in CALIBRATION_FILES] if args.calibration
+                  else []) + ([("--identification", args.identification / name) for name in IDENTIFICATION_FILES]
+                              if args.identification else [])
+        for option, path in needed:
             if not path.is_file():
-                raise UsageError(f"{path}: missing (run the calibration or the identification check first)")
-    except UsageError as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+                raise UsageError(f"{option} {path}: missing (run the calibration or the identification check first)")
+        if args.figures.exists() and not args.figures.is_dir():
+            raise UsageError(f"--figures {args.figures}: is not a folder; give a folder for the figures")
+        for parent in args.figures.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise UsageError(f"--figures {args.figures}: {parent} is not a folder")
+                break
+        sections = {"priors": priors_table(args.targets), "targets": targets_table(args.targets)}
+        figures = []
+        if args.calibration:
+            figures += [args.calibration / name for name in FIGURES]
+            summary = (args.calibration / "summary.md").read_text(encoding="utf-8")
+            predictive = pd.read_csv(args.calibration / "predictive.csv")
+            sections |= {"run": run_facts(args.calibration), "posterior": summary.strip(),
+                         "predictive": markdown_table(predictive)}
+        if args.identification:
+            figures.append(args.identification / "identification.png")
+            sections |= {"identification_run": identification_facts(args.identification),
+                         "identification": identification_table(args.identification),
+                         "identification_observed": observed_table(args.identification),
+                         "identification_sensitivity": sensitivity_table(args.identification),
+                         "identification_spread": spread_table(args.identification)}
+        try:
+            check_between(args.doc, sections)
+        except ValueError as err:
+            raise UsageError(f"--doc {err}") from None
+    except (UsageError, ConfigError) as err:
+        print(f"{parser.prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
-    sections = {"priors": priors_table(args.targets), "targets": targets_table(args.targets)}
-    figures = []
-    if args.calibration:
-        figures += [args.calibration / name for name in FIGURES]
-        summary = (args.calibration / "summary.md").read_text(encoding="utf-8")
-        predictive = pd.read_csv(args.calibration / "predictive.csv")
-        sections |= {"run": run_facts(args.calibration), "posterior": summary.strip(),
-                     "predictive": markdown_table(predictive)}
-    if args.identification:
-        figures.append(args.identification / "identification.png")
-        sections |= {"identification_run": identification_facts(args.identification),
-                     "identification": identification_table(args.identification),
-                     "identification_observed": observed_table(args.identification),
-                     "identification_sensitivity": sensitivity_table(args.identification),
-                     "identification_spread": spread_table(args.identification)}
+    # The figures first, the document last: a failure to copy them leaves the document as it was.
+    args.figures.mkdir(parents=True, exist_ok=True)
+    for figure in figures:
+        shutil.copyfile(figure, args.figures / figure.name)
     original = args.doc.read_text(encoding="utf-8")
     try:
         for name, text in sections.items():
             insert_between(args.doc, name, text)
-    except ValueError as err:  # a marker missing: the document is left as it was
+    except (OSError, ValueError) as err:  # the document is left as it was
         args.doc.write_text(original, encoding="utf-8")
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        print(f"{parser.prog}: error: --doc {err}", file=sys.stderr)
         return 2
-    args.figures.mkdir(parents=True, exist_ok=True)
-    for figure in figures:
-        shutil.copyfile(figure, args.figures / figure.name)
     print(f"wrote {args.doc} and {args.figures}", file=sys.stderr)
     return 0
 

@@ -49,6 +49,7 @@ from experiments.calibration.targets import Calibration, read_calibration
 from simulation.chart import COLOURS
 from simulation.cli import ArgumentParser, UsageError, whole_number
 from simulation.config import ConfigError, config_as_raw, load_config
+from simulation.outputs import previous_kind
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Rows of the reference table written together (a killed check loses at most one chunk).
@@ -57,6 +58,9 @@ CHUNK = 100
 REPLICATE = 5000
 #: A synthetic data set with fewer rows than this within the tolerance takes this many nearest rows.
 MIN_ACCEPTED = 30
+#: Fewest draws with every target defined for the check to mean anything: a synthetic data set needs at least
+#: one other row for its posterior.
+MIN_DEFINED = 2
 
 
 class IdentificationError(ValueError):
@@ -343,6 +347,33 @@ def coverage_figure(table: pd.DataFrame, comparison: pd.DataFrame, calibration: 
 
 
 # ------------------------------------------------------------------------------------------------------ command
+def check_out(out: Path) -> None:
+    """Raise UsageError unless ``--out`` may take the check: absent, an empty folder, or an earlier identification
+    folder (one holding identification.json or its reference table); never a file or another command's output."""
+    if out.is_symlink() and not out.exists():
+        raise UsageError(f"--out {out}: is a broken link; choose another folder")
+    if not out.exists():
+        for parent in out.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise UsageError(f"--out {out}: {parent} is not a folder; choose another folder")
+                break
+        return
+    if not out.is_dir():
+        raise UsageError(f"--out {out}: is not a folder; choose another folder")
+    other = previous_kind(out) or ("a sweep (manifest.json)" if (out / "manifest.json").exists() else None)
+    if other is not None:
+        raise UsageError(f"--out {out}: holds the output of {other}, which the identification check does not "
+                         "replace; choose another folder")
+    try:
+        empty = not any(out.iterdir())
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot be read ({err.strerror or err}); choose another folder") from None
+    if not empty and not ((out / "identification.json").is_file() or (out / "table" / "settings.json").is_file()):
+        raise UsageError(f"--out {out}: holds files that are not an identification check's; choose an empty or new "
+                         "folder")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m experiments.calibration.identification",
                             description=__doc__.splitlines()[0])
@@ -366,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"--draws must be more than --datasets ({args.datasets}), got {args.draws}")
         if args.tolerance is not None and not args.tolerance > 0:
             raise UsageError(f"--tolerance must be > 0, got {args.tolerance}")
+        check_out(Path(args.out))
     except UsageError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2
@@ -388,14 +420,20 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         table = build_table(simulator, calibration, args.draws, out / "table", args.workers, not args.quiet)
     except (ConfigError, IdentificationError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"{parser.prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
     except concurrent.futures.BrokenExecutor as err:  # a worker process killed (out of memory, say)
         from experiments.executors import why_lost
 
         why = why_lost(err)
-        print(f"error: lost a worker process ({why}); the reference table's finished chunks are kept in "
+        print(f"{parser.prog}: error: lost a worker process ({why}); the reference table's finished chunks are kept in "
               f"{Path(args.out) / 'table'}: run the same command again to continue", file=sys.stderr)
+        return 1
+    defined = int(np.all(np.isfinite(table[[t.name for t in calibration.fitted]].to_numpy(dtype=float)),
+                         axis=1).sum())
+    if defined < MIN_DEFINED:
+        print(f"{parser.prog}: error: too few draws have every target defined ({defined} of {len(table)}; at least "
+              f"{MIN_DEFINED} are needed): use more --draws (or more --researchers)", file=sys.stderr)
         return 1
     results = check_datasets(table, calibration, args.datasets, tolerance)
     coverage = coverage_table(results, calibration)
@@ -416,8 +454,6 @@ def main(argv: list[str] | None = None) -> int:
                                 for key, values in r["parameters"].items()])
     per_dataset.to_csv(out / "datasets.csv", index=False)
     coverage_figure(coverage, comparison, calibration, out / "identification.png")
-    defined = int(np.all(np.isfinite(table[[t.name for t in calibration.fitted]].to_numpy(dtype=float)),
-                         axis=1).sum())
     accepted = np.array([r["accepted"] for r in results])
     holds = {widened: [v["holds"] for r in results if r["widened"] == widened for v in r["parameters"].values()]
              for widened in (False, True)}

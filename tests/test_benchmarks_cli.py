@@ -1,0 +1,40 @@
+"""The benchmarks' command lines refuse bad arguments in one line before any benchmark runs (none runs here)."""
+
+from __future__ import annotations
+
+import pytest
+
+import benchmarks.__main__ as benchmarks_main
+from benchmarks import phases
+
+
+@pytest.fixture
+def no_benchmark(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a benchmark ran despite bad input")
+    monkeypatch.setattr(phases, "time_steps", refuse)
+    monkeypatch.setattr(phases, "section", refuse)
+    monkeypatch.setattr(benchmarks_main, "describe", refuse)
+    monkeypatch.setattr(benchmarks_main, "BENCHMARKS", {name: refuse for name in benchmarks_main.BENCHMARKS})
+
+
+def refused(capsys, prog, *words):
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"{prog}: error: "), err
+    assert all(w in err for w in words), err
+
+
+@pytest.mark.parametrize("years", ["0", "-1", "ten"])
+def test_phases_run_takes_only_a_positive_number_of_years(capsys, no_benchmark, years):
+    assert phases.main(["--run", years]) == 2
+    refused(capsys, "python -m benchmarks.phases", "--run", ">= 1")
+
+
+def test_an_out_in_a_missing_folder_or_a_folder_is_refused_before_running(tmp_path, capsys, no_benchmark):
+    assert benchmarks_main.main(["--only", "phases", "--quick", "--out", str(tmp_path / "no" / "results.md")]) == 2
+    refused(capsys, "python -m benchmarks", "--out", "does not exist")
+    assert benchmarks_main.main(["--only", "phases", "--quick", "--out", str(tmp_path)]) == 2
+    refused(capsys, "python -m benchmarks", "--out", "is a folder")
+    assert benchmarks_main.main(["--only", "nothing", "--out", str(tmp_path / "r.md")]) == 2
+    refused(capsys, "python -m benchmarks", "--only")
+    assert not list(tmp_path.iterdir())
