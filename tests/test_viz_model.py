@@ -102,6 +102,22 @@ def test_a_bad_seed_becomes_a_message_and_the_run_uses_the_default_seed() -> Non
     assert model.yearly().equals(reference.yearly())
 
 
+@pytest.mark.parametrize("researchers", [float("inf"), float("nan"), 1.7, True, "300"])
+def test_a_population_that_is_not_a_whole_number_becomes_a_message_and_the_pages_default(researchers) -> None:
+    from simulation.config import load_config
+    from simulation.viz.demo import apply_controls
+
+    config, errors = apply_controls(load_config(BASELINE), researchers, {})
+    assert len(errors) == 1 and errors[0].startswith("researchers: must be a whole number of agents"), errors
+    assert config.simulation.researchers == DEFAULT_RESEARCHERS and "\n" not in errors[0]
+
+
+def test_a_lever_switch_that_is_not_true_or_false_is_a_message_not_a_lever_switched_on() -> None:
+    model = DemoModel(researchers=SMALL, salary_match="no", hours_exemption="false")
+    assert model.lever_names == []
+    assert len(model.input_errors) == 2 and all("must be true or false" in e for e in model.input_errors)
+
+
 def test_an_out_of_range_lever_value_becomes_a_message_and_that_lever_is_left_out() -> None:
     model = DemoModel(researchers=SMALL, salary_match=True, match_share=1.5, hours_exemption=True)
     assert model.lever_names == ["hours_exemption"]

@@ -12,6 +12,8 @@ model allows and a gap between them is the levers' effect, not noise.
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import time
 from pathlib import Path
@@ -96,6 +98,15 @@ def without_levers(config: Config) -> Config:
     return with_parameters(config, source="baseline run", **{switch: False for switch in SWITCHES})
 
 
+def whole_agents(value: Any) -> int:
+    """The population size as a whole number of agents; ValueError (one line) for anything else: a fraction, a
+    boolean, inf or NaN, text."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real) or (
+            not isinstance(value, numbers.Integral) and not (math.isfinite(value) and float(value).is_integer())):
+        raise ValueError(f"researchers: must be a whole number of agents, got {value!r}")
+    return int(value)
+
+
 def apply_controls(config: Config, researchers: int, levers: dict[str, Any]) -> tuple[Config, list[str]]:
     """``config`` with the population size and the switched-on levers of the page, and the messages of bad input.
 
@@ -105,11 +116,17 @@ def apply_controls(config: Config, researchers: int, levers: dict[str, Any]) -> 
     """
     errors: list[str] = []
     try:
-        config = with_parameters(config, source="population size", researchers=int(researchers))
+        config = with_parameters(config, source="population size", researchers=whole_agents(researchers))
     except (ConfigError, TypeError, ValueError) as err:
-        errors.append(f"{err}; kept the scenario's {config.simulation.researchers}")
+        config = with_parameters(config, source="population size", researchers=DEFAULT_RESEARCHERS)
+        errors.append(f"{err}; kept the page's default, {DEFAULT_RESEARCHERS}")
     for switch, (section, keywords) in LEVER_CONTROLS.items():
-        if not levers.get(switch):
+        on = levers.get(switch)
+        if on is not None and not isinstance(on, bool):  # "no", "false" and 0 would all be true
+            errors.append(f"{switch}: must be true or false, got {on!r}; {LEVER_LABELS[section]} left as in the "
+                          "scenario")
+            continue
+        if not on:
             continue
         values = {keyword: levers[keyword] for keyword in keywords if levers.get(keyword) is not None}
         try:
