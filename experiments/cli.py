@@ -5,7 +5,8 @@ point group ``talentflow.commands``); its handler returns the exit code: 0 when
 all is well, 1 when some runs failed or were left pending by a lost executor (a
 dead worker process, a lost Dask scheduler: the same command resumes them), 2 for
 bad input (one line on stderr, nothing written) or a folder that cannot be
-written or is in use by another sweep (one line; what finished is kept).
+written or is in use by another sweep (one line; what finished is kept), 130 when interrupted (Ctrl-C: one
+line; what finished is kept).
 """
 
 from __future__ import annotations
@@ -88,6 +89,10 @@ def sweep_command(args: argparse.Namespace) -> int:
             with _local_executor(workers) as executor:
                 summary = runner.run_sweep(sweep, args.out, executor, workers=workers,
                                            executor_name=f"processes {workers}", **options)
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished runs are kept in {args.out}; run the same command again to continue",
+              file=sys.stderr)
+        return 130
     except executors.SchedulerUnreachableError as err:
         return _fail(f"--scheduler: {err}")
     except executors.NoWorkersError as err:

@@ -159,6 +159,10 @@ def check_folder(sweep: Sweep, out: str | Path) -> store.Folder:
         folder.records()  # every status line a status record, naming only the sweep's own parts
         old = folder.read_manifest()
         if old.get("sweep", {}).get("sha256") != sweep.sha256:
+            found = old.get("sweep", {}).get("name")
+            if isinstance(found, str) and found != sweep.name:
+                raise store.FolderError(f"{folder.path}: holds another sweep ({found}), not {sweep.name} of "
+                                        f"{sweep.path}; use a new --out folder")
             raise store.FolderError(f"{folder.path}: holds a sweep of a different sweep file ({sweep.path} changed "
                                     "since it started); use a new --out folder")
         if old.get("configs_sha256") != store.configs_sha256(config_to_json(p.config) for p in sweep.points):

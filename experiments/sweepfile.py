@@ -30,6 +30,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import tomllib
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -122,12 +123,22 @@ class Sweep:
 
 
 # ---------------------------------------------------------------------------- reading
-def read_sweep(path: str | Path) -> Sweep:
-    """Parse and validate a sweep file, building every point's config once."""
+def read_sweep(path: str | Path, text: str | None = None) -> Sweep:
+    """Parse and validate a sweep file, building every point's config once.
+
+    With ``text`` the sweep file is that text, as if it were written at ``path`` (which need not exist yet): its
+    relative paths are read from ``path``'s folder. A file about to be written is checked before it is.
+    """
     path = Path(path)
     source = str(path)
-    raw = read_toml(path)
-    text = path.read_text(encoding="utf-8").removeprefix("\ufeff")  # read_toml skips a byte-order mark too
+    if text is None:
+        raw = read_toml(path)
+        text = path.read_text(encoding="utf-8").removeprefix("\ufeff")  # read_toml skips a byte-order mark too
+    else:
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(source, "", f"is not valid TOML ({err})") from None
     check = _Checker(source)
 
     for key in raw:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from experiments_support import BASELINE, ROOT, write_sweep
 
+from experiments import runner
 from experiments.named import (
     EXPERIMENTS,
     PUBLISHED,
@@ -430,3 +431,114 @@ def test_a_named_experiment_on_dask_gives_the_results_of_one_in_process(tmp_path
                        "--connect-timeout", "1", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--scheduler" in err and "127.0.0.1:9" in err
+
+
+def scenario(folder: Path, wage: float) -> Path:
+    """A scenario extending the baseline with another wage weight (a --base config)."""
+    path = folder / f"scenario_{wage}.toml"
+    path.write_text(f'extends = "{BASELINE}"\n[preferences]\nwage = {wage}\n')
+    return path
+
+
+#: A one-run sweep file of another name than any experiment's sweeps.
+OTHER = 'name = "other"\nyears = 2\nresearchers = 50\nseed = 1\n[vary]\n"preferences.wage" = [1.0]\n'
+
+
+def other_sweep(folder: Path, files: Path) -> Path:
+    """A finished ``talentflow sweep`` into ``folder`` of a one-run sweep file "other" (in ``files``); returns it."""
+    file = write_sweep(files, OTHER, name="other.toml")
+    assert talentflow(["sweep", str(file), "--out", str(folder), "--in-process", "--quiet"]) == 0
+    return folder
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` and its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_base_refused_by_a_sweep_folder_writes_no_sweep_file_copies(tmp_path, monkeypatch, capsys):
+    tiny_sweeps(tmp_path / "sweeps", monkeypatch)
+    out = tmp_path / "out"
+    other_sweep(out / "sensitivity_sobol", tmp_path)
+    before = tree(out)
+    capsys.readouterr()
+    assert named_main(["sensitivity", "--base", str(scenario(tmp_path, 1.7)), "--out", str(out), "--in-process",
+                       "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sensitivity_sobol" in err, err
+    assert "holds another sweep (other)" in err and "changed since it started" not in err, err
+    assert tree(out) == before and not (out / "sweeps").exists()
+
+
+def test_a_finished_experiment_is_not_rewritten_for_another_base(tmp_path, monkeypatch, capsys):
+    tiny_sweeps(tmp_path / "sweeps", monkeypatch)
+    out = tmp_path / "z"
+    assert named_main(["vicious_cycle", "--base", str(scenario(tmp_path, 1.7)), "--out", str(out), "--in-process",
+                       "--quiet"]) == 0
+    before = tree(out)
+    capsys.readouterr()
+    assert named_main(["vicious_cycle", "--base", str(scenario(tmp_path, 1.2)), "--out", str(out), "--in-process",
+                       "--quiet"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert tree(out) == before  # its sweep file copy still names the base it ran on
+    assert "scenario_1.7.toml" in (out / "sweeps" / "vicious_cycle.toml").read_text()
+
+
+def test_another_experiment_does_not_replace_a_summary(tmp_path, monkeypatch, capsys):
+    tiny_sweeps(tmp_path / "sweeps", monkeypatch)
+    out = tmp_path / "e"
+    assert named_main(["vicious_cycle", "--out", str(out), "--in-process", "--quiet"]) == 0
+    before = tree(out)
+    capsys.readouterr()
+    assert named_main(["match_budget", "--out", str(out), "--in-process", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "vicious_cycle" in err and "summary" in err, err
+    assert tree(out) == before and not (out / "match_budget").exists()  # refused before running
+
+
+def test_an_experiment_into_a_sweep_folder_is_refused(tmp_path, monkeypatch, capsys):
+    tiny_sweeps(tmp_path / "sweeps", monkeypatch)
+    out = other_sweep(tmp_path / "s", tmp_path)
+    before = tree(out)
+    capsys.readouterr()
+    assert named_main(["vicious_cycle", "--out", str(out), "--in-process", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sweep folder" in err, err
+    assert tree(out) == before
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["a file", "inside a file"])
+def test_an_out_that_is_a_file_is_refused_in_one_line(tmp_path, monkeypatch, capsys, inside):
+    tiny_sweeps(tmp_path / "sweeps", monkeypatch)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "afile").write_text("mine")
+    out = tmp_path / "a" / "afile" / "sub" if inside else tmp_path / "a" / "afile"
+    for extra in ([], ["--base", str(scenario(tmp_path, 1.7))]):
+        assert named_main(["sensitivity", "--out", str(out), "--in-process", "--quiet", *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "not a folder" in err and "Traceback" not in err, err
+    assert (tmp_path / "a" / "afile").read_text() == "mine"
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["afile"]
+
+
+def interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_ends_an_experiment_in_one_line_and_exit_130(tmp_path, monkeypatch, capsys):
+    tiny_sweeps(tmp_path / "sweeps", monkeypatch)
+    monkeypatch.setattr(runner, "run_sweep", interrupt)
+    out = tmp_path / "out"
+    assert named_main(["vicious_cycle", "--out", str(out), "--in-process", "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert err == f"interrupted: the finished runs are kept in {out}; run the same command again to continue\n"
+
+
+def test_ctrl_c_ends_a_sweep_in_one_line_and_exit_130(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "run_sweep", interrupt)
+    file = write_sweep(tmp_path, OTHER, name="other.toml")
+    out = tmp_path / "out"
+    for where in (["--in-process"], ["--workers", "1"]):
+        assert talentflow(["sweep", str(file), "--out", str(out), "--quiet", *where]) == 130
+        err = capsys.readouterr().err
+        assert err == f"interrupted: the finished runs are kept in {out}; run the same command again to continue\n"

@@ -31,7 +31,7 @@ from experiments.analysis.document import Document
 from experiments.analysis.report import write_report
 from experiments.sweepfile import read_sweep
 from simulation.config import ConfigError, read_toml
-from simulation.outputs import MARKERS, output_folder
+from simulation.outputs import MARKERS, OutputError, check_output_folder, long_name, output_folder, previous_kind
 
 #: The project's sweep files.
 SWEEPS = Path(__file__).resolve().parent.parent.parent / "configs" / "sweeps"
@@ -98,22 +98,75 @@ def own_base(path: Path) -> Path | None:
     return (path.parent / name).resolve() if isinstance(name, str) else None
 
 
-def with_base(path: Path, base: Path, folder: Path) -> Path:
-    """A copy of the sweep file at ``path`` whose ``base`` is ``base``, written into ``folder``; returns it.
+def based_text(path: Path, base: Path, folder: Path) -> str:
+    """The text of the copy of the sweep file at ``path`` whose ``base`` is ``base``, to be written into ``folder``.
 
-    Refuses (ConfigError) sweep files whose arms name config files: those paths would not follow the copy.
+    Writes nothing. Refuses (ConfigError) sweep files whose arms name config files: those paths would not follow
+    the copy.
     """
     text = path.read_text(encoding="utf-8")
     if re.search(r"(?m)^\s*config\s*=", text):
         raise ConfigError(str(path), "arms", "names config files; --base only applies to sweeps of overrides")
     if not re.search(r'(?m)^base\s*=\s*"[^"]*"\s*(#.*)?$', text):
         raise ConfigError(str(path), "base", "must be one line base = \"FILE\" to be replaced by --base")
-    folder.mkdir(parents=True, exist_ok=True)
     relative = os.path.relpath(base.resolve(), folder.resolve())
-    copy = folder / path.name
     text = re.sub(r'(?m)^base\s*=\s*"[^"]*"', f'base = "{relative}"', text, count=1)
-    copy.write_text(f"# {path.name} with base = {base} (talentflow experiment --base)\n" + text, encoding="utf-8")
+    return f"# {path.name} with base = {base} (talentflow experiment --base)\n" + text
+
+
+def with_base(path: Path, base: Path, folder: Path) -> Path:
+    """A copy of the sweep file at ``path`` whose ``base`` is ``base``, written into ``folder``; returns it.
+
+    Refuses (ConfigError) sweep files whose arms name config files: those paths would not follow the copy.
+    """
+    text = based_text(path, base, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / path.name
+    copy.write_text(text, encoding="utf-8")
     return copy
+
+
+def check_out(experiment: Experiment, out: Path) -> None:
+    """Refuse (FolderError) an output folder the experiment must not write into; writes nothing.
+
+    ``out`` must be absent or a folder that is not itself a sweep folder or another command's output, and its
+    ``summary`` absent, empty or this experiment's own (another experiment's summary is never replaced).
+    """
+    too_long = long_name(out)
+    if too_long is not None:
+        raise store.FolderError(f"{out}: cannot be used ({too_long}); use another --out folder")
+    blocking = next((p for p in (out, *out.parents) if p.exists() or p.is_symlink()), None)
+    if blocking is not None and not blocking.is_dir():
+        what = "is a file" if blocking == out else f"is inside {blocking}, which is a file"
+        raise store.FolderError(f"{out}: {what}, not a folder; give --out a new folder or this experiment's folder")
+    if not out.is_dir():
+        return
+    if (out / store.MANIFEST).exists():
+        raise store.FolderError(f"{out}: is a sweep folder (written by talentflow sweep); give --out a new folder "
+                                "or this experiment's folder")
+    kind = previous_kind(out)
+    if kind is not None:
+        raise store.FolderError(f"{out}: holds the output of {kind}; give --out a new folder or this experiment's "
+                                "folder")
+    for sub in ("summary", "sweeps"):
+        if (out / sub).exists() and not (out / sub).is_dir():
+            raise store.FolderError(f"{out / sub}: is a file, not a folder; give --out a new folder or this "
+                                    "experiment's folder")
+    summary = out / "summary"
+    try:
+        check_output_folder(summary, "report.json")
+    except OutputError as err:
+        raise store.FolderError(str(err)) from None
+    if summary.is_dir() and any(summary.iterdir()):
+        try:
+            meta = json.loads((summary / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+        owner = meta.get("experiment") if isinstance(meta, dict) else None
+        if owner != experiment.name:
+            held = f"the summary of experiment {owner}" if isinstance(owner, str) else "a report of another command"
+            raise store.FolderError(f"{summary}: holds {held}, which experiment {experiment.name} does not replace; "
+                                    "give --out a new folder")
 
 
 @dataclass(frozen=True)
@@ -126,13 +179,9 @@ class DaskCluster:
     wait: float = 60.0
 
 
-def derived_file(derive: Derive, name: str, finished: dict[str, Path], folder: Path) -> Path:
-    """Write the derived sweep ``name`` (``folder/NAME.toml``) from the finished sweeps; returns its path."""
-    context = Context(dict(finished), {n: store.Folder(p).read_manifest() for n, p in finished.items()})
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.toml"
-    path.write_text(derive(context), encoding="utf-8")
-    return path
+def derived_text(derive: Derive, finished: dict[str, Path]) -> str:
+    """The text of a derived sweep file, from the finished sweeps before it."""
+    return derive(Context(dict(finished), {n: store.Folder(p).read_manifest() for n, p in finished.items()}))
 
 
 def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path | None = None,
@@ -145,26 +194,36 @@ def run_experiment(experiment: Experiment, out: str | Path, *, base: str | Path 
     """
     out = Path(out)
     start = time.perf_counter()
-    files = {}
+    check_out(experiment, out)
+    files, copies, sweeps = {}, {}, {}
     for name in experiment.sweeps:
         if name in experiment.derived:
             continue  # written once the sweeps before it have finished
         path = sweep_file(name)
         if base is not None and Path(base).resolve() != own_base(path):
-            path = with_base(path, Path(base), out / "sweeps")
+            copies[name] = based_text(path, Path(base), out / "sweeps")
+            path = out / "sweeps" / path.name
+            sweeps[name] = read_sweep(path, text=copies[name])
+        else:
+            sweeps[name] = read_sweep(path)
         files[name] = path
-    sweeps = {name: read_sweep(path) for name, path in files.items()}
-    for name, sweep in sweeps.items():  # check every folder before running anything
+    for name, sweep in sweeps.items():  # check every folder before writing or running anything
         runner.check_folder(sweep, out / name)
+    for name, text in copies.items():  # only then the copies of the sweep files with the new base
+        files[name].parent.mkdir(parents=True, exist_ok=True)
+        files[name].write_text(text, encoding="utf-8")
     workers = workers or os.cpu_count() or 1
     runs = ran = 0
     finished: dict[str, Path] = {}
     for name in experiment.sweeps:
         folder = out / name
         if name in experiment.derived:
-            files[name] = derived_file(experiment.derived[name], name, finished, out / "sweeps")
-            sweeps[name] = read_sweep(files[name])
-            runner.check_folder(sweeps[name], folder)
+            files[name] = out / "sweeps" / f"{name}.toml"
+            text = derived_text(experiment.derived[name], finished)
+            sweeps[name] = read_sweep(files[name], text=text)
+            runner.check_folder(sweeps[name], folder)  # before the file is written
+            files[name].parent.mkdir(parents=True, exist_ok=True)
+            files[name].write_text(text, encoding="utf-8")
         sweep = sweeps[name]
         if in_process:
             summary = runner.run_sweep(sweep, folder, executors.InProcess(), workers=1, progress=progress,

@@ -1,7 +1,9 @@
 """``talentflow experiment NAME`` and ``python -m experiments.named NAME``: run a named experiment.
 
 NAME is one of the experiments in :data:`experiments.named.EXPERIMENTS` or ``all``. Bad input (an unknown
-name, a bad --base config, an output folder holding another sweep) is one line and exit code 2.
+name, a bad --base config, an output folder holding another sweep, another experiment's summary, or a
+sweep folder of ``talentflow sweep``) is one line and exit code 2, before anything is written. Ctrl-C is one line
+and exit code 130: the finished runs are kept, and the same command continues them.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def experiment_command(args: argparse.Namespace) -> int:
     """Handler: run the experiment(s); FolderError becomes a one-line usage error."""
     from experiments import executors, store
     from experiments.named import EXPERIMENTS, PUBLISHED, run_experiment
-    from experiments.named.base import DaskCluster
+    from experiments.named.base import DaskCluster, check_out
     from experiments.named.results import write_results
     from simulation.config import load_config
 
@@ -78,17 +80,26 @@ def experiment_command(args: argparse.Namespace) -> int:
     dask = None
     if getattr(args, "scheduler", None) or getattr(args, "dask_local", None):
         dask = DaskCluster(args.scheduler, args.dask_local, args.connect_timeout, args.dask_wait)
+    def folder(name: str) -> Path:
+        if args.name == "all":
+            return Path(args.out or RESULTS) / name
+        return Path(args.out) if args.out else RESULTS / name
+
+    out = folder(names[0])
     try:
+        for name in names:  # every experiment's folder is checked before any runs
+            check_out(EXPERIMENTS[name], folder(name))
         for name in names:
-            if args.name == "all":
-                out = Path(args.out or RESULTS) / name
-            else:
-                out = Path(args.out) if args.out else RESULTS / name
+            out = folder(name)
             outcome = run_experiment(EXPERIMENTS[name], out, base=args.base, workers=args.workers,
                                      in_process=args.in_process, progress=not args.quiet, command=tuple(command),
                                      dask=dask)
             print(f"{name}: {outcome.runs} runs, {outcome.seconds:.0f} s -> {outcome.summary}/results.md")
             outcomes.append(outcome)
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished runs are kept in {out}; run the same command again to continue",
+              file=sys.stderr)
+        return 130
     except store.FolderError as err:
         raise UsageError(str(err)) from None
     except executors.SchedulerUnreachableError as err:
