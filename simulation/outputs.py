@@ -132,8 +132,9 @@ def check_output_folder(path: str | Path, marker: str | None = None) -> None:
         return
     kind = previous_kind(path)
     if kind is None:
-        raise OutputError(path, "is a folder with other files, not an earlier talentflow output "
-                                "(no run.json); choose a new or empty folder")
+        expected = f" (no {marker})" if marker is not None else ""
+        raise OutputError(path, f"is a folder with other files, not an earlier talentflow output{expected}; "
+                                "choose a new or empty folder")
     if marker is not None and kind != MARKERS[marker]:
         raise OutputError(path, f"holds the output of {kind}, which {MARKERS[marker]} does not replace; "
                                 "choose another folder")

@@ -156,7 +156,8 @@ def test_an_output_folder_holding_other_files_is_refused(smoke_sweep, tmp_path, 
     out.mkdir()
     (out / "thesis.tex").write_text("precious")
     assert main(["report", str(smoke_sweep), "--out", str(out)]) == 2
-    assert "--out" in one_line_error(capsys)
+    err = one_line_error(capsys)
+    assert "--out" in err and "(no report.json)" in err  # the marker this command writes, not run's
     assert sorted(p.name for p in out.iterdir()) == ["thesis.tex"]
 
 
@@ -169,6 +170,15 @@ def test_a_run_folder_is_refused_as_the_reports_output_and_kept(smoke_sweep, tmp
     err = one_line_error(capsys)
     assert "--out" in err and "talentflow run" in err
     assert sorted(p.name for p in out.iterdir()) == ["run.json", "yearly.csv"]
+
+
+@pytest.mark.parametrize("inside", ["results", "results/x", "status.jsonl"])
+def test_a_report_inside_the_sweeps_own_files_is_refused(smoke_sweep, capsys, inside):
+    before = sorted(p.relative_to(smoke_sweep).as_posix() for p in smoke_sweep.rglob("*"))
+    assert main(["report", str(smoke_sweep), "--out", str(smoke_sweep / inside)]) == 2
+    err = one_line_error(capsys)
+    assert "part of the sweep folder" in err and "(no run.json)" not in err
+    assert sorted(p.relative_to(smoke_sweep).as_posix() for p in smoke_sweep.rglob("*")) == before
 
 
 def test_a_second_report_keeps_the_users_files_beside_the_first(smoke_sweep, tmp_path):

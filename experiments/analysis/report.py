@@ -33,7 +33,7 @@ from experiments import store
 from experiments.analysis import comparison, figures, robustness, sensitivity, stats, tables
 from experiments.analysis.document import Document, Figure, Heading, Paragraph, Table
 from experiments.analysis.measures import add_phd_share, country, infer_origin, measure, parameter_label
-from simulation.outputs import MARKERS, output_folder
+from simulation.outputs import MARKERS, OutputError, output_folder
 
 #: Years after the start shown in the replicate statistics (besides the last year).
 CHECKPOINTS: tuple[int, ...] = (10, 20)
@@ -446,8 +446,13 @@ def write_report(folder: str | Path, out: str | Path | None = None, command: Seq
     manifest = finished_sweep(folder)
     check_manifest_fields(manifest, folder)
     out = Path(out) if out is not None else folder / "report"
-    data = store.load(folder)
     where, bundle = folder.resolve(), out.resolve()
+    if bundle.is_relative_to(where) and bundle != where:
+        first = where / bundle.relative_to(where).parts[0]
+        if first.exists() and not (first / "report.json").is_file():
+            raise OutputError(out, f"is inside {first.name}, part of the sweep folder {folder}; give a new folder "
+                                   "(the default is SWEEP_DIR/report) or one outside it")
+    data = store.load(folder)
     with output_folder(out, "report.json") as staging:
         for sub in ("tables", "figures"):
             (staging / sub).mkdir()
