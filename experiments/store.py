@@ -135,7 +135,11 @@ class Folder:
         return self.manifest_path.is_file()
 
     def read_manifest(self) -> dict[str, Any]:
-        """The manifest; FolderError (one line) when it is missing, unreadable or not a sweep manifest."""
+        """The manifest; FolderError (one line) when it is missing, unreadable or not a sweep manifest, or when the
+        folder is a report bundle (which holds a copy of its sweep's manifest)."""
+        if (self.path / "report.json").is_file():
+            raise FolderError(f"{self.path}: is a report of a sweep (report.json), not a sweep folder; give the "
+                              "sweep's own folder")
         try:
             manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -172,6 +172,16 @@ def test_a_run_folder_is_refused_as_the_reports_output_and_kept(smoke_sweep, tmp
     assert sorted(p.name for p in out.iterdir()) == ["run.json", "yearly.csv"]
 
 
+@pytest.mark.parametrize("command", ["report", "status"])
+def test_a_report_bundle_is_not_taken_for_the_sweep_it_reports(smoke_sweep, tmp_path, capsys, command):
+    bundle = tmp_path / "bundle"
+    assert main(["report", str(smoke_sweep), "--out", str(bundle)]) == 0
+    capsys.readouterr()
+    assert (bundle / "manifest.json").is_file()  # the copy that made it look like a sweep
+    assert main([command, str(bundle)]) == 2
+    assert "is a report of a sweep (report.json), not a sweep folder" in one_line_error(capsys)
+
+
 @pytest.mark.parametrize("inside", ["results", "results/x", "status.jsonl"])
 def test_a_report_inside_the_sweeps_own_files_is_refused(smoke_sweep, capsys, inside):
     before = sorted(p.relative_to(smoke_sweep).as_posix() for p in smoke_sweep.rglob("*"))
