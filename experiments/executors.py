@@ -191,10 +191,12 @@ def dask_executor(scheduler: str | None = None, local_workers: int | None = None
                 logger.setLevel(logging.CRITICAL)
             yield executor, workers
     finally:
-        for logger, level in zip(quiet, levels, strict=True):
-            logger.setLevel(level)
-        if cluster is not None:
-            cluster.close()
+        try:
+            if cluster is not None:  # closed while the client's loggers are quiet: its comms may still be closing
+                cluster.close()
+        finally:
+            for logger, level in zip(quiet, levels, strict=True):
+                logger.setLevel(level)
 
 
 def _wait_for_workers(client: Any, address: str, wait: float, option: str | None = None) -> int:
