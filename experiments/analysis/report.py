@@ -447,11 +447,9 @@ def write_report(folder: str | Path, out: str | Path | None = None, command: Seq
     check_manifest_fields(manifest, folder)
     out = Path(out) if out is not None else folder / "report"
     where, bundle = folder.resolve(), out.resolve()
-    if bundle.is_relative_to(where) and bundle != where:
-        first = where / bundle.relative_to(where).parts[0]
-        if first.exists() and not (first / "report.json").is_file():
-            raise OutputError(out, f"is inside {first.name}, part of the sweep folder {folder}; give a new folder "
-                                   "(the default is SWEEP_DIR/report) or one outside it")
+    if bundle.parent == where and bundle.exists() and not (bundle / "report.json").is_file():
+        raise OutputError(out, f"is {bundle.name}, part of the sweep folder {folder}; give a new folder (the default "
+                               "is SWEEP_DIR/report) or one outside it")
     data = store.load(folder)
     with output_folder(out, "report.json") as staging:
         for sub in ("tables", "figures"):
