@@ -193,6 +193,22 @@ class Folder:
             handle.flush()
             yield
 
+    def running(self) -> str | None:
+        """Who holds the folder's lock (a sweep running into it: "pid N on HOST"), or None; takes no lock."""
+        try:
+            handle = (self.path / LOCK).open("r", encoding="utf-8")
+        except OSError:
+            return None
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return handle.read(200).strip() or "another process"
+            except OSError:
+                return None
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return None
+
     def create(self) -> None:
         """Make the folder and its part folders."""
         for kind in KINDS:

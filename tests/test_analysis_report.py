@@ -125,6 +125,27 @@ def test_a_folder_that_is_not_a_sweep_gets_one_line_and_nothing_is_written(tmp_p
     assert sorted(p.name for p in plain.iterdir()) == ["notes.txt"]
 
 
+def test_a_sweep_still_running_is_said_to_be_running_not_to_be_finished_by_hand(smoke_sweep, tmp_path, capsys):
+    import fcntl
+
+    folder = tmp_path / "running"
+    shutil.copytree(smoke_sweep, folder)
+    status = folder / "status.jsonl"
+    status.write_text("\n".join(status.read_text().splitlines()[:5]) + "\n")
+    with (folder / "sweep.lock").open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running sweep holds it
+        held.seek(0)
+        held.truncate()
+        held.write("pid 12345 on somewhere")
+        held.flush()
+        assert main(["report", str(folder)]) == 2
+    err = one_line_error(capsys)
+    assert "a sweep is still running into it (pid 12345 on somewhere" in err and "talentflow sweep" not in err
+    assert main(["report", str(folder)]) == 2  # the lock released: unfinished, and how to finish it
+    assert "finish it with: talentflow sweep" in one_line_error(capsys)
+    assert not (folder / "report").exists()
+
+
 def test_a_folder_with_a_broken_manifest_gets_one_line(tmp_path, capsys):
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "manifest.json").write_text("{not json")

@@ -64,6 +64,10 @@ def finished_sweep(folder: str | Path) -> dict[str, Any]:
     done = sum(1 for r in manifest["runs"] if latest.get(r["run"], {}).get("status") == "ok")
     failed = sum(1 for r in manifest["runs"] if latest.get(r["run"], {}).get("status") == "failed")
     if done < total:
+        holder = sweep.running()
+        if holder is not None:
+            raise store.FolderError(f"{path}: a sweep is still running into it ({holder}; {done} of {total} runs "
+                                    "done); report it once it has finished")
         name = manifest.get("sweep", {}).get("path", "SWEEP_FILE")
         hint = (f"finish it with: talentflow sweep {name} --out {path}" +
                 (" --retry-failed" if failed else ""))
