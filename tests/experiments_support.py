@@ -108,3 +108,16 @@ def in_process_results(path: Path, folder: Path) -> pd.DataFrame:
     """The sweep file ``path`` run in this process into ``folder``, loaded: the reference of the fault tests."""
     runner.run_sweep(read_sweep(path), folder, InProcess(), progress=False)
     return experiments.load(folder)
+
+
+def forbid(monkeypatch, what: str, *targets: tuple[object, str]) -> None:
+    """Make each ``owner.name`` (``owner[name]`` for a dict) of ``targets`` fail the test if it is called: bad input
+    must be refused before ``what`` (e.g. "a simulation") happens."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"{what} despite bad input")
+
+    for owner, name in targets:
+        if isinstance(owner, dict):
+            monkeypatch.setitem(owner, name, refuse)
+        else:
+            monkeypatch.setattr(owner, name, refuse)

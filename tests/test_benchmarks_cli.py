@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from experiments_support import forbid
 
 import benchmarks.__main__ as benchmarks_main
 from benchmarks import phases
@@ -10,12 +11,10 @@ from benchmarks import phases
 
 @pytest.fixture
 def no_benchmark(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a benchmark ran despite bad input")
-    monkeypatch.setattr(phases, "time_steps", refuse)
-    monkeypatch.setattr(phases, "section", refuse)
-    monkeypatch.setattr(benchmarks_main, "describe", refuse)
-    monkeypatch.setattr(benchmarks_main, "BENCHMARKS", {name: refuse for name in benchmarks_main.BENCHMARKS})
+    runs = dict(benchmarks_main.BENCHMARKS)
+    monkeypatch.setattr(benchmarks_main, "BENCHMARKS", runs)  # a copy, whose entries forbid replaces
+    forbid(monkeypatch, "a benchmark ran", (phases, "time_steps"), (phases, "section"), (benchmarks_main, "describe"),
+           *((runs, name) for name in list(runs)))
 
 
 def refused(capsys, prog, *words):

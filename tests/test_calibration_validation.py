@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 import pytest
+from experiments_support import forbid
 
 from experiments import validation
 from experiments.validation import Window
@@ -87,10 +88,7 @@ ROOT = validation.DEFAULT_CONFIG.parent.parent
 @pytest.fixture
 def no_simulation(monkeypatch):
     """Bad input must be refused before anything runs: a simulation here fails the test."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("simulated despite bad input")
-    monkeypatch.setattr(validation, "simulate", refuse)
-    monkeypatch.setattr(validation, "star_recruits", refuse)
+    forbid(monkeypatch, "simulated", (validation, "simulate"), (validation, "star_recruits"))
 
 
 def _refused(argv, capsys, *words):
