@@ -77,7 +77,7 @@ def end_with(pid: int) -> None:
     """In a worker: end this process (exit code 1) once the process ``pid`` has ended (checked every
     :data:`PARENT_CHECK_SECONDS` by a daemon thread), or once this worker's own parent has (the forkserver,
     which ends with ``pid``)."""
-    from simulation.outputs import process_runs
+    from simulation.processes import process_runs
 
     parent = os.getppid()
 

@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from simulation.processes import process_runs
+
 #: Marker file -> the ``kind`` it records, for each kind of talentflow output folder (every command that
 #: writes one, the experiments' included, declares its marker here).
 MARKERS: dict[str, str] = {"run.json": "talentflow run", "compare.json": "talentflow compare",
@@ -208,21 +210,6 @@ def _remove_abandoned(path: Path) -> None:
             shutil.rmtree(sibling, ignore_errors=True)
 
 
-def process_runs(pid: int) -> bool:
-    """Whether a process ``pid`` runs (ours or another user's; a zombie has ended)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
-
-
 @contextmanager
 def output_folder(path: str | Path, marker: str | None = None) -> Iterator[Path]:
     """Yield a temporary folder to write into; on success its files replace ``path``'s, on failure it vanishes.
@@ -249,7 +236,7 @@ def output_folder(path: str | Path, marker: str | None = None) -> Iterator[Path]
         yield staging
         if marker is not None:
             _list_files(staging, marker)
-        with _signals_held():  # a SIGTERM or Ctrl-C now would leave half the old output and half the new
+        with _exit_deferred():  # a SIGTERM or Ctrl-C now would leave half the old output and half the new
             _move_into_place(staging, path, marker, shown)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -275,7 +262,7 @@ _MOVING: dict[str, Any] = {"depth": 0, "exit": None}
 
 
 @contextmanager
-def _signals_held() -> Iterator[None]:
+def _exit_deferred() -> Iterator[None]:
     """While the block runs, an exit asked for by :func:`exit_when_safe` (the SIGTERM handler of the command
     line) waits until it ends."""
     _MOVING["depth"] += 1

@@ -134,11 +134,16 @@ def test_shock_pairs_compare_each_shock_with_the_unshocked_point_of_the_same_wei
     assert vicious_cycle.shock_pairs(design) == {1: 0, 3: 2}
 
 
-def test_with_base_runs_a_sweep_file_on_another_scenario_without_editing_it(tmp_path):
+def test_based_text_runs_a_sweep_file_on_another_scenario_without_editing_it(tmp_path):
     scenario = tmp_path / "calibrated.toml"
     scenario.write_text(f'extends = "{BASELINE}"\n[preferences]\nwage = 1.7\n')
     original = (SWEEPS / "vicious_cycle.toml").read_text()
-    copy = base.with_base(SWEEPS / "vicious_cycle.toml", scenario, tmp_path / "sweeps")
+    folder = tmp_path / "sweeps"
+    text = base.based_text(SWEEPS / "vicious_cycle.toml", scenario, folder)
+    assert not folder.exists()  # the text only: the experiment writes it where its run goes
+    folder.mkdir()
+    copy = folder / "vicious_cycle.toml"
+    copy.write_text(text, encoding="utf-8")
     assert (SWEEPS / "vicious_cycle.toml").read_text() == original
     sweep = read_sweep(copy)
     assert sweep.base == str(scenario.resolve())
@@ -146,7 +151,7 @@ def test_with_base_runs_a_sweep_file_on_another_scenario_without_editing_it(tmp_
     arms = tmp_path / "arms.toml"
     arms.write_text('base = "x.toml"\ndesign = "arms"\nseed = 1\n[arms.a]\nconfig = "y.toml"\n')
     with pytest.raises(ConfigError, match="arms"):
-        base.with_base(arms, scenario, tmp_path / "sweeps")
+        base.based_text(arms, scenario, folder)
 
 
 #: Tiny versions of the named experiments' sweep files (same names, designs and parameters; seconds to run).

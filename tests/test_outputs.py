@@ -141,7 +141,7 @@ def test_a_zombie_does_not_count_as_running():
     import subprocess
     import sys
 
-    from simulation.outputs import process_runs
+    from simulation.processes import process_runs
 
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     import time

@@ -114,18 +114,6 @@ def based_text(path: Path, base: Path, folder: Path) -> str:
     return f"# {path.name} with base = {base} (talentflow experiment --base)\n" + text
 
 
-def with_base(path: Path, base: Path, folder: Path) -> Path:
-    """A copy of the sweep file at ``path`` whose ``base`` is ``base``, written into ``folder``; returns it.
-
-    Refuses (ConfigError) sweep files whose arms name config files: those paths would not follow the copy.
-    """
-    text = based_text(path, base, folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    copy = folder / path.name
-    copy.write_text(text, encoding="utf-8")
-    return copy
-
-
 def check_out(experiment: Experiment, out: Path) -> None:
     """Refuse (FolderError) an output folder the experiment must not write into; writes nothing.
 
