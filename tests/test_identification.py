@@ -297,3 +297,37 @@ def test_the_documents_bad_inputs_are_one_line_and_leave_the_document_as_it_was(
             name, done.stderr)
         assert doc.read_text(encoding="utf-8") == original, name
     assert (tmp_path / "figures.png").read_text() == "mine" and not (tmp_path / "missing.md").exists()
+
+
+def test_damaged_files_of_a_finished_folder_are_one_line_naming_the_file_and_leave_the_document(tiny_check, tmp_path):
+    import shutil
+
+    _, out, _ = tiny_check
+    names = ("priors", "targets", "identification_run", "identification", "identification_observed",
+             "identification_sensitivity", "identification_spread")
+    doc = tmp_path / "calibration.md"
+    original = "\n".join(f"<!-- {n}:start -->\nold {n}\n<!-- {n}:end -->" for n in names)
+    doc.write_text(original, encoding="utf-8")
+    facts = json.loads((out / "identification.json").read_text(encoding="utf-8"))
+    damages = {
+        "identification.csv": ('a,b\n1,"2\n', "identification.csv"),  # an unclosed quote
+        "observed.csv": ("", "observed.csv"),
+        "sensitivity.csv": ("weight,largest\nx,1\n", "'treated as'"),
+        "spread.csv": (b"\xff\xfe\x00bad", "spread.csv"),
+        "identification.json": ("[1, 2]", "identification.json"),
+    }
+    damages["identification.json "] = (json.dumps({**facts, "draws": "many"}), "wrong kind")
+    for name, (content, word) in damages.items():
+        damaged = tmp_path / f"damaged-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(out, damaged)
+        path = damaged / name.strip()
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        done = document("--identification", damaged, "--doc", doc, "--figures", tmp_path / "figures")
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, (name, done.stderr)
+        assert done.stderr.startswith("python -m experiments.calibration.document: error: "), (name, done.stderr)
+        assert word in done.stderr, (name, done.stderr)
+        assert doc.read_text(encoding="utf-8") == original, name
+        assert not (tmp_path / "figures").exists(), name

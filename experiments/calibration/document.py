@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +32,50 @@ FIGURES = ("prior_posterior.png", "posterior_pairs.png", "predictive.png", "gene
 CALIBRATION_FILES = ("calibration.json", "summary.md", "predictive.csv", *FIGURES)
 IDENTIFICATION_FILES = ("identification.json", "identification.csv", "observed.csv", "sensitivity.csv",
                         "spread.csv", "identification.png")
+
+
+def read_table(path: Path, columns: tuple[str, ...], **options: object) -> pd.DataFrame:
+    """The CSV table at ``path`` with at least ``columns``; UsageError naming the file (and the column) if it
+    cannot be read as such (damaged, or written by another version)."""
+    try:
+        table = pd.read_csv(path, **options)  # type: ignore[call-overload]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UsageError(f"{path}: not a readable CSV table ({first}); run the command that wrote it again") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise UsageError(f"{path}: column {missing[0]!r}: missing (expected {', '.join(columns)}); run the command "
+                         "that wrote it again")
+    return table
+
+
+def read_facts(path: Path, keys: tuple[str, ...]) -> dict[str, object]:
+    """The JSON object at ``path`` with at least ``keys``; UsageError naming the file (and the key) if it cannot be
+    read as such."""
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise UsageError(f"{path}: not readable JSON ({type(err).__name__}); run the command that wrote it again"
+                         ) from None
+    if not isinstance(facts, dict):
+        raise UsageError(f"{path}: expected a JSON object; run the command that wrote it again")
+    missing = [k for k in keys if k not in facts]
+    if missing:
+        raise UsageError(f"{path}: key {missing[0]!r}: missing; run the command that wrote it again")
+    return facts
+
+
+@contextmanager
+def read_from(option: str, folder: Path) -> Iterator[None]:
+    """Turn a value of the wrong kind met while the tables of ``folder`` are written into one UsageError naming
+    the option and the folder (the files' own readers name the file where they can)."""
+    try:
+        yield
+    except UsageError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as err:  # UnicodeDecodeError is a ValueError
+        raise UsageError(f"{option} {folder}: a file there holds a value of the wrong kind ({type(err).__name__}: "
+                         f"{err}); run the command that wrote it again") from None
 
 
 def priors_table(targets_path: Path) -> str:
@@ -55,7 +101,8 @@ def targets_table(targets_path: Path) -> str:
 
 
 def identification_table(folder: Path) -> str:
-    table = pd.read_csv(folder / "identification.csv")
+    table = read_table(folder / "identification.csv", ("parameter", "data_sets", "coverage_90", "coverage_low",
+                                                         "coverage_high", "mean_narrowing", "identified"))
     table["parameter"] = "`" + table["parameter"] + "`"
     table["identified"] = table["identified"].map({True: "yes", False: "no"})
     return markdown_table(table[["parameter", "data_sets", "coverage_90", "coverage_low", "coverage_high",
@@ -72,7 +119,10 @@ def share(value: float | None) -> str:
 
 def identification_facts(folder: Path) -> str:
     """The check's command, table size and tolerance, and how many rows each synthetic data set kept."""
-    info = json.loads((folder / "identification.json").read_text(encoding="utf-8"))
+    info = read_facts(folder / "identification.json", (
+        "command", "draws", "researchers", "rows_with_every_target_defined", "tolerance", "datasets", "accepted_min",
+        "accepted_max", "accepted_median", "widened", "min_accepted", "coverage_within_tolerance",
+        "coverage_widened", "observed_rows_within"))
     return "\n".join([
         f"- Command: `{info['command'].strip()}`",
         f"- {info['draws']:,} prior draws of {info['researchers']:,} researchers each; "
@@ -90,7 +140,7 @@ def identification_facts(folder: Path) -> str:
 
 def observed_table(folder: Path) -> str:
     """The real data's rejection posterior beside the ABC-SMC posterior."""
-    table = pd.read_csv(folder / "observed.csv")
+    table = read_table(folder / "observed.csv", ("parameter",))
     table["parameter"] = "`" + table["parameter"] + "`"
     columns = {"rejection_median": "rejection median", "rejection_low_5": "5%", "rejection_high_95": "95%",
                "smc_median": "ABC-SMC median", "smc_low_5": "5% ", "smc_high_95": "95% "}
@@ -105,7 +155,8 @@ def two_places(value: float) -> str:
 
 def sensitivity_table(folder: Path) -> str:
     """Standardized rank regression coefficients of each target on every weight, largest first."""
-    table = pd.read_csv(folder / "sensitivity.csv", keep_default_na=False, na_values=[""])
+    table = read_table(folder / "sensitivity.csv", ("weight", "treated as", "largest"), keep_default_na=False,
+                       na_values=[""])
     fit = table[table["treated as"].isna()]
     table = table[table["treated as"].notna()].sort_values("largest", ascending=False)
     table = pd.concat([table, fit])
@@ -117,12 +168,13 @@ def sensitivity_table(folder: Path) -> str:
 
 def spread_table(folder: Path) -> str:
     """The spread of each target between simulations at the posterior medians, in standard errors."""
-    table = pd.read_csv(folder / "spread.csv")
+    table = read_table(folder / "spread.csv", ("target",))
     return markdown_table(table, {c: two_places for c in table.columns if c != "target"})
 
 
 def run_facts(folder: Path) -> str:
-    info = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
+    info = read_facts(folder / "calibration.json", ("command", "simulations", "abc_seconds", "seconds", "workers",
+                                                    "final_epsilon"))
     lines = [f"- Command: `{info['command']}`",
              f"- {info['simulations']:,} simulations in {info['abc_seconds']:.0f} s of ABC-SMC and "
              f"{info['seconds']:.0f} s in all, on {info['workers']} worker processes; final epsilon "
@@ -165,17 +217,19 @@ def main(argv: list[str] | None = None) -> int:
         figures = []
         if args.calibration:
             figures += [args.calibration / name for name in FIGURES]
-            summary = (args.calibration / "summary.md").read_text(encoding="utf-8")
-            predictive = pd.read_csv(args.calibration / "predictive.csv")
-            sections |= {"run": run_facts(args.calibration), "posterior": summary.strip(),
-                         "predictive": markdown_table(predictive)}
+            with read_from("--calibration", args.calibration):
+                summary = (args.calibration / "summary.md").read_text(encoding="utf-8")
+                predictive = read_table(args.calibration / "predictive.csv", ())
+                sections |= {"run": run_facts(args.calibration), "posterior": summary.strip(),
+                             "predictive": markdown_table(predictive)}
         if args.identification:
             figures.append(args.identification / "identification.png")
-            sections |= {"identification_run": identification_facts(args.identification),
-                         "identification": identification_table(args.identification),
-                         "identification_observed": observed_table(args.identification),
-                         "identification_sensitivity": sensitivity_table(args.identification),
-                         "identification_spread": spread_table(args.identification)}
+            with read_from("--identification", args.identification):
+                sections |= {"identification_run": identification_facts(args.identification),
+                             "identification": identification_table(args.identification),
+                             "identification_observed": observed_table(args.identification),
+                             "identification_sensitivity": sensitivity_table(args.identification),
+                             "identification_spread": spread_table(args.identification)}
         try:
             check_between(args.doc, sections)
         except ValueError as err:
