@@ -87,5 +87,14 @@ def describe() -> list[tuple[str, str]]:
         ("Load average at start (1 / 5 / 15 min)", f"{load} (other work on the machine slows wall-clock times)"),
         ("Yardstick at start", f"{yardstick_ms():.2f} ms to draw 1,000,000 uniforms with numpy's PCG64 (median of 21; "
                                "the same work, to compare runs on a machine whose speed varies)"),
+        ("Threads of the vectorized engine", engine_threads()),
         ("Versions", f"{versions}; git {git_commit()}"),
     ]
+
+
+def engine_threads() -> str:
+    """How many threads the vectorized engine takes in the benchmarks' processes, and why."""
+    from simulation.threads import ENV, threads
+
+    why = f"{ENV}={os.environ[ENV]}" if ENV in os.environ else f"{ENV} unset: the CPUs the process may use"
+    return f"{threads()} ({why}; the outputs are the same on any number)"

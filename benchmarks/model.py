@@ -14,6 +14,11 @@ years within 2 GiB of memory. The agent engine runs fewer years at the larger
 sizes; the vectorized engine also runs those same cases, for the speed-up
 (reported, not a target).
 
+The vectorized engine splits its year over threads (:mod:`simulation.threads`;
+the outputs are the same on any number): each case runs on the threads the
+engine takes by default (the CPUs the process may use), and the speed target's
+case runs once more on one thread, to show what the threads give.
+
 ``python -m benchmarks.model [--quick] [--config FILE] [--seed N] [--repeat N]``
 runs this benchmark alone and prints its section.
 """
@@ -25,6 +30,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -36,6 +42,7 @@ import numpy as np
 
 from benchmarks import Section, Target, markdown_table, targets_table
 from benchmarks.machine import REPO
+from simulation.threads import ENV as THREADS_ENV
 
 DEFAULT_CONFIG = REPO / "configs" / "baseline.toml"
 DEFAULT_SEED = 1
@@ -52,9 +59,11 @@ class Case:
     engine: str
     researchers: int
     years: int
+    threads: int | None = None  # TALENTFLOW_THREADS for the case; None: the engine's default
 
     def label(self) -> str:
-        return f"{self.engine} {self.researchers:,} x {self.years} years"
+        on = "" if self.threads is None else f", {self.threads} thread{'s' if self.threads > 1 else ''}"
+        return f"{self.engine} {self.researchers:,} x {self.years} years{on}"
 
 
 @dataclass(frozen=True)
@@ -70,8 +79,8 @@ class Plan:
 FULL = Plan(
     cases=(Case("vectorized", 1_000, 30), Case("agents", 1_000, 30),
            Case("vectorized", 10_000, 30), Case("vectorized", 10_000, 10), Case("agents", 10_000, 10),
-           Case("vectorized", 100_000, 30), Case("vectorized", 100_000, 3), Case("agents", 100_000, 3),
-           Case("vectorized", 1_000_000, 30)),
+           Case("vectorized", 100_000, 30), Case("vectorized", 100_000, 30, threads=1),
+           Case("vectorized", 100_000, 3), Case("agents", 100_000, 3), Case("vectorized", 1_000_000, 30)),
     speed=Case("vectorized", 100_000, 30),
     agents=Case("agents", 10_000, 10),
     memory=Case("vectorized", 1_000_000, 30),
@@ -79,7 +88,7 @@ FULL = Plan(
 QUICK = Plan(
     cases=(Case("vectorized", 1_000, 10), Case("agents", 1_000, 10),
            Case("vectorized", 10_000, 3), Case("agents", 10_000, 3),
-           Case("vectorized", 100_000, 10)),
+           Case("vectorized", 100_000, 10), Case("vectorized", 100_000, 10, threads=1)),
     speed=Case("vectorized", 100_000, 10),
     agents=Case("agents", 10_000, 3),
     memory=None,
@@ -98,6 +107,7 @@ class Measure:
     peak_bytes: int  # peak resident memory of the process
     start_bytes: int  # peak resident memory after the imports, before the model is built
     digest: str  # hash of the yearly outputs, to check that the engines agree
+    threads: int = 1  # threads the engine used
 
     @property
     def ns_per_researcher_year(self) -> float:
@@ -123,6 +133,7 @@ def outputs_digest(yearly) -> str:
 def simulate_case(case: Case, config: Path, seed: int) -> Measure:
     """Build and run ``case`` in this process and measure it."""
     from simulation.model import TalentModel
+    from simulation.threads import threads
 
     start_bytes = peak_rss_bytes()
     start = time.perf_counter()
@@ -135,7 +146,7 @@ def simulate_case(case: Case, config: Path, seed: int) -> Measure:
         researcher_years += len(model.population) if model.population is not None else len(model.researchers)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     return Measure(case, build_seconds, seconds, cpu_seconds, researcher_years, peak_rss_bytes(), start_bytes,
-                   outputs_digest(model.yearly()))
+                   outputs_digest(model.yearly()), threads())
 
 
 def run_case(case: Case, config: Path, seed: int, repeats: int) -> Measure:
@@ -144,7 +155,8 @@ def run_case(case: Case, config: Path, seed: int, repeats: int) -> Measure:
     for _ in range(repeats):
         command = [sys.executable, "-m", "benchmarks.model", "--case", case.engine, str(case.researchers),
                    str(case.years), "--config", str(config), "--seed", str(seed)]
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+        env = os.environ | ({} if case.threads is None else {THREADS_ENV: str(case.threads)})
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env)
         if done.returncode != 0:
             raise RuntimeError(f"{case.label()} failed:\n{done.stderr.strip()[-2000:]}")
         fields = json.loads(done.stdout.strip().splitlines()[-1])
@@ -210,15 +222,30 @@ def significant(x: float, digits: int = 3) -> str:
 
 
 def cases_table(measures: dict[Case, Measure]) -> str:
-    header = ["engine", "researchers", "years", "researcher-years", "build (s)", "steps (s)",
+    header = ["engine", "threads", "researchers", "years", "researcher-years", "build (s)", "steps (s)",
               "s per 1,000 researcher-years", "ns per researcher-year", "CPU ns per researcher-year",
               "peak memory (MiB)", "of which model (MiB)"]
-    rows = [[m.case.engine, f"{m.case.researchers:,}", str(m.case.years), f"{m.researcher_years:,}",
+    rows = [[m.case.engine, str(m.threads), f"{m.case.researchers:,}", str(m.case.years), f"{m.researcher_years:,}",
              f"{m.build_seconds:.3f}", f"{m.seconds:.3f}", significant(m.seconds / m.researcher_years * 1000),
              f"{m.ns_per_researcher_year:,.0f}", f"{m.cpu_ns_per_researcher_year:,.0f}",
              f"{m.peak_bytes / MIB:,.0f}", f"{(m.peak_bytes - m.start_bytes) / MIB:,.0f}"]
             for m in measures.values()]
     return markdown_table(header, rows, align="l" + "r" * (len(header) - 1))
+
+
+def threads_sentence(plan: Plan, measures: dict[Case, Measure]) -> str:
+    """What the threads give in the speed target's case: its time on one thread over its time on the default."""
+    one = measures.get(dataclasses.replace(plan.speed, threads=1))
+    default = measures[plan.speed]
+    if one is None or default.threads == 1:
+        return (f"The engine ran on one thread ({default.threads} by default here): the threads' gain is not "
+                "measured.")
+    return (f"Threads, in the speed target's case ({plan.speed.researchers:,} researchers x {plan.speed.years} "
+            f"years), measured in this run: {one.ns_per_researcher_year:,.0f} ns per researcher-year on one "
+            f"thread, {default.ns_per_researcher_year:,.0f} ns on {default.threads}, "
+            f"{one.seconds / default.seconds:.2f} times as fast in wall time for "
+            f"{default.cpu_seconds / one.cpu_seconds:.2f} times the CPU time. Identical outputs on both: "
+            f"{'yes' if one.digest == default.digest else '**no**'}.")
 
 
 def speed_up_table(ratios: dict[tuple[int, int], SpeedUp]) -> str:
@@ -244,6 +271,11 @@ def targets(plan: Plan, measures: dict[Case, Measure], ratios: dict[tuple[int, i
         Target("identical yearly outputs of both engines, same config and seed, every case both run",
                "yes" if not differ else "differ at " + ", ".join(differ), "yes", not differ),
     ]
+    one = measures.get(dataclasses.replace(plan.speed, threads=1))
+    if one is not None:
+        out.append(Target(f"identical yearly outputs of the vectorized engine on one thread and on {speed.threads}, "
+                          "speed target's case", "yes" if one.digest == speed.digest else "**no**", "yes",
+                          one.digest == speed.digest))
     memory_label = "peak memory, vectorized engine, 1,000,000 researchers x 30 years"
     if plan.memory is None:
         out.append(Target(memory_label, "not measured (--quick)", "<= 2,048 MiB", None))
@@ -274,6 +306,7 @@ def section(quick: bool = False, config: Path = DEFAULT_CONFIG, seed: int = DEFA
         "alive at the end of a simulated year. Peak memory is the process's peak resident set (ru_maxrss), "
         "including the interpreter and libraries; \"of which model\" is the peak above the level after imports.",
         cases_table(measures),
+        threads_sentence(plan, measures),
         "Speed-up of the vectorized engine over the agent engine, same config, seed, researchers and years:",
         speed_up_table(ratios),
         targets_table(checked),

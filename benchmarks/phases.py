@@ -70,6 +70,7 @@ def _wrap(target: str, label: str, seconds: dict[str, float]) -> None:
 def time_steps(years: int) -> dict[str, Any]:
     """One run of the case in this process with every step timed: seconds by step, the total, researcher-years."""
     from simulation.model import TalentModel
+    from simulation.threads import threads
 
     model = TalentModel(CONFIG, engine="vectorized", rng=SEED, researchers=RESEARCHERS, years=years)
     seconds = dict.fromkeys((label for label, _ in STEPS), 0.0)
@@ -81,7 +82,7 @@ def time_steps(years: int) -> dict[str, Any]:
         model.step()
         researcher_years += len(model.population)
     total = time.perf_counter() - start
-    return {"seconds": seconds, "total": total, "researcher_years": researcher_years}
+    return {"seconds": seconds, "total": total, "researcher_years": researcher_years, "threads": threads()}
 
 
 def run(years: int) -> dict[str, Any]:
@@ -108,8 +109,9 @@ def section(quick: bool = False) -> Section:
     rows.append(["**year**", f"{1000 * best['total'] / years:.2f}", f"{best['total'] * ns:.0f}", "100%"])
     body = "\n\n".join([
         f"The vectorized engine, `{CONFIG.relative_to(REPO)}`, seed {SEED}, {RESEARCHERS:,} researchers for "
-        f"{years} years, with a clock around each step of the year (the run of least total time of {RUNS}, each "
-        "in its own process). Other: the year's time outside these steps.",
+        f"{years} years on {best['threads']} thread{'s' if best['threads'] > 1 else ''}, with a clock around each "
+        f"step of the year (the run of least total time of {RUNS}, each in its own process). Other: the year's "
+        "time outside these steps.",
         markdown_table(["step of the year", "ms a year", "ns per researcher-year", "share"], rows, align="lrrr"),
     ])
     return Section("Vectorized engine: time by step of the year", body)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.executors import scheduler_address
-from simulation.cli import whole_number
+from simulation.cli import threads_env_problem, whole_number
 from simulation.config import ConfigError
 
 
@@ -209,4 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     register_sweep(sub)
     register_status(sub)
     args = parser.parse_args(argv)
+    problem = threads_env_problem()
+    if problem is not None:
+        parser.error(problem)
     return args.handler(args)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation import choice, loops
+from simulation import choice, loops, threads
 from simulation.arrays import select
 from simulation.careers import ACADEMIA, SECTORS
 from simulation.hours import cap_cut, is_employee
@@ -39,10 +39,19 @@ def age_one_year(pop: Population, world: World, config: Config, mentor_quality: 
     exit hazard or retirement takes leave (:func:`~simulation.lifecycle.exits`).
     Returns who made a transition and who leaves research this year, (n,) bool.
     """
-    return loops.age(pop.stage, pop.sector, pop.country, pop.years_in_stage, pop.career_age, pop.years_in_place,
-                     pop.ln_talent, pop.phd_country, pop.phd_year, pop.moved, pop.support, exit_u, advance_u,
-                     mentor_quality, lab_cut, lab_gain, config.talent.training_gain, world.exit_hazard, world.min_years,
-                     world.advance_p, config.simulation.max_career_age, year)
+    n = len(pop)
+    transition, leaving = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+
+    def span(start: int, stop: int) -> None:  # views of the span's rows
+        rows = slice(start, stop)
+        loops.age(pop.stage[rows], pop.sector[rows], pop.country[rows], pop.years_in_stage[rows],
+                  pop.career_age[rows], pop.years_in_place[rows], pop.ln_talent[rows], pop.phd_country[rows],
+                  pop.phd_year[rows], pop.moved[rows], pop.support[rows], exit_u[rows], advance_u[rows],
+                  mentor_quality, lab_cut, lab_gain, config.talent.training_gain, world.exit_hazard, world.min_years,
+                  world.advance_p, config.simulation.max_career_age, year, transition[rows], leaving[rows])
+
+    threads.each(span, n)
+    return transition, leaving
 
 
 def by_stage(table: np.ndarray, stage: np.ndarray) -> np.ndarray:
@@ -59,11 +68,22 @@ def offers_held(pop: Population, world: World, offer_u: np.ndarray, transition: 
     (:func:`simulation.choice.offer_probability`), for posts open at the
     researcher's stage; ``transition`` (n,) marks those who end a stage this year.
     """
-    exponent = loops.offer_exponents(pop.ln_talent, pop.stage, transition, world.talent_sigma,
-                                     np.negative(world.offer_slope), world.offer_intercept, world.stage_shift,
-                                     world.transition_shift, world.stage_allows,
-                                     np.empty((world.n_alternatives, len(pop))))
-    held, offered = loops.offers(np.exp(exponent, out=exponent), offer_u.T, pop.country, pop.sector, len(SECTORS))
+    minus_slope, chance_u = np.negative(world.offer_slope), offer_u.T
+
+    def span(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = slice(start, stop)
+        exponent = loops.offer_exponents(pop.ln_talent[rows], pop.stage[rows], transition[rows], world.talent_sigma,
+                                         minus_slope, world.offer_intercept, world.stage_shift,
+                                         world.transition_shift, world.stage_allows,
+                                         np.empty((world.n_alternatives, stop - start)))
+        return loops.offers(np.exp(exponent, out=exponent), chance_u, pop.country[rows], pop.sector[rows],
+                            len(SECTORS), start)
+
+    parts = threads.each(span, len(pop))
+    if len(parts) == 1:
+        held, offered = parts[0]
+    else:
+        held, offered = np.concatenate([h for h, _ in parts], axis=1), np.concatenate([o for _, o in parts])
     return held.T, offered
 
 
@@ -83,8 +103,12 @@ def open_alternatives(pop: Population, world: World, held: np.ndarray, transitio
     employer, and the visa it sponsors).
     """
     home_posts = world.country_alternatives[:, None, :] & world.stage_allows[None, :, :]  # (C, stage, A)
-    return loops.open_posts(_rows(pop, rows), pop.origin, pop.country, pop.sector, pop.stage, held.T, transition,
-                            home_posts, len(SECTORS)).T
+    index, held_t = _rows(pop, rows), held.T
+    available = np.empty((world.n_alternatives, len(index)), dtype=bool)
+    threads.each(lambda start, stop: loops.open_posts(index[start:stop], pop.origin, pop.country, pop.sector,
+                                                      pop.stage, held_t, transition, home_posts, len(SECTORS),
+                                                      available[:, start:stop]), len(index))
+    return available.T
 
 
 def _rows(pop: Population, rows: np.ndarray | None) -> np.ndarray:
@@ -176,24 +200,34 @@ def choose_alternatives(pop: Population, world: World, config: Config, mentor_qu
     p, h = config.preferences, config.hours
     c = world.alt_country
     labs = np.isfinite(lab_cut[c]) & (world.alt_sector == ACADEMIA)
+    index = _rows(pop, rows)
+    m = len(index)
     ln_talent = pop.ln_talent if rows is None else pop.ln_talent[rows]
-    talent_pay = np.exp(world.convexity[:, None] * ln_talent[None, :])  # (A, m), as simulation.choice.pay
-    minus_shock = loops.shock_base(noise_u.T, _rows(pop, rows))  # (A, m): -(Gumbel shock), as gumbel_noise computes
-    np.log(minus_shock, out=minus_shock)
-    np.negative(minus_shock, out=minus_shock)
-    np.log(minus_shock, out=minus_shock)
-    chosen, finite = loops.choose(
-        _rows(pop, rows), pop.origin, pop.country, pop.sector, pop.stage, pop.years_in_place, pop.ln_talent,
-        pop.desired_hours, pop.employer_rank, pop.country_taste, pop.industry_taste, talent_pay, minus_shock,
-        np.ascontiguousarray(wage_bonus.T, dtype=np.float64), np.ascontiguousarray(exempt.T, dtype=bool),
-        np.ascontiguousarray(available.T, dtype=bool), c, world.alt_sector,
-        np.ascontiguousarray(world.pay[c, world.alt_sector].T),
-        np.where(world.capped[:, None], world.hours_cap[c][None, :], np.inf), world.cap_coverage[c],
-        np.where(world.trains_in, p.mentor, p.mentor_working), mentor_quality[c],
-        np.where(world.trains_in & labs[None, :], lab_cut[c][None, :], np.inf), lab_gain[c],
-        p.network * np.log1p(contacts[c]), p.home * world.country_alternatives,
-        p.wage, p.income_curvature, p.hours, h.peak_share, h.peak_extra, p.moving_cost, p.tie_growth,
-        p.sector_switch_cost)
+    chosen = np.empty(m, dtype=np.intp)
+    bonus, exempt_t = np.ascontiguousarray(wage_bonus.T, dtype=np.float64), np.ascontiguousarray(exempt.T, dtype=bool)
+    available_t, noise_t = np.ascontiguousarray(available.T, dtype=bool), noise_u.T
+    pay_table = np.ascontiguousarray(world.pay[c, world.alt_sector].T)
+    cap_table = np.where(world.capped[:, None], world.hours_cap[c][None, :], np.inf)
+    mentor_table = np.where(world.trains_in, p.mentor, p.mentor_working)
+    lab_cut_table = np.where(world.trains_in & labs[None, :], lab_cut[c][None, :], np.inf)
+    network, home = p.network * np.log1p(contacts[c]), p.home * world.country_alternatives
+
+    def span(start: int, stop: int) -> bool:
+        span_ = slice(start, stop)  # the span's deciders: their rows, and views of their columns
+        talent_pay = np.exp(world.convexity[:, None] * ln_talent[None, span_])  # (A, span), as simulation.choice.pay
+        minus_shock = loops.shock_base(noise_t, index[span_])  # (A, span): -(Gumbel shock), as gumbel_noise computes
+        np.log(minus_shock, out=minus_shock)
+        np.negative(minus_shock, out=minus_shock)
+        np.log(minus_shock, out=minus_shock)
+        return loops.choose(
+            index[span_], pop.origin, pop.country, pop.sector, pop.stage, pop.years_in_place, pop.ln_talent,
+            pop.desired_hours, pop.employer_rank, pop.country_taste, pop.industry_taste, talent_pay, minus_shock,
+            bonus[:, span_], exempt_t[:, span_], available_t[:, span_], c, world.alt_sector, pay_table, cap_table,
+            world.cap_coverage[c], mentor_table, mentor_quality[c], lab_cut_table, lab_gain[c], network, home, p.wage,
+            p.income_curvature, p.hours, h.peak_share, h.peak_extra, p.moving_cost, p.tie_growth,
+            p.sector_switch_cost, chosen[span_])
+
+    finite = all(threads.each(span, m))
     if not finite:
         raise FloatingPointError("a utility is not finite: a weight or an input is too large for the model")
     return chosen

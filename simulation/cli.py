@@ -47,10 +47,35 @@ class UsageError(ValueError):
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line and exit code 2 (via :class:`UsageError`)."""
+    """An argument parser whose errors are one line and exit code 2 (via :class:`UsageError`).
+
+    It also checks the environment variable that sets the engine's threads
+    (:data:`simulation.threads.ENV`): a bad value is bad input to the command.
+    """
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        parsed = super().parse_args(args, namespace)
+        problem = threads_env_problem()
+        if problem is not None:
+            raise UsageError(problem)
+        return parsed
+
+
+def threads_env_problem() -> str | None:
+    """What is wrong with the environment variable that sets the engine's threads, or None."""
+    from simulation.threads import ENV, threads_from_env
+
+    raw = os.environ.get(ENV)
+    if raw is None:
+        return None
+    try:
+        threads_from_env(raw)
+    except ValueError as err:
+        return str(err)
+    return None
 
 
 def whole_number(minimum: int) -> Callable[[str], int]:

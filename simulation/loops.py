@@ -49,15 +49,11 @@ def is_trainee(stage: int, sector: int) -> bool:
 @jit
 def age(stage, sector, country, years_in_stage, career_age, years_in_place, ln_talent, phd_country, phd_year,
         moved, support, exit_u, advance_u, mentor_quality, lab_cut, lab_gain, training_gain, exit_hazard, min_years,
-        advance_p, max_career_age, year):
-    """Train, age and advance every researcher by a year, in place (:func:`simulation.behaviour.age_one_year`).
-
-    Returns whether each made a stage transition and whether each leaves research, (n,) bool.
-    """
-    n = len(stage)
-    transition = np.empty(n, dtype=np.bool_)
-    leaving = np.empty(n, dtype=np.bool_)
-    for i in range(n):
+        advance_p, max_career_age, year, transition, leaving):
+    """Train, age and advance every researcher by a year, in place (:func:`simulation.behaviour.age_one_year`),
+    and write whether each made a stage transition and whether each leaves research into ``transition`` and
+    ``leaving``, (n,) bool."""
+    for i in range(len(stage)):
         s = stage[i]
         if is_trainee(s, sector[i]):
             c = country[i]
@@ -81,7 +77,6 @@ def age(stage, sector, country, years_in_stage, career_age, years_in_place, ln_t
         years_in_place[i] += 1
         moved[i] = False
         support[i] = 0.0
-    return transition, leaving
 
 
 @jit
@@ -111,28 +106,29 @@ def offer_exponents(ln_talent, stage, transition, talent_sigma, minus_slope, int
 
 
 @jit
-def offers(exp_minus_eta, offer_u, country, sector, n_sectors):
+def offers(exp_minus_eta, offer_u, country, sector, n_sectors, start):
     """The offers each researcher holds (A, n) and whether they hold one of a post other than their own (n,)
-    (:func:`simulation.behaviour.offers_held`): a draw of ``offer_u`` (A, n) below the offer's chance
-    ``1 / (1 + exp(-eta))``, from ``exp(-eta)`` (A, n; inf where the post is not open: a chance of 0)."""
-    n_alt, n = offer_u.shape
+    (:func:`simulation.behaviour.offers_held`): a draw of ``offer_u`` (A, start + n or more; the columns from
+    ``start`` on are these researchers') below the offer's chance ``1 / (1 + exp(-eta))``, from ``exp(-eta)``
+    (A, n; inf where the post is not open: a chance of 0)."""
+    n_alt, n = exp_minus_eta.shape
     held = np.empty((n_alt, n), dtype=np.bool_)
     offered = np.zeros(n, dtype=np.bool_)
     for a in range(n_alt):
+        draws = offer_u[a, start:start + n]  # contiguous: the loop below stays SIMD
         for i in range(n):  # compiled to SIMD instructions
-            hit = offer_u[a, i] < 1.0 / (exp_minus_eta[a, i] + 1.0)
+            hit = draws[i] < 1.0 / (exp_minus_eta[a, i] + 1.0)
             held[a, i] = hit
             offered[i] |= hit & (country[i] * n_sectors + sector[i] != a)
     return held, offered
 
 
 @jit
-def open_posts(rows, origin, country, sector, stage, held, transition, home_posts, n_sectors):
-    """The posts each researcher at ``rows`` may choose (A, len(rows)) (:func:`simulation.behaviour.open_alternatives`):
-    those held (``held``, (A, n)), and their own post, or at a stage transition every post of their origin country
-    open at the new stage (``home_posts``, (C, stage, A))."""
+def open_posts(rows, origin, country, sector, stage, held, transition, home_posts, n_sectors, available):
+    """The posts each researcher at ``rows`` may choose, into ``available`` (A, len(rows))
+    (:func:`simulation.behaviour.open_alternatives`): those held (``held``, (A, n)), and their own post, or at a
+    stage transition every post of their origin country open at the new stage (``home_posts``, (C, stage, A))."""
     n_alt = held.shape[0]
-    available = np.empty((n_alt, len(rows)), dtype=np.bool_)
     for j in range(len(rows)):
         i = rows[j]
         for a in range(n_alt):
@@ -142,7 +138,6 @@ def open_posts(rows, origin, country, sector, stage, held, transition, home_post
                 available[a, j] |= home_posts[origin[i], stage[i], a]
         else:
             available[country[i] * n_sectors + sector[i], j] = True
-    return available
 
 
 @jit
@@ -172,9 +167,11 @@ def shock_base(noise_u, rows):
 def choose(rows, origin, country, sector, stage, years_in_place, ln_talent, desired_hours, employer_rank,
            country_taste, industry_taste, talent_pay, minus_shock, wage_bonus, exempt, available, alt_country,
            alt_sector, pay_table, cap_table, coverage, mentor_table, quality, lab_cut_table, lab_gain, network,
-           home_table, wage, curvature, hours, peak_share, peak_extra, moving_cost, tie_growth, sector_switch_cost):
-    """The alternative each researcher at ``rows`` chooses: the open one (``available``, (A, m)) of highest utility
-    plus its Gumbel taste shock, ``-minus_shock`` (A, m) (:func:`simulation.behaviour.choose_alternatives`).
+           home_table, wage, curvature, hours, peak_share, peak_extra, moving_cost, tie_growth, sector_switch_cost,
+           chosen):
+    """The alternative each researcher at ``rows`` chooses, into ``chosen`` (m,): the open one (``available``,
+    (A, m)) of highest utility plus its Gumbel taste shock, ``-minus_shock`` (A, m)
+    (:func:`simulation.behaviour.choose_alternatives`).
 
     Income is ``pay_table[stage, a] * talent_pay[a, j]`` (:func:`simulation.choice.pay`; ``talent_pay`` is
     ``exp(convexity * ln_talent)``, (A, m)) plus ``wage_bonus`` (A, m); ``exempt`` (A, m) lifts the hours cap.
@@ -184,13 +181,11 @@ def choose(rows, origin, country, sector, stage, years_in_place, ln_talent, desi
     the cap covers), ``quality`` (mentor quality), ``lab_gain``, ``network`` (the network term, utils);
     ``home_table`` (origin, A) the home weight where the post is at home.
 
-    Returns the chosen alternatives (m,) and whether the utility of every open post was finite.
+    Returns whether the utility of every open post was finite.
     """
     n_alt = len(alt_country)
-    m = len(rows)
-    chosen = np.zeros(m, dtype=np.intp)
     finite = True
-    for j in range(m):
+    for j in range(len(rows)):
         i = rows[j]
         s, c_now, sector_now, o = stage[i], country[i], sector[i], origin[i]
         talent, desired, rank = ln_talent[i], desired_hours[i], employer_rank[i]
@@ -224,7 +219,7 @@ def choose(rows, origin, country, sector, stage, years_in_place, ln_talent, desi
                 best = u
                 pick = a
         chosen[j] = pick
-    return chosen, finite
+    return finite
 
 
 @jit
@@ -252,22 +247,18 @@ def output_hours(hours: float, kink: float, flat: float) -> float:
 
 @jit
 def hours_and_output(country, stage, talent, desired_hours, employer_rank, exempt, hours_cap, cap_coverage, capped,
-                     peak_share, peak_extra, output_kink, output_flat):
+                     peak_share, peak_extra, output_kink, output_flat, cut, worked, output, group):
     """Each researcher's hours a week cut by the cap and worked, research output (``talent`` times
     :func:`simulation.hours.research_time` under the cap that binds them), and survey group ``2 covered + employee``
-    (an employee whose employer a cap covers), (n,) each."""
+    (an employee whose employer a cap covers), into ``cut``, ``worked``, ``output`` and ``group``, (n,) each."""
     n = len(country)
     cap = np.empty(n)
-    group = np.empty(n, dtype=np.int8)
     for i in range(n):  # the cap that binds each researcher (inf: none)
         c = country[i]
         employee = capped[stage[i]]
         covered = employee & (employer_rank[i] < cap_coverage[c]) & (hours_cap[c] < np.inf)
         cap[i] = hours_cap[c] if covered & (not exempt[i]) else np.inf
         group[i] = 2 * covered + employee
-    cut = np.empty(n)
-    worked = np.empty(n)
-    output = np.empty(n)
     for i in range(n):  # arithmetic only: compiled to SIMD instructions
         desired = desired_hours[i]
         lost = (1.0 - peak_share) * max(desired - cap[i], 0.0) + peak_share * max(desired + peak_extra - cap[i], 0.0)
@@ -280,7 +271,6 @@ def hours_and_output(country, stage, talent, desired_hours, employer_rank, exemp
         ordinary += peak
         ordinary /= REFERENCE_HOURS
         output[i] = talent[i] * ordinary
-    return cut, worked, output, group
 
 
 @jit

@@ -5,7 +5,8 @@ they are identical only where numpy computes the same way: the same numpy
 version, CPU architecture and SIMD extensions (numpy dispatches exp, log and
 sums to SIMD code chosen for the CPU at run time, whose last bits may differ).
 The loops numba compiles (:mod:`simulation.loops`) round each operation as
-written, as numpy does (no fast-math); numba's version is recorded with the
+written, as numpy does (no fast-math), and the threads a year is split over
+(:mod:`simulation.threads`) change no bit; numba's version is recorded with the
 other packages'. The decision math calls no BLAS routine (no matrix products);
 numpy's BLAS is recorded all the same. run.json and a sweep's manifest hold
 :func:`numeric_platform`.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation import loops
+from simulation import loops, threads
 from simulation.careers import ACADEMIA, SECTORS, SENIOR, STAGES
 from simulation.population import Population
 from simulation.schema import HoursConfig
@@ -87,10 +87,19 @@ def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, peo
     """The yearly outputs for the researchers in ``pop`` (those still in research)."""
     w = people_per_agent
     n_c, n_sectors, n_stages = world.n_countries, len(SECTORS), len(STAGES)
-    cut, worked, output, group = loops.hours_and_output(
-        pop.country, pop.stage, np.exp(pop.ln_talent), pop.desired_hours, pop.employer_rank, pop.exempt,
-        world.hours_cap, world.cap_coverage, world.capped, hours.peak_share, hours.peak_extra, hours.output_kink,
-        hours.output_flat)
+    n = len(pop)
+    talent, cut, worked, output = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    group = np.empty(n, dtype=np.int8)
+
+    def span(start: int, stop: int) -> None:  # views of the span's rows
+        rows = slice(start, stop)
+        loops.hours_and_output(pop.country[rows], pop.stage[rows], np.exp(pop.ln_talent[rows], out=talent[rows]),
+                               pop.desired_hours[rows], pop.employer_rank[rows], pop.exempt[rows], world.hours_cap,
+                               world.cap_coverage, world.capped, hours.peak_share, hours.peak_extra,
+                               hours.output_kink, hours.output_flat, cut[rows], worked[rows], output[rows],
+                               group[rows])
+
+    threads.each(span, n)
     cells, top_by_country, top1_by_country, base, output, group_count, group_worked, group_cut, graduates = loops.tally(
         pop.country, pop.sector, pop.stage, pop.origin, pop.ln_talent, cut, worked, output, group, pop.phd_country,
         pop.phd_year, year, world.origin, top_cut, top1_cut, n_c, n_sectors, n_stages)

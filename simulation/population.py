@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from simulation import threads
 from simulation.careers import ACADEMIA, STUDENT
 from simulation.schema import Config
 from simulation.world import World
@@ -67,10 +68,16 @@ class Population:
             target = spare.get(name)
             if target is None or len(target) < k:
                 target = _buffer(mine, k)
-            arrays[name] = _take_rows(mine, index, out=target[:k])
+            arrays[name] = target[:k]
             new_room[name] = target
             if _is_front(mine, room.get(name)):
                 new_spare[name] = room[name]
+
+        def span(start: int, stop: int) -> None:  # rows of the kept researchers, in every array
+            for name in FIELDS:
+                _take_rows(getattr(self, name), index[start:stop], out=arrays[name][start:stop])
+
+        threads.each(span, k)
         return _with_memory(arrays, new_room, new_spare, handed_over_by=self)
 
     def extend(self, other: Population) -> Population:
@@ -229,7 +236,7 @@ def draw_year(rng: np.random.Generator, n: int, n_alternatives: int, space: np.n
     are then views of it. Either way the numbers are the same.
     """
     size = draw_size(n, n_alternatives)
-    u = rng.random(out=space[:size]) if space is not None else rng.random(size)
+    u = threads.uniforms(rng, space[:size] if space is not None else np.empty(size))
     offers_end = n * (2 + n_alternatives)
     # Alternative-major blocks, viewed as (n, A): see simulation.choice on layout.
     return YearDraws(exit_u=u[:n], advance_u=u[n:2 * n], offer_u=u[2 * n:offers_end].reshape(n_alternatives, n).T,

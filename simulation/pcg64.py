@@ -1,0 +1,125 @@
+"""numpy's PCG64 uniforms, compiled: the numbers ``Generator.random`` gives, in the same order, about twice as fast.
+
+numpy's PCG64 is PCG XSL RR 128/64 (O'Neill 2014, "PCG: a family of simple
+fast space-efficient statistically good algorithms for random number
+generation"): a 128-bit linear congruential state, ``state = state *
+MULTIPLIER + increment`` (mod 2**128), and from each new state the 64-bit
+output ``rotate_right(high ^ low, high >> 58)``. ``Generator.random`` makes a
+double of each output: ``(output >> 11) * 2**-53``. :func:`fill` computes the
+same, several streams at once (:data:`LANES`), each started at its own place
+in the sequence by numpy's own ``PCG64.advance``: one stream's steps wait on
+each other's multiplications, several streams' steps overlap in the processor.
+The numbers are those of one stream, in order; the generator is left where one
+stream would leave it.
+
+Whether this module computes what numpy does is checked once a process
+(:func:`agrees_with_numpy`) before it is used, and by tests/test_threads.py; a
+numpy that computed ``random`` otherwise would get its own draws instead.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+#: The 128-bit multiplier of numpy's PCG64 (PCG's default for 128-bit states), as its high and low 64 bits.
+MULTIPLIER_HIGH = np.uint64(2549297995355413924)
+MULTIPLIER_LOW = np.uint64(4865540595714422341)
+#: Streams drawn at once by :func:`fill`.
+LANES = 4
+MASK_64 = (1 << 64) - 1
+
+
+@intrinsic
+def _high_product(typingctx: Any, a: Any, b: Any) -> Any:
+    """The high 64 bits of the 128-bit product of two uint64 (one multiplication instruction on x86-64 and
+    arm64)."""
+    signature = types.uint64(types.uint64, types.uint64)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        wide = ir.IntType(128)
+        product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+        return builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+
+    return signature, codegen
+
+
+jit = njit(cache=True, nogil=True)
+
+
+@njit(cache=True, inline="always")
+def _step(high, low, increment_high, increment_low):
+    """``state * MULTIPLIER + increment`` mod 2**128, in high and low 64-bit halves."""
+    new_low = low * MULTIPLIER_LOW
+    new_high = _high_product(low, MULTIPLIER_LOW) + low * MULTIPLIER_HIGH + high * MULTIPLIER_LOW
+    sum_low = new_low + increment_low
+    carry = np.uint64(1) if sum_low < new_low else np.uint64(0)
+    return new_high + increment_high + carry, sum_low
+
+
+@njit(cache=True, inline="always")
+def _double(high, low):
+    """The uniform on [0, 1) of a state: XSL RR output, then numpy's ``(output >> 11) * 2**-53``."""
+    value = high ^ low
+    rotation = high >> np.uint64(58)
+    value = (value >> rotation) | (value << ((np.uint64(64) - rotation) & np.uint64(63)))
+    return (value >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@jit
+def _fill_lanes(out, highs, lows, increment_high, increment_low):
+    """Fill ``out`` from the :data:`LANES` states ``highs``/``lows``: lane k draws ``out[k L:(k + 1) L]``,
+    ``L = len(out) // LANES``, and the last lane the rest; the lanes' end states are written back."""
+    n = len(out)
+    span = n // LANES
+    h0, l0, h1, l1 = highs[0], lows[0], highs[1], lows[1]
+    h2, l2, h3, l3 = highs[2], lows[2], highs[3], lows[3]
+    for j in range(span):  # four independent streams a pass
+        h0, l0 = _step(h0, l0, increment_high, increment_low)
+        out[j] = _double(h0, l0)
+        h1, l1 = _step(h1, l1, increment_high, increment_low)
+        out[span + j] = _double(h1, l1)
+        h2, l2 = _step(h2, l2, increment_high, increment_low)
+        out[2 * span + j] = _double(h2, l2)
+        h3, l3 = _step(h3, l3, increment_high, increment_low)
+        out[3 * span + j] = _double(h3, l3)
+    for j in range(LANES * span, n):
+        h3, l3 = _step(h3, l3, increment_high, increment_low)
+        out[j] = _double(h3, l3)
+    highs[0], lows[0], highs[1], lows[1] = h0, l0, h1, l1
+    highs[2], lows[2], highs[3], lows[3] = h2, l2, h3, l3
+
+
+def fill(state: dict[str, Any], out: np.ndarray) -> int:
+    """Fill ``out`` (float64, 1-D, contiguous) with the uniforms numpy's PCG64 in ``state`` (its ``state``
+    entry: ``{"state": int, "inc": int}``) gives ``Generator.random``; return the 128-bit state after them."""
+    span = len(out) // LANES
+    highs, lows = np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64)
+    lane = np.random.PCG64(0)  # its seed is overwritten: each lane starts from the state given
+    lane.state = {"bit_generator": "PCG64", "state": dict(state), "has_uint32": 0, "uinteger": 0}
+    for k in range(LANES):
+        if k:
+            lane.advance(span)
+        start = lane.state["state"]["state"]
+        highs[k], lows[k] = start >> 64, start & MASK_64
+    increment = state["inc"]
+    _fill_lanes(out, highs, lows, np.uint64(increment >> 64), np.uint64(increment & MASK_64))
+    return (int(highs[-1]) << 64) | int(lows[-1])
+
+
+@functools.cache
+def agrees_with_numpy() -> bool:
+    """Whether :func:`fill` gives this numpy's ``Generator.random`` numbers and end state (checked once)."""
+    for seed, n in ((0, 1), (1, 7), (2, 1001)):
+        rng = np.random.Generator(np.random.PCG64(seed))
+        state = rng.bit_generator.state["state"]
+        out = np.empty(n)
+        end = fill(state, out)
+        if not np.array_equal(out, rng.random(n)) or end != rng.bit_generator.state["state"]["state"]:
+            return False
+    return True

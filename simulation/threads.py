@@ -1,0 +1,172 @@
+"""Threads for the vectorized engine's year: work over the researchers split into contiguous spans, one a thread.
+
+Every piece of work split here gives each researcher a result that depends on
+that researcher's row alone (the compiled loops of :mod:`simulation.loops`,
+numpy's elementwise functions, copies of rows), and the uniform draws are laid
+out so that each span gets the numbers one stream would give it there
+(:func:`uniforms`). A run's outputs are therefore the same, bit for bit, on any
+number of threads (tests/test_threads.py). Sums over researchers are not split:
+their order of addition would change their last bits.
+
+How many threads: the environment variable ``TALENTFLOW_THREADS`` if set (a
+whole number >= 1); otherwise one in a process that :mod:`multiprocessing`
+started (a worker of a sweep's pool, of a Dask cluster or of the calibration's
+sampler, which shares the cores with its siblings), and the CPUs this process
+may use otherwise. :func:`set_threads` sets it for the process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported where it is used: the command line reads ENV before anything heavy
+    import numpy as np
+
+#: The environment variable that sets the number of threads.
+ENV = "TALENTFLOW_THREADS"
+#: Fewest rows a thread is given: below this, handing work to a thread costs more than it saves (about 20 µs).
+MIN_SPAN = 16_384
+
+_chosen: int | None = None  # set_threads; None: from ENV or the machine
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_lock = threading.Lock()
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
+def threads_from_env(raw: str) -> int:
+    """The number of threads ``TALENTFLOW_THREADS`` asks for; ValueError naming the variable if it is not a whole
+    number >= 1."""
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise ValueError(f"environment variable {ENV}: expected a whole number >= 1 (threads), got {raw!r}")
+    return int(text)
+
+
+def threads() -> int:
+    """Threads the engine uses in this process (see the module's docstring)."""
+    if _chosen is not None:
+        return _chosen
+    raw = os.environ.get(ENV)
+    if raw is not None:
+        return threads_from_env(raw)
+    return 1 if multiprocessing.parent_process() is not None else usable_cpus()
+
+
+def set_threads(n: int | None) -> None:
+    """Use ``n`` threads in this process from now on (None: back to the environment and the machine)."""
+    global _chosen
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"threads must be a whole number >= 1, got {n!r}")
+    _chosen = n
+
+
+def spans(n: int, parts: int | None = None, min_span: int | None = None) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into contiguous ``(start, stop)`` spans of near-equal length: ``parts`` of them (default:
+    :func:`threads`), fewer where a span would have under ``min_span`` rows (default :data:`MIN_SPAN`), and
+    always at least one."""
+    parts = threads() if parts is None else parts
+    min_span = MIN_SPAN if min_span is None else min_span
+    count = max(1, min(parts, n // max(min_span, 1)))
+    edges = [n * k // count for k in range(count + 1)]
+    return list(itertools.pairwise(edges))
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """The process's pool of helper threads, with at least ``workers`` threads."""
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="talentflow")
+            _pool_size = workers
+        return _pool
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's helper threads do not exist there, so its pool must not be used."""
+    global _pool, _pool_size, _lock
+    _pool, _pool_size, _lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def each[T](work: Callable[[int, int], T], n: int, parts: int | None = None, min_span: int | None = None
+             ) -> list[T]:
+    """``work(start, stop)`` for each span of :func:`spans` of ``n`` rows (``parts`` and ``min_span`` as there),
+    the first in this thread and the others in helper threads at the same time; their results in span order.
+    ``work`` must release the GIL to gain (compiled loops with ``nogil``, numpy's functions) and must write only
+    to its own span's rows.
+
+    If a span raises, the other spans are waited for before the exception propagates, so that no thread is still
+    writing when the caller sees it.
+    """
+    return run_spans(work, spans(n, parts, min_span))
+
+
+def run_spans[T](work: Callable[[int, int], T], parts: list[tuple[int, int]]) -> list[T]:
+    """``work(start, stop)`` for each of ``parts``, as :func:`each` does for its spans."""
+    if len(parts) == 1:
+        return [work(*parts[0])]
+    pool = _executor(len(parts) - 1)
+    futures: list[Future[T]] = [pool.submit(work, start, stop) for start, stop in parts[1:]]
+    try:
+        first = work(*parts[0])
+    finally:
+        for future in futures:
+            future.exception()  # waits
+    return [first, *(future.result() for future in futures)]
+
+
+def uniforms(rng: np.random.Generator, out: np.ndarray, parts: int | None = None, min_span: int | None = None
+             ) -> np.ndarray:
+    """Fill ``out`` (float64, 1-D) with ``rng.random()``'s uniforms on [0, 1), several spans at once, and leave
+    ``rng`` as one call ``rng.random(out=out)`` would.
+
+    Each uniform takes one 64-bit output of the bit generator. For PCG64, whose
+    state can jump ahead (``advance``), the span from ``start`` is drawn from the
+    generator's state advanced by ``start`` outputs, by the compiled PCG64 of
+    :mod:`simulation.pcg64`: the same numbers as one stream. Other bit generators
+    (and a numpy that :func:`simulation.pcg64.agrees_with_numpy` finds computes
+    otherwise) draw with numpy in one span. ``parts`` and ``min_span`` as in
+    :func:`spans`.
+    """
+    import numpy as np
+
+    from simulation import pcg64
+
+    bit_generator = rng.bit_generator
+    if type(bit_generator) is not np.random.PCG64 or not pcg64.agrees_with_numpy():
+        return rng.random(out=out)
+    state = bit_generator.state
+    parts_ = spans(len(out), parts, min_span)
+    starts, ends = {}, {}
+    jumped = np.random.PCG64(0)  # its seed is overwritten: the state is the run's generator's
+    jumped.state = state
+    for (start, _), (previous, _) in zip(parts_, [(0, 0), *parts_[:-1]], strict=True):
+        jumped.advance(start - previous)
+        starts[start] = jumped.state["state"]
+
+    def draw(start: int, stop: int) -> None:
+        ends[start] = pcg64.fill(starts[start], out[start:stop])
+
+    run_spans(draw, parts_)
+    # The last span ends where one stream would. random() neither uses nor changes the buffered 32-bit
+    # half-output: keep the original's.
+    bit_generator.state = {**state, "state": {"state": ends[parts_[-1][0]], "inc": state["state"]["inc"]}}
+    return out
