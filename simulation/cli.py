@@ -346,10 +346,14 @@ class WatchedOutput:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (2 for bad input, 1 if standard output cannot be written)."""
+    """Run the command line; return the exit code (2 for bad input, 1 if standard output cannot be written, 130
+    when interrupted by Ctrl-C)."""
     stdout = sys.stdout = WatchedOutput(sys.stdout)
     try:
         return _main(argv, stdout)
+    except KeyboardInterrupt:  # Ctrl-C: an output being written was removed on the way out
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
     finally:
         sys.stdout = stdout.stream
 

@@ -670,3 +670,20 @@ def test_a_plugin_command_s_bad_input_is_one_line_whichever_module_runs_the_comm
     proc = subprocess.run([sys.executable, "-m", module, "report", str(tmp_path / "nowhere")], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no such folder" in proc.stderr, proc.stderr
+
+
+def test_ctrl_c_while_a_run_writes_is_one_line_exit_130_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    from simulation import run as run_module
+
+    original = run_module.draw_runs
+
+    def interrupted(*args, **kwargs):  # Ctrl-C arrives while the chart is drawn, the tables already written
+        original(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "draw_runs", interrupted)
+    out = tmp_path / "run"
+    code = cli.main(["run", str(DEFAULT_CONFIG), "--researchers", "200", "--years", "2", "--out", str(out)])
+    assert code == 130
+    assert capsys.readouterr().err == "talentflow: interrupted\n"
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its hidden staging sibling
