@@ -23,8 +23,12 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/talentflow compare configs/calibrated.toml configs/combined.toml --out out/compare
 
+#: The test files run on one worker process per CPU, at most TEST_WORKERS (a file's tests stay on one worker, so
+#: its fixtures are built once); TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 4
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n auto --maxprocesses $(TEST_WORKERS) --dist loadfile)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
