@@ -663,6 +663,27 @@ def test_params_into_a_link_writes_its_target_and_keeps_the_link(tmp_path):
     assert link.is_symlink() and "| parameter |" in real.read_text()
 
 
+def test_params_into_a_document_in_a_folder_that_takes_no_new_file_rewrites_it_in_place(tmp_path, monkeypatch):
+    """A read-only folder (the document itself writable) refuses the staged copy; the document is then written in
+    place. Simulated: this suite may run as root, whom file modes do not stop."""
+    from simulation import paramtable
+
+    doc = tmp_path / "doc.md"
+    doc.write_text("before\n<!-- params:start -->\nold\n<!-- params:end -->\nafter\n")
+    real_write = Path.write_text
+
+    def folder_refuses_new_files(path, *args, **kwargs):
+        if not path.exists():
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_write(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", folder_refuses_new_files)
+    paramtable.insert_table(doc, "| parameter |\n|---|")
+    monkeypatch.undo()
+    assert doc.read_text() == "before\n<!-- params:start -->\n| parameter |\n|---|\n<!-- params:end -->\nafter\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["doc.md"]  # no staged copy left beside it
+
+
 @pytest.mark.parametrize("module", ["simulation", "simulation.cli"])
 def test_a_plugin_command_s_bad_input_is_one_line_whichever_module_runs_the_command_line(tmp_path, module):
     """``python -m simulation.cli`` runs the module as ``__main__``, a second copy with classes of its own; the
