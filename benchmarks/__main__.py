@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import Section, calibration, demo, model, phases, sweep
-from benchmarks.machine import describe
+from benchmarks.machine import describe, with_end_yardstick
 from simulation.cli import ArgumentParser, UsageError
 
 #: Benchmarks by name, in the order they run: each returns its section of the report.
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"{name}:", file=sys.stderr, flush=True)
         sections.append(BENCHMARKS[name](args.quick))
-    text = report(sections, command, setting)
+    text = report(sections, command, with_end_yardstick(setting))
     print(text, end="")
     args.out.write_text(text)
     print(f"written to {args.out}", file=sys.stderr)

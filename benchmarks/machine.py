@@ -70,6 +70,20 @@ def yardstick_ms(repeats: int = 21) -> float:
     return 1000 * statistics.median(times)
 
 
+def yardstick_text() -> str:
+    """The yardstick read now, as the report's line says it."""
+    return (f"{yardstick_ms():.2f} ms to draw 1,000,000 uniforms with numpy's PCG64 (median of 21; the same work, to "
+            "compare runs on a machine whose speed varies)")
+
+
+def with_end_yardstick(setting: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``setting`` (see :func:`describe`) with the yardstick read again now, after the runs, beside the one read at
+    the start: a machine whose speed changed during the runs shows it there."""
+    end = ("Yardstick at end", yardstick_text())
+    at = next((k + 1 for k, (label, _) in enumerate(setting) if label == "Yardstick at start"), len(setting))
+    return [*setting[:at], end, *setting[at:]]
+
+
 def describe() -> list[tuple[str, str]]:
     """(label, value) lines describing this run's machine, load, date and versions."""
     cores = os.cpu_count() or 0
@@ -85,8 +99,7 @@ def describe() -> list[tuple[str, str]]:
         ("Date", datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")),
         ("Machine", f"{machine}; {platform.system()} {platform.release()}"),
         ("Load average at start (1 / 5 / 15 min)", f"{load} (other work on the machine slows wall-clock times)"),
-        ("Yardstick at start", f"{yardstick_ms():.2f} ms to draw 1,000,000 uniforms with numpy's PCG64 (median of 21; "
-                               "the same work, to compare runs on a machine whose speed varies)"),
+        ("Yardstick at start", yardstick_text()),
         ("Threads of the vectorized engine", engine_threads()),
         ("Versions", f"{versions}; git {git_commit()}"),
     ]

@@ -37,3 +37,16 @@ def test_an_out_in_a_missing_folder_or_a_folder_is_refused_before_running(tmp_pa
     assert benchmarks_main.main(["--only", "nothing", "--out", str(tmp_path / "r.md")]) == 2
     refused(capsys, "python -m benchmarks", "--only")
     assert not list(tmp_path.iterdir())
+
+
+def test_the_report_reads_the_yardstick_again_after_the_runs_beside_the_one_read_at_the_start(monkeypatch):
+    from benchmarks import machine
+
+    readings = iter([4.0, 6.5, 6.5])
+    monkeypatch.setattr(machine, "yardstick_ms", lambda repeats=21: next(readings))
+    setting = machine.describe()
+    assert [label for label, _ in setting].count("Yardstick at start") == 1
+    labels = [label for label, _ in machine.with_end_yardstick(setting)]
+    assert labels[labels.index("Yardstick at start") + 1] == "Yardstick at end"
+    values = dict(machine.with_end_yardstick([("Yardstick at start", "x")]))
+    assert values["Yardstick at end"].startswith("6.50 ms to draw 1,000,000 uniforms")
