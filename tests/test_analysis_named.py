@@ -57,9 +57,10 @@ def test_sensitivity_sweeps_vary_the_same_ranges_around_the_base_scenario():
         assert bounds["low"] <= node <= bounds["high"], key  # the base value is inside the range
 
 
-def test_the_policy_sweeps_draw_the_assumed_hours_peaks_over_their_priors_and_no_other_range():
+def test_the_policy_sweeps_draw_the_assumed_hours_peaks_over_their_priors_and_morris_screens_the_held_inputs():
     """The results carry what is assumed as uncertainty: every range a sweep file gives is an assumed input's
-    prior (talentflow params), and every sweep over the posterior draws the hours peaks too."""
+    prior (talentflow params), every sweep over the posterior draws the hours peaks too, and the Morris screening
+    moves the other assumed inputs too."""
     with_posterior = 0
     for path in sorted(SWEEPS.glob("*.toml")):
         uncertain = tomllib.loads(path.read_text()).get("uncertainties", {})
@@ -70,7 +71,12 @@ def test_the_policy_sweeps_draw_the_assumed_hours_peaks_over_their_priors_and_no
             assert (spec["low"], spec["high"]) == tuple(meta["prior"]), (path.name, key)
         if "posterior" in uncertain:
             with_posterior += 1
-            assert set(ranges) == {"hours.peak_share", "hours.peak_extra"}, path.name
+            peaks = {"hours.peak_share", "hours.peak_extra"}
+            # The Morris screening also moves the assumed inputs the other draws hold (not the US mentor weight:
+            # 0 by construction, US mentor quality being set rather than made by the simulated researchers).
+            screened = {"countries.KR.mentor_floor", "countries.KR.mentor_weight", "countries.US.mentor_floor",
+                        "talent.sigma", "preferences.income_curvature", "mentors.reference_ratio"}
+            assert set(ranges) == (peaks | screened if path.stem == "effect_morris" else peaks), path.name
     assert with_posterior == 4  # robustness, the equal-budget search, effect Sobol and Morris
 
 
@@ -116,6 +122,16 @@ def test_the_held_sentence_names_the_assumed_inputs_with_priors_that_no_draw_var
         text = 'name = "x"\n[uncertainties]\ncarried = "t.toml"\n' + nested
         assert common.ranged_inputs({"sweep": {"text": text}}) == ["hours.peak_share"]
     assert common.held_sentence({**drawn, "base": str(ROOT / "no" / "such.toml")}) == ""  # moved: no guess
+    assert sentence.endswith("; the results say nothing of how far they matter.")
+    screened = common.held_sentence(drawn, screened=["talent.sigma", "hours.peak_share"])
+    assert screened.startswith(sentence.removesuffix(" the results say nothing of how far they matter."))
+    assert "; the Morris screening of the effects (sweep `effect_morris.toml`) moves all but `" in screened
+    assert "`countries.KR.mentor_floor`" in screened.split("moves all but ")[1]
+    assert "`talent.sigma`" not in screened.split("moves all but ")[1]
+    held = sentence.split("`")[1::2]
+    every = common.held_sentence(drawn, screened=held)
+    assert every.endswith("moves each over its prior range, the weights not refitted.")
+    assert set(common.screened_inputs()) >= {"talent.sigma", "preferences.income_curvature"}  # the published sweep
     assert "each assumed input (share of peak weeks) from its prior range" in common.drawn_text(
         {"sweep": {"text": sweep}})
 
@@ -263,6 +279,7 @@ TINY = {
         [uncertainties]
         posterior = "{POSTERIOR}"
         "preferences.hours" = {{ low = 0.0, high = 0.1 }}
+        "talent.sigma" = {{ low = 0.45, high = 0.55 }}
         [levers.baseline]
         [levers.salary_match]
         policies.salary_match = {{ budget = 100000.0, min_talent_percentile = 50.0 }}
@@ -300,6 +317,11 @@ def test_all_named_experiments_run_in_one_command_into_the_results_document(tmp_
     assert doc.count("The posterior's particles weigh unequally, so the 20 draws took") == 1  # robustness
     assert doc.count(f"so the {equal_budget.EVALUATION_DRAWS} draws took") == 1  # the equal-budget evaluation
     assert doc.count("Held at their assumed values at every draw") == 1  # robustness: what no draw varies
+    # ... of which the Morris screening moves the spread of talent, and says so, the weights not refitted
+    unscreened = doc.split("(sweep `effect_morris.toml`) moves all but ", 1)[1].split(" over their prior ranges")[0]
+    assert "`preferences.mentor_working`" in unscreened and "`talent.sigma`" not in unscreened
+    assert doc.count("The screening also moves assumed inputs the other draws hold, each over its prior range: "
+                     "spread of log talent (`talent.sigma`).") == 1
 
     effects = pd.read_csv(out / "vicious_cycle" / "summary" / "tables" / "vicious_cycle_effects.csv")
     assert set(effects["weight"]) == {0.0, 0.6} and set(effects["pay"]) == {600.0}

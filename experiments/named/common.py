@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,8 @@ from experiments.analysis.report import figure_block as figure
 from experiments.analysis.report import table_block as table
 from experiments.uncertainties import PARTICLE
 
-__all__ = ["drawn_text", "figure", "held_sentence", "particles_sentence", "ranged_inputs", "sweep_sentence", "table"]
+__all__ = ["drawn_text", "figure", "held_sentence", "particles_sentence", "ranged_inputs", "screened_inputs",
+           "sweep_sentence", "table"]
 
 
 def sweep_sentence(manifest: Mapping[str, Any]) -> str:
@@ -81,9 +82,22 @@ def drawn_text(manifest: Mapping[str, Any]) -> str:
             + " from its prior range")
 
 
-def held_sentence(manifest: Mapping[str, Any]) -> str:
+#: The sweep that screens assumed inputs the robustness draws hold (experiment effect_sensitivity).
+SCREENING = "effect_morris"
+
+
+def screened_inputs(sweep: str = SCREENING) -> list[str]:
+    """The assumed inputs the sweep file ``configs/sweeps/SWEEP.toml`` ranges over ([] if there is no such file)."""
+    from experiments.named.base import sweep_file
+
+    path = sweep_file(sweep)
+    return ranged_inputs({"sweep": {"text": path.read_text(encoding="utf-8")}}) if path.is_file() else []
+
+
+def held_sentence(manifest: Mapping[str, Any], screened: Iterable[str] = ()) -> str:
     """The assumed inputs of the sweep's base scenario that have a prior range (talentflow params) but that no
-    draw varies, in one sentence ("" when every one is drawn)."""
+    draw varies, in one sentence ("" when every one is drawn), and which of them the Morris screening
+    (:data:`SCREENING`) moves instead (``screened``: the inputs it ranges over)."""
     from simulation.config import ConfigError, load_config
     from simulation.paramtable import parameter_rows
 
@@ -95,7 +109,18 @@ def held_sentence(manifest: Mapping[str, Any]) -> str:
     held = [row.key for row in parameter_rows(base) if row.origin == "assumed" and row.prior and row.key not in drawn]
     if not held:
         return ""
-    return ("Held at their assumed values at every draw, though each has a prior range in docs/ODD.md: "
-            + ", ".join(f"{parameter_label(key)} (`{key}`)" for key in held)
-            + ". The calibration fitted the weights with them so, and its posterior is conditional on them; the "
-            "results say nothing of how far they matter.")
+    screened = set(screened)
+    moved = [key for key in held if key in screened]
+    unknown = [key for key in held if key not in screened]
+    sentence = ("Held at their assumed values at every draw, though each has a prior range in docs/ODD.md: "
+                + ", ".join(f"{parameter_label(key)} (`{key}`)" for key in held)
+                + ". The calibration fitted the weights with them so, and its posterior is conditional on them")
+    named = ", ".join(f"`{key}`" for key in unknown)
+    if moved:
+        which = "each over its prior range" if not unknown else f"all but {named} over their prior ranges"
+        sentence += (f"; the Morris screening of the effects (sweep `{SCREENING}.toml`) moves {which}, the weights "
+                     "not refitted")
+    if unknown:
+        sentence += ("; the results say nothing of how far " + ("they matter" if not moved else
+                                                                f"{named} matter{'s' if len(unknown) == 1 else ''}"))
+    return sentence + "."

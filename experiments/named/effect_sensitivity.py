@@ -1,10 +1,13 @@
 """Sensitivity of the policy effects, and of their ranking, to what the data leave open: Sobol and Morris.
 
 Sweeps: configs/sweeps/effect_sobol.toml (Saltelli's sample) and configs/sweeps/effect_morris.toml (Morris
-trajectories), uncertainties designs over 8 factors in 6 groups: the calibration's posterior as one factor (a
-coordinate picks a particle, so the fitted weights are re-drawn together, as calibrated, never one against the
-others' calibrated values) and each weight the calibration carries over its prior range; the two Korean offer
-slopes and the two sector weights are grouped (SALib moves and indexes a group together).
+trajectories), uncertainties designs: the calibration's posterior as one factor (a coordinate picks a particle,
+so the fitted weights are re-drawn together, as calibrated, never one against the others' calibrated values),
+each weight the calibration carries and the assumed hours peaks over their prior ranges; the two Korean offer
+slopes, the two sector weights and the two peak inputs are grouped (SALib moves and indexes a group together).
+The Morris screening also moves the other assumed inputs with a prior range that the robustness draws hold
+(mentor floors and weight, the spread of talent, the curvature of the utility of pay, the mentor reference
+ratio), the fitted weights not refitted with them.
 Every point of a sample runs the baseline and every lever on one stream of random numbers, so each lever's
 effect at a point is a fixed function of the factors and the indices measure the weights, not the noise between
 runs.
@@ -101,6 +104,20 @@ def drivers(indices: pd.DataFrame, column: str = "ST", floor: float = 0.1, most:
     return "; ".join(parts)
 
 
+def screened_text(context: Context) -> str:
+    """The sentence on the assumed inputs the Morris screening moves beyond the Sobol sample's factors ("" if
+    none): they move with the fitted weights as calibrated, not refitted."""
+    sobol = set(ranged_inputs(context.manifests[SOBOL]))
+    only = [key for key in ranged_inputs(context.manifests[MORRIS]) if key not in sobol]
+    if not only:
+        return ""
+    return (" The screening also moves assumed inputs the other draws hold, each over its prior range: "
+            + ", ".join(f"{parameter_label(key)} (`{key}`)" for key in only)
+            + ". The fitted weights do not move with them (the calibration assumed their values and was not "
+            "redone), so a large mu* of one says the calibration would have to be redone with it in doubt, not "
+            "what a refitted model would give.")
+
+
 def section(doc: Document, root: Path, context: Context) -> None:
     """Sobol and Morris indices of the effects and of the lead, with tables and charts."""
     sobol = sobol_indices(context)
@@ -134,7 +151,7 @@ def section(doc: Document, root: Path, context: Context) -> None:
             Paragraph("mu* is the mean absolute change in the output (people) when one factor moves across its "
                       "range; for the posterior factor that is a move between particles ordered by the wage "
                       "weight. SALib gives no sigma for a group. Factors with the largest mu*: "
-                      + drivers(morris, "mu_star", 0.0, tag="mu* ") + "."))
+                      + drivers(morris, "mu_star", 0.0, tag="mu* ") + "." + screened_text(context)))
     shown = pd.DataFrame({
         "output": [measure(o).label for o in morris["output"]],
         "factor": [parameter_label(p) for p in morris["parameter"]],

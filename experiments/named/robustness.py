@@ -20,7 +20,15 @@ from experiments.analysis import discovery, figures, robustness, tables
 from experiments.analysis.document import Document, Heading, Paragraph
 from experiments.analysis.measures import country, infer_origin, parameter_label
 from experiments.named.base import Context, Experiment
-from experiments.named.common import drawn_text, figure, held_sentence, particles_sentence, sweep_sentence, table
+from experiments.named.common import (
+    drawn_text,
+    figure,
+    held_sentence,
+    particles_sentence,
+    screened_inputs,
+    sweep_sentence,
+    table,
+)
 
 SWEEP = "policy_robustness"
 #: Years after the start at which top talent is compared.
@@ -84,7 +92,7 @@ def section(doc: Document, root: Path, context: Context) -> None:
                       "variance of one run's effect into the weights and the simulation's noise (one-way random "
                       "effects over draws and replicates). Cost-effectiveness is extra top-decile researchers "
                       "per 100 billion KRW a year; the hours exemption spends no money and has none. "
-                      + particles_sentence(manifest) + " " + held_sentence(manifest)))
+                      + particles_sentence(manifest) + " " + held_sentence(manifest, screened_inputs())))
     doc.add(Heading("Headline and how robust it is"), Paragraph(headline(means, best_top, best_ce, beats, draws)))
 
     rows = []
