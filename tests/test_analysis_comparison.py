@@ -117,6 +117,8 @@ def test_numbers_are_shown_to_three_significant_figures():
     assert tables.number(1234.5) == "1,234"  # whole numbers above 1,000: no decimals
     assert tables.number(12.345) == "12.3"
     assert tables.number(0.012345) == "0.0123"
+    assert tables.number(0.00012345) == "0.000123"
+    assert tables.number(4.33e-16) == "4.33e-16" and tables.number(-2.42e-5) == "-2.42e-05"  # not 15 zeros
     assert tables.number(float("nan")) == "n/a"
     assert tables.interval(5.0, -np.inf, np.inf) == "5.00 (unbounded)"
     assert tables.interval(10.0, 8.0, 12.0) == "10.0 (8.00 to 12.0)"

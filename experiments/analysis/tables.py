@@ -42,7 +42,8 @@ LATEX_PACKAGES = ("booktabs", "graphicx")
 
 
 def number(value: float, digits: int = 3) -> str:
-    """A number to ``digits`` significant figures, whole numbers above 1,000 with thousands separators."""
+    """A number to ``digits`` significant figures, whole numbers above 1,000 with thousands separators, and in
+    scientific notation below 0.0001 (``4.33e-16``: a difference that is zero but for rounding stays readable)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if math.isinf(value):
@@ -50,6 +51,8 @@ def number(value: float, digits: int = 3) -> str:
     if value == 0:
         return "0"
     magnitude = math.floor(math.log10(abs(value)))
+    if magnitude < -4:
+        return f"{value:.{digits - 1}e}"
     if magnitude >= digits - 1:
         return f"{value:,.0f}"
     decimals = digits - 1 - magnitude
