@@ -14,8 +14,8 @@ from experiments.analysis.report import figure_block as figure
 from experiments.analysis.report import table_block as table
 from experiments.uncertainties import PARTICLE
 
-__all__ = ["drawn_text", "figure", "held_sentence", "particles_sentence", "ranged_inputs", "screened_inputs",
-           "sweep_sentence", "table"]
+__all__ = ["drawn_text", "figure", "held_sentence", "labelled_keys", "particles_sentence", "ranged_inputs",
+           "screened_inputs", "sweep_sentence", "table"]
 
 
 def sweep_sentence(manifest: Mapping[str, Any]) -> str:
@@ -110,17 +110,21 @@ def held_sentence(manifest: Mapping[str, Any], screened: Iterable[str] = ()) -> 
     if not held:
         return ""
     screened = set(screened)
-    moved = [key for key in held if key in screened]
     unknown = [key for key in held if key not in screened]
-    sentence = ("Held at their assumed values at every draw, though each has a prior range in docs/ODD.md: "
-                + ", ".join(f"{parameter_label(key)} (`{key}`)" for key in held)
-                + ". The calibration fitted the weights with them so, and its posterior is conditional on them")
-    named = ", ".join(f"`{key}`" for key in unknown)
-    if moved:
-        which = "each over its prior range" if not unknown else f"all but {named} over their prior ranges"
-        sentence += (f"; the Morris screening of the effects (sweep `{SCREENING}.toml`) moves {which}, the weights "
-                     "not refitted")
-    if unknown:
-        sentence += ("; the results say nothing of how far " + ("they matter" if not moved else
-                                                                f"{named} matter{'s' if len(unknown) == 1 else ''}"))
-    return sentence + "."
+    morris = f"the Morris screening of the effects (sweep `{SCREENING}.toml`) moves"
+    if len(unknown) == len(held):
+        tail = "the results say nothing of how far they matter"
+    elif not unknown:
+        tail = f"{morris} each over its prior range, the weights not refitted"
+    else:
+        named = ", ".join(f"`{key}`" for key in unknown)
+        tail = (f"{morris} all but {named} over their prior ranges, the weights not refitted; the results say "
+                f"nothing of how far {named} matter{'s' if len(unknown) == 1 else ''}")
+    return ("Held at their assumed values at every draw, though each has a prior range in docs/ODD.md: "
+            + labelled_keys(held) + ". The calibration fitted the weights with them so, and its posterior is "
+            f"conditional on them; {tail}.")
+
+
+def labelled_keys(keys: Iterable[str]) -> str:
+    """``label (`key`), ...`` for dotted config keys: their names in the tables, then the keys themselves."""
+    return ", ".join(f"{parameter_label(key)} (`{key}`)" for key in keys)

@@ -27,7 +27,7 @@ from experiments.analysis import figures, robustness, sensitivity, tables
 from experiments.analysis.document import Document, Heading, Paragraph
 from experiments.analysis.measures import country, infer_origin, measure, parameter_label
 from experiments.named.base import Context, Experiment
-from experiments.named.common import figure, ranged_inputs, sweep_sentence, table
+from experiments.named.common import figure, labelled_keys, ranged_inputs, sweep_sentence, table
 from experiments.uncertainties import UNIT
 
 SOBOL, MORRIS = "effect_sobol", "effect_morris"
@@ -112,7 +112,7 @@ def screened_text(context: Context) -> str:
     if not only:
         return ""
     return (" The screening also moves assumed inputs the other draws hold, each over its prior range: "
-            + ", ".join(f"{parameter_label(key)} (`{key}`)" for key in only)
+            + labelled_keys(only)
             + ". The fitted weights do not move with them (the calibration assumed their values and was not "
             "redone), so a large mu* of one says the calibration would have to be redone with it in doubt, not "
             "what a refitted model would give.")
