@@ -1,7 +1,8 @@
 """The parameter table of a scenario, from the schema's field metadata (for docs/ODD.md).
 
 Every row is one config key: its value in the scenario, unit, allowed range,
-origin (data, calibrated, design or policy) and description. Policy levers that the
+origin (data, calibrated, assumed, design or policy), the prior range of an assumed value and description. An
+assumed value set outside its prior range is shown as design, with no prior. Policy levers that the
 scenario leaves off are listed with their defaults, marked as off.
 """
 
@@ -103,9 +104,13 @@ def dataclass_rows(obj: Any, prefix: str, note: str = "") -> list[ParameterRow]:
             continue
         meta = f.metadata
         shown = format_value(value)
-        prior = meta.get("prior")
+        prior, origin = meta.get("prior"), meta.get("origin", "")
+        if prior and origin == "assumed" and not prior[0] <= value <= prior[1]:
+            # An assumed value the scenario sets outside the prior (the US mentor weight, 0: US mentor quality is
+            # set, not made by the simulated researchers) is a choice of design, not a draw from that prior.
+            prior, origin = None, "design"
         rows.append(ParameterRow(key=key, value=f"{shown} ({note})" if note else shown, unit=meta.get("unit", ""),
-                                 range=format_range(meta), origin=meta.get("origin", ""),
+                                 range=format_range(meta), origin=origin,
                                  prior=f"{format_value(float(prior[0]))} to {format_value(float(prior[1]))}"
                                  if prior else "", description=meta.get("doc", "")))
     return rows

@@ -29,6 +29,7 @@ from experiments.sweepfile import read_sweep
 from simulation.cli import UsageError
 from simulation.cli import main as talentflow
 from simulation.config import ConfigError, load_config
+from simulation.paramtable import parameter_rows
 from simulation.schema import field_at
 
 SWEEPS = ROOT / "configs" / "sweeps"
@@ -57,13 +58,15 @@ def test_sensitivity_sweeps_vary_the_same_ranges_around_the_base_scenario():
         assert bounds["low"] <= node <= bounds["high"], key  # the base value is inside the range
 
 
-def test_the_policy_sweeps_draw_the_assumed_hours_peaks_over_their_priors_and_morris_screens_the_held_inputs():
+def test_the_policy_sweeps_draw_every_assumed_input_with_a_prior_range():
     """The results carry what is assumed as uncertainty: every range a sweep file gives is an assumed input's
-    prior (talentflow params), every sweep over the posterior draws the hours peaks too, and the Morris screening
-    moves the other assumed inputs too."""
+    prior (talentflow params); every sweep over the posterior draws the hours peaks from their ranges, and every
+    other assumed input of its base scenario with a prior range is carried by the calibration (its [carried]
+    table, over the same prior), so no draw holds one."""
     with_posterior = 0
     for path in sorted(SWEEPS.glob("*.toml")):
-        uncertain = tomllib.loads(path.read_text()).get("uncertainties", {})
+        sweep = tomllib.loads(path.read_text())
+        uncertain = sweep.get("uncertainties", {})
         ranges = {k: v for k, v in uncertain.items() if k not in ("posterior", "carried")}
         for key, spec in ranges.items():
             meta = field_at(key)[1]
@@ -71,12 +74,13 @@ def test_the_policy_sweeps_draw_the_assumed_hours_peaks_over_their_priors_and_mo
             assert (spec["low"], spec["high"]) == tuple(meta["prior"]), (path.name, key)
         if "posterior" in uncertain:
             with_posterior += 1
-            peaks = {"hours.peak_share", "hours.peak_extra"}
-            # The Morris screening also moves the assumed inputs the other draws hold (not the US mentor weight:
-            # 0 by construction, US mentor quality being set rather than made by the simulated researchers).
-            screened = {"countries.KR.mentor_floor", "countries.KR.mentor_weight", "countries.US.mentor_floor",
-                        "talent.sigma", "preferences.income_curvature", "mentors.reference_ratio"}
-            assert set(ranges) == (peaks | screened if path.stem == "effect_morris" else peaks), path.name
+            assert set(ranges) == {"hours.peak_share", "hours.peak_extra"}, path.name
+            carried = tomllib.loads((path.parent / uncertain["carried"]).read_text())["carried"]
+            for row in parameter_rows(load_config(path.parent / sweep["base"])):
+                if row.origin == "assumed" and row.prior and row.key not in ranges:
+                    assert row.key in carried, (path.name, row.key)
+                    low, high = (float(v) for v in row.prior.split(" to "))
+                    assert (carried[row.key]["low"], carried[row.key]["high"]) == (low, high), row.key
     assert with_posterior == 4  # robustness, the equal-budget search, effect Sobol and Morris
 
 
@@ -131,8 +135,8 @@ def test_the_held_sentence_names_the_assumed_inputs_with_priors_that_no_draw_var
     held = sentence.split("`")[1::2]
     every = common.held_sentence(drawn, screened=held)
     assert every.endswith("moves each over its prior range, the weights not refitted.")
-    assert set(common.screened_inputs()) >= {"talent.sigma", "preferences.income_curvature"}  # the published sweep
-    assert "each assumed input (share of peak weeks) from its prior range" in common.drawn_text(
+    assert common.screened_inputs() == ["hours.peak_share", "hours.peak_extra"]  # the published sweep: the rest carried
+    assert "each further assumed input (share of peak weeks) from its prior range" in common.drawn_text(
         {"sweep": {"text": sweep}})
 
 

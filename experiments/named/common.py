@@ -74,12 +74,12 @@ def _ranged_keys(table: Mapping[str, Any], prefix: str) -> Iterator[str]:
 
 def drawn_text(manifest: Mapping[str, Any]) -> str:
     """What a draw of an uncertainties sweep takes, for the sentences that describe it: "a particle of the
-    calibration's posterior (...), each weight the calibration carries and each assumed input X, Y from its prior
-    range"."""
+    calibration's posterior (...), each input the calibration carries (...) and each further assumed input (X, Y)
+    from its prior range"."""
     ranged = ", ".join(parameter_label(key) for key in ranged_inputs(manifest))
     return ("a particle of the calibration's posterior (every fitted weight together, with its posterior weight), "
-            "each weight the calibration carries" + (f" and each assumed input ({ranged})" if ranged else "")
-            + " from its prior range")
+            "each input the calibration carries (a weight no target pins, or an assumed input with a prior range)"
+            + (f" and each further assumed input ({ranged})" if ranged else "") + " from its prior range")
 
 
 #: The sweep that screens assumed inputs the robustness draws hold (experiment effect_sensitivity).

@@ -3,11 +3,11 @@
 Sweeps: configs/sweeps/effect_sobol.toml (Saltelli's sample) and configs/sweeps/effect_morris.toml (Morris
 trajectories), uncertainties designs: the calibration's posterior as one factor (a coordinate picks a particle,
 so the fitted weights are re-drawn together, as calibrated, never one against the others' calibrated values),
-each weight the calibration carries and the assumed hours peaks over their prior ranges; the two Korean offer
-slopes, the two sector weights and the two peak inputs are grouped (SALib moves and indexes a group together).
-The Morris screening also moves the other assumed inputs with a prior range that the robustness draws hold
-(mentor floors and weight, the spread of talent, the curvature of the utility of pay, the mentor reference
-ratio), the fitted weights not refitted with them.
+each input the calibration carries (the weights no target pins and the assumed inputs with a prior range) and
+the assumed hours peaks over their prior ranges; the two Korean offer slopes, the two sector weights and the two
+peak inputs are grouped (SALib moves and indexes a group together). A sweep file may screen by Morris further
+assumed inputs that the calibration holds at their values; the section then says that the fitted weights were
+not refitted with them.
 Every point of a sample runs the baseline and every lever on one stream of random numbers, so each lever's
 effect at a point is a fixed function of the factors and the indices measure the weights, not the noise between
 runs.
@@ -125,7 +125,7 @@ def section(doc: Document, root: Path, context: Context) -> None:
     assumed = "".join(f", the assumed {parameter_label(k)}" for k in ranged_inputs(context.manifests[SOBOL]))
     doc.add(Paragraph(sweep_sentence(context.manifests[SOBOL])),
             Paragraph("Factors: the posterior of the fitted weights as one factor (a coordinate picks a particle "
-                      "with its posterior weight; particles ordered by the wage weight) and each weight the "
+                      "with its posterior weight; particles ordered by the wage weight) and each input the "
                       f"calibration carries{assumed} over its prior range, some in groups that move (and are "
                       "indexed) together: "
                       + groups_text(context.manifests[SOBOL].get("groups") or {})

@@ -1,7 +1,7 @@
 """The policy comparison over what the data leave open: each lever at 200 draws of the uncertain weights.
 
 Sweep: configs/sweeps/policy_robustness.toml (an uncertainties design: a particle of the calibration's
-posterior and the carried weights from their priors, crossed with the baseline and the four policy
+posterior and the carried inputs from their priors, crossed with the baseline and the four policy
 scenario files; two replicates a draw on common random numbers within the draw). The section reports each
 lever's effect over the draws (median, 90% interval, the share of its spread due to the weights), the
 probability that each lever is the most cost-effective and that it beats each other, what each lever costs
