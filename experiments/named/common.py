@@ -48,8 +48,8 @@ def particles_sentence(manifest: Mapping[str, Any]) -> str:
     return (f"The posterior's particles weigh unequally, so the {len(per_draw)} draws took {len(counts)} distinct "
             f"particles, the heaviest in {counts.iloc[0]} of them: as an effective number (Kish), the fitted "
             f"weights vary over about {effective_particles(per_draw):.0f} points of their posterior. The spread "
-            "due to the fitted weights, and the probabilities below, rest on that few; the calibration's last "
-            "generation has as low an effective sample size (docs/calibration.md).")
+            "due to the fitted weights, and the probabilities below, rest on those particles, and so carry the "
+            "Monte Carlo error of the calibration's sample too (its effective sample size: docs/calibration.md).")
 
 
 def ranged_inputs(manifest: Mapping[str, Any]) -> list[str]:

@@ -105,9 +105,10 @@ def write_results(outcomes: Sequence[Outcome], path: str | Path, *, command: Seq
                       "and every figure as PNG and PDF."),
             Paragraph("**Two kinds of interval.** The policy results (the first three experiments) draw the "
                       "weights: a particle of the calibration's posterior for the fitted weights (all together, as "
-                      "calibrated) and a value from its prior range for each weight no target pins "
-                      "(docs/calibration.md) and for the assumed hours peaks; the other assumed inputs are held at "
-                      "their values (the first section lists them). Their intervals hold 90% of the draws, and the "
+                      "calibrated) and a value from its prior range for each input the calibration carries (a weight "
+                      "no target pins, or an assumed input with a prior range: docs/calibration.md) and for the "
+                      "assumed hours peaks; an assumed input with a prior range that no draw varies would be named "
+                      "in the first section. Their intervals hold 90% of the draws, and the "
                       "probabilities they "
                       "give (that a lever is the best, that it beats another) are shares of draws: they say how "
                       "far a conclusion depends on what the data leave open. The vicious cycle, a mechanism rather "
