@@ -79,8 +79,8 @@ def test_the_policy_sweeps_draw_every_assumed_input_with_a_prior_range():
             for row in parameter_rows(load_config(path.parent / sweep["base"])):
                 if row.origin == "assumed" and row.prior and row.key not in ranges:
                     assert row.key in carried, (path.name, row.key)
-                    low, high = (float(v) for v in row.prior.split(" to "))
-                    assert (carried[row.key]["low"], carried[row.key]["high"]) == (low, high), row.key
+                    prior = tuple(field_at(row.key)[1]["prior"])
+                    assert (carried[row.key]["low"], carried[row.key]["high"]) == prior, row.key
     assert with_posterior == 4  # robustness, the equal-budget search, effect Sobol and Morris
 
 
