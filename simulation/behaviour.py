@@ -104,11 +104,11 @@ def open_alternatives(pop: Population, world: World, held: np.ndarray, transitio
     """
     home_posts = world.country_alternatives[:, None, :] & world.stage_allows[None, :, :]  # (C, stage, A)
     index, held_t = _rows(pop, rows), held.T
-    available = np.empty((world.n_alternatives, len(index)), dtype=bool)
+    available = np.empty((len(index), world.n_alternatives), dtype=bool)
     threads.each(lambda start, stop: loops.open_posts(index[start:stop], pop.origin, pop.country, pop.sector,
                                                       pop.stage, held_t, transition, home_posts, len(SECTORS),
-                                                      available[:, start:stop]), len(index))
-    return available.T
+                                                      available[start:stop]), len(index))
+    return available
 
 
 def _rows(pop: Population, rows: np.ndarray | None) -> np.ndarray:
@@ -183,14 +183,14 @@ def mentor_by_alternative(pop: Population, world: World, mentor_quality: np.ndar
 
 def choose_alternatives(pop: Population, world: World, config: Config, mentor_quality: np.ndarray,
                         lab_cut: np.ndarray, lab_gain: np.ndarray, contacts: np.ndarray, wage_bonus: np.ndarray,
-                        exempt: np.ndarray, available: np.ndarray, noise_u: np.ndarray,
+                        exempt: np.ndarray, available: np.ndarray, minus_shock: np.ndarray,
                         rows: np.ndarray | None = None) -> np.ndarray:
     """The alternative each researcher of ``pop`` at ``rows`` (all: None) chooses this year (len(rows),).
 
     The open post (``available``, (len(rows), A), :func:`open_alternatives`) of
     highest systematic utility (:func:`simulation.choice.utility`) plus a Gumbel
-    taste shock from the uniforms ``noise_u`` (n, A), of every researcher of
-    ``pop`` (:func:`~simulation.population.gumbel_noise`). Income is
+    taste shock; ``minus_shock`` (len(rows), A) is minus the shocks of the
+    researchers at ``rows`` (:func:`minus_gumbel`). Income is
     :func:`base_pay` plus ``wage_bonus``; ``wage_bonus`` (million KRW a year) and
     ``exempt`` (from the hours cap), (len(rows), A), are what the policy levers
     offer. Mentor quality is the country's ``mentor_quality`` (C,) and, for a
@@ -202,10 +202,10 @@ def choose_alternatives(pop: Population, world: World, config: Config, mentor_qu
     labs = np.isfinite(lab_cut[c]) & (world.alt_sector == ACADEMIA)
     index = _rows(pop, rows)
     m = len(index)
-    ln_talent = pop.ln_talent if rows is None else pop.ln_talent[rows]
     chosen = np.empty(m, dtype=np.intp)
-    bonus, exempt_t = np.ascontiguousarray(wage_bonus.T, dtype=np.float64), np.ascontiguousarray(exempt.T, dtype=bool)
-    available_t, noise_t = np.ascontiguousarray(available.T, dtype=bool), noise_u.T
+    # Decider-major, as loops.choose reads them.
+    bonus, exempt_c = np.ascontiguousarray(wage_bonus, dtype=np.float64), np.ascontiguousarray(exempt, dtype=bool)
+    available_c = np.ascontiguousarray(available, dtype=bool)
     pay_table = np.ascontiguousarray(world.pay[c, world.alt_sector].T)
     cap_table = np.where(world.capped[:, None], world.hours_cap[c][None, :], np.inf)
     mentor_table = np.where(world.trains_in, p.mentor, p.mentor_working)
@@ -214,15 +214,13 @@ def choose_alternatives(pop: Population, world: World, config: Config, mentor_qu
 
     def span(start: int, stop: int) -> bool:
         span_ = slice(start, stop)  # the span's deciders: their rows, and views of their columns
-        talent_pay = np.exp(world.convexity[:, None] * ln_talent[None, span_])  # (A, span), as simulation.choice.pay
-        minus_shock = loops.shock_base(noise_t, index[span_])  # (A, span): -(Gumbel shock), as gumbel_noise computes
-        np.log(minus_shock, out=minus_shock)
-        np.negative(minus_shock, out=minus_shock)
-        np.log(minus_shock, out=minus_shock)
+        talent_pay = loops.talent_exponents(index[span_], pop.ln_talent, world.convexity,
+                                            np.empty((stop - start, world.n_alternatives)))
+        np.exp(talent_pay, out=talent_pay)  # (span, A): exp(convexity * ln_talent), as simulation.choice.pay
         return loops.choose(
             index[span_], pop.origin, pop.country, pop.sector, pop.stage, pop.years_in_place, pop.ln_talent,
-            pop.desired_hours, pop.employer_rank, pop.country_taste, pop.industry_taste, talent_pay, minus_shock,
-            bonus[:, span_], exempt_t[:, span_], available_t[:, span_], c, world.alt_sector, pay_table, cap_table,
+            pop.desired_hours, pop.employer_rank, pop.country_taste, pop.industry_taste, talent_pay, minus_shock[span_],
+            bonus[span_], exempt_c[span_], available_c[span_], c, world.alt_sector, pay_table, cap_table,
             world.cap_coverage[c], mentor_table, mentor_quality[c], lab_cut_table, lab_gain[c], network, home, p.wage,
             p.income_curvature, p.hours, h.peak_share, h.peak_extra, p.moving_cost, p.tie_growth,
             p.sector_switch_cost, chosen[span_])
@@ -231,6 +229,22 @@ def choose_alternatives(pop: Population, world: World, config: Config, mentor_qu
     if not finite:
         raise FloatingPointError("a utility is not finite: a weight or an input is too large for the model")
     return chosen
+
+
+def minus_gumbel(noise_u: np.ndarray) -> np.ndarray:
+    """Minus the standard Gumbel shocks of the uniforms ``noise_u``, in place: ``log(-log u)``, the operations of
+    :func:`simulation.population.gumbel_noise` but the last (a u below 1e-300 counts as 1e-300)."""
+    flat = noise_u.reshape(-1)  # a view: the uniforms are contiguous
+
+    def span(start: int, stop: int) -> None:
+        part = flat[start:stop]
+        np.maximum(part, 1e-300, out=part)
+        np.log(part, out=part)
+        np.negative(part, out=part)
+        np.log(part, out=part)
+
+    threads.each(span, len(flat))
+    return noise_u
 
 
 def move(pop: Population, rows: np.ndarray, alternative: np.ndarray, world: World) -> None:

@@ -20,8 +20,9 @@ gather from small tables by stage or country do so in a first pass and leave the
 arithmetic to a second, which the compiler turns into SIMD instructions.
 
 Arrays of alternatives are passed alternative-major, as (A, n) arrays (the
-transposes of the (n, A) arrays of :mod:`simulation.behaviour`); ``rows`` index
-the researchers of the population's arrays a loop is about.
+transposes of the (n, A) arrays of :mod:`simulation.behaviour`), but for the
+deciders' (:func:`open_posts` and :func:`choose`), which are (m, A); ``rows``
+index the researchers of the population's arrays a loop is about.
 
 Units: pay in million KRW a year, hours in hours a week, utilities in utils.
 """
@@ -125,19 +126,20 @@ def offers(exp_minus_eta, offer_u, country, sector, n_sectors, start):
 
 @jit
 def open_posts(rows, origin, country, sector, stage, held, transition, home_posts, n_sectors, available):
-    """The posts each researcher at ``rows`` may choose, into ``available`` (A, len(rows))
+    """The posts each researcher at ``rows`` may choose, into ``available`` (len(rows), A), decider-major as
+    :func:`choose` reads it
     (:func:`simulation.behaviour.open_alternatives`): those held (``held``, (A, n)), and their own post, or at a
     stage transition every post of their origin country open at the new stage (``home_posts``, (C, stage, A))."""
     n_alt = held.shape[0]
     for j in range(len(rows)):
         i = rows[j]
         for a in range(n_alt):
-            available[a, j] = held[a, i]
+            available[j, a] = held[a, i]
         if transition[i]:
             for a in range(n_alt):
-                available[a, j] |= home_posts[origin[i], stage[i], a]
+                available[j, a] |= home_posts[origin[i], stage[i], a]
         else:
-            available[country[i] * n_sectors + sector[i], j] = True
+            available[j, country[i] * n_sectors + sector[i]] = True
 
 
 @jit
@@ -152,14 +154,13 @@ def income_utility(income: float, curvature: float) -> float:
 
 
 @jit
-def shock_base(noise_u, rows):
-    """``max(u, 1e-300)`` of the uniforms ``noise_u`` (A, n) of the researchers at ``rows``, (A, len(rows)): what
-    :func:`simulation.population.gumbel_noise` takes the logarithms of."""
-    n_alt = noise_u.shape[0]
-    out = np.empty((n_alt, len(rows)))
-    for a in range(n_alt):
-        for j in range(len(rows)):
-            out[a, j] = max(noise_u[a, rows[j]], 1e-300)
+def talent_exponents(rows, ln_talent, convexity, out):
+    """``convexity[a] * ln_talent[rows[j]]`` into ``out[j, a]`` (m, A), decider-major: the exponent of pay's
+    talent factor (:func:`simulation.choice.pay`) in each alternative, which numpy exponentiates in one pass."""
+    for j in range(len(rows)):
+        x = ln_talent[rows[j]]
+        for a in range(len(convexity)):
+            out[j, a] = convexity[a] * x
     return out
 
 
@@ -170,11 +171,14 @@ def choose(rows, origin, country, sector, stage, years_in_place, ln_talent, desi
            home_table, wage, curvature, hours, peak_share, peak_extra, moving_cost, tie_growth, sector_switch_cost,
            chosen):
     """The alternative each researcher at ``rows`` chooses, into ``chosen`` (m,): the open one (``available``,
-    (A, m)) of highest utility plus its Gumbel taste shock, ``-minus_shock`` (A, m)
+    (m, A)) of highest utility plus its Gumbel taste shock, ``-minus_shock`` (m, A)
     (:func:`simulation.behaviour.choose_alternatives`).
 
-    Income is ``pay_table[stage, a] * talent_pay[a, j]`` (:func:`simulation.choice.pay`; ``talent_pay`` is
-    ``exp(convexity * ln_talent)``, (A, m)) plus ``wage_bonus`` (A, m); ``exempt`` (A, m) lifts the hours cap.
+    The arrays of the deciders' alternatives are decider-major, (m, A), unlike those of the other loops: a
+    decider's alternatives are then read from one place in memory, not one from each of A streams.
+
+    Income is ``pay_table[stage, a] * talent_pay[j, a]`` (:func:`simulation.choice.pay`; ``talent_pay`` is
+    ``exp(convexity * ln_talent)``, (m, A)) plus ``wage_bonus`` (m, A); ``exempt`` (m, A) lifts the hours cap.
     Per stage and alternative: ``pay_table`` (pay at median entry talent), ``cap_table`` (the cap, inf where none
     binds the stage), ``mentor_table`` (the mentor weight: training or working), ``lab_cut_table`` (the star labs'
     talent cut, inf where the stage would not train in one); per alternative: ``coverage`` (share of employers
@@ -193,12 +197,12 @@ def choose(rows, origin, country, sector, stage, years_in_place, ln_talent, desi
         best = -np.inf
         pick = 0
         for a in range(n_alt):
-            if not available[a, j]:  # only open posts are weighed (and, as in the agent engine, checked)
+            if not available[j, a]:  # only open posts are weighed (and, as in the agent engine, checked)
                 continue
             c = alt_country[a]
-            income = pay_table[s, a] * talent_pay[a, j] + wage_bonus[a, j]
+            income = pay_table[s, a] * talent_pay[j, a] + wage_bonus[j, a]
             # simulation.hours.cap_cut under the cap that binds (inf: none, and the cut is 0)
-            cap = cap_table[s, a] if rank < coverage[a] and not exempt[a, j] else np.inf
+            cap = cap_table[s, a] if rank < coverage[a] and not exempt[j, a] else np.inf
             ordinary = max(desired - cap, 0.0)
             peak = max(desired + peak_extra - cap, 0.0)
             cut = (1.0 - peak_share) * ordinary + peak_share * peak
@@ -214,7 +218,7 @@ def choose(rows, origin, country, sector, stage, years_in_place, ln_talent, desi
             u -= move_cost * (1.0 if other_country else 0.0)
             u -= sector_switch_cost * (1.0 if alt_sector[a] != sector_now and not other_country else 0.0)
             finite &= np.isfinite(u)
-            u -= minus_shock[a, j]  # + the Gumbel shock, -log(-log u): the same sum, bit for bit
+            u -= minus_shock[j, a]  # + the Gumbel shock, -log(-log u): the same sum, bit for bit
             if u > best:
                 best = u
                 pick = a

@@ -28,6 +28,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable
+from concurrent.futures import Future
 from itertools import compress
 from pathlib import Path
 from typing import Any, Literal
@@ -36,7 +37,7 @@ import mesa
 import numpy as np
 from mesa.experimental.scenarios import Scenario
 
-from simulation import behaviour, observe
+from simulation import behaviour, observe, threads
 from simulation.agents import FIXED_FIELDS, Researcher, gather
 from simulation.careers import PHD, SECTORS, STAGES
 from simulation.collector import AGENT_REPORTERS, TalentDataCollector
@@ -49,6 +50,7 @@ from simulation.paths import config_in_year, values_in_year
 from simulation.population import (
     SPARE,
     Population,
+    YearDraws,
     draw_cohort,
     draw_size,
     draw_year,
@@ -124,6 +126,20 @@ def rebuild_scenario(config: Any, engine: str, rng_state: dict[str, Any], params
     return scenario_class(defaults)()
 
 
+@dataclasses.dataclass(frozen=True)
+class Ahead:
+    """Next year's draws, being drawn in the background (:meth:`TalentModel._draw_ahead`), and what they hold for:
+    the ``year``, the researchers ``staying`` from this year and the generator's ``state`` they start from; the
+    cohort's ``entrants`` (agents) and the fraction of an agent ``carry`` to the year after."""
+
+    year: int
+    staying: int
+    state: dict[str, Any]
+    entrants: int
+    carry: float
+    drawn: Future  # of (cohort, YearDraws, the generator's state after them)
+
+
 class TalentModel(mesa.Model):
     """The researcher-migration model.
 
@@ -184,6 +200,8 @@ class TalentModel(mesa.Model):
         self.researchers: list[Researcher] = []
         self.population: Population | None = empty_population(self.world.n_countries, len(self.levers))
         self._draws = np.empty(0)  # see _draw_space
+        self._tastes = np.empty(0)  # see _taste_space
+        self._ahead: Ahead | None = None  # next year's draws, drawn in the background (see _draw_ahead)
         self._end_state = self.population  # agent engine: the state at the end of the last year (those staying)
         self._fixed: dict[str, np.ndarray] = {}  # agent engine: this year's columns that never change (FIXED_FIELDS)
         self.year_values: YearValues | None = None  # agent engine: the year's values every researcher reads
@@ -247,25 +265,84 @@ class TalentModel(mesa.Model):
         if self.steps >= self.config.simulation.years:
             self.running = False
 
-    def _year_inputs(self) -> tuple[Config, World]:
-        """The config and World of ``self.year`` (paths applied), built once for each distinct set of inputs."""
+    def _year_inputs(self, year: int | None = None) -> tuple[Config, World]:
+        """The config and World of ``year`` (default ``self.year``; paths applied), built once for each distinct
+        set of inputs."""
+        year = self.year if year is None else year
         if not self.config.paths:
             return self.config, self.world
-        key = values_in_year(self.config, self.year)
+        key = values_in_year(self.config, year)
         if key not in self._worlds:
-            config = config_in_year(self.config, self.year)
+            config = config_in_year(self.config, year)
             self._worlds[key] = (config, World.from_config(config))
         return self._worlds[key]
 
+    def _cohort_size(self, config: Config) -> tuple[int, float]:
+        """This year's entering students in whole agents, and the fraction carried to the next year: the
+        steady-state entry times the year's cohort index, plus last year's fraction."""
+        carry = self._cohort_carry + self._cohort_agents * config.simulation.cohort_index
+        n = int(np.floor(carry + 1e-9))
+        return n, carry - n
+
     def _cohort(self, config: Config, world: World) -> Population:
-        """This year's entering students: the steady-state entry times the year's cohort index, in whole agents
-        (the fractions carried to the next year)."""
-        self._cohort_carry += self._cohort_agents * config.simulation.cohort_index
-        n = int(np.floor(self._cohort_carry + 1e-9))
-        self._cohort_carry -= n
+        """This year's entering students (:meth:`_cohort_size`)."""
+        n, self._cohort_carry = self._cohort_size(config)
         cohort = draw_cohort(self.rng, n, config, world, self._next_id, len(self.levers))
         self._next_id += n
         return cohort
+
+    def _draw_ahead(self, staying: int) -> None:
+        """Start drawing next year's cohort and uniforms in the background thread, while the rest of this year
+        (mentor quality, observation) runs here: the second CPU draws what the first would draw at the start of
+        next year, from a copy of the random generator, into the memory the draws use anyway.
+
+        Next year takes them (:meth:`_year_draws`) only if nothing has changed since that could change them: the
+        generator's state and the number of researchers staying. The numbers are the same either way: a run's
+        outputs do not depend on whether they were drawn ahead (tests/test_threads.py).
+        """
+        self._ahead = None
+        if threads.threads() < 2 or type(self.rng.bit_generator) is not np.random.PCG64:
+            return  # one CPU: nothing to gain. Another generator: drawn at next year's start.
+        year = self.year + 1
+        config, world = self._year_inputs(year)
+        n, carry = self._cohort_size(config)
+        state = self.rng.bit_generator.state
+        generator = np.random.Generator(np.random.PCG64(0))  # its seed is overwritten: the state is the model's
+        generator.bit_generator.state = state
+        space = self._draw_space(staying + n)
+        first_id, n_levers = self._next_id, len(self.levers)
+
+        def draw() -> tuple[Population, YearDraws, dict[str, Any]]:
+            cohort = draw_cohort(generator, n, config, world, first_id, n_levers)
+            draws = draw_year(generator, staying + n, world.n_alternatives, space=space, tastes_later=True, parts=1)
+            return cohort, draws, generator.bit_generator.state
+
+        self._ahead = Ahead(year, staying, state, n, carry, threads.in_background(draw))
+
+    def _year_draws(self, config: Config, world: World) -> tuple[Population, YearDraws, Population]:
+        """This year's cohort, the year's uniforms for the population with it, and that population: drawn ahead
+        (:meth:`_draw_ahead`) if they were and still hold, drawn now otherwise."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            cohort, draws, end = ahead.drawn.result()  # waits: nothing else may write to the draws' memory
+            if (ahead.year, ahead.staying, ahead.state) == (self.year, len(self.population),
+                                                             self.rng.bit_generator.state):
+                self.rng.bit_generator.state = end
+                self._cohort_carry, self._next_id = ahead.carry, self._next_id + ahead.entrants
+                return cohort, draws, self.population.extend(cohort)
+        cohort = self._cohort(config, world)
+        pop = self.population.extend(cohort)
+        draws = draw_year(self.rng, len(pop), world.n_alternatives, space=self._draw_space(len(pop)),
+                          tastes_later=True)
+        return cohort, draws, pop
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the draws ahead (a thread's work): next year draws them."""
+        state = self.__dict__.copy()
+        if state.get("_ahead") is not None:
+            state["_ahead"].drawn.result()
+            state["_ahead"] = None
+        return state
 
     def _approaches(self, pop: Population, leaving: np.ndarray, ctx: YearContext) -> list[Approach | None]:
         return [lever.approach(pop, ~leaving, ctx) for lever in self.levers]
@@ -310,6 +387,8 @@ class TalentModel(mesa.Model):
             self._settle_agents(pop, leaving, unsettled)
         # The vectorized engine's population is its own: keep the stayers in place, room for next year's cohort.
         staying = pop.compact(kept) if self.engine == "vectorized" or not record else pop.take(kept)
+        if self.engine == "vectorized" and record and self.steps < self.config.simulation.years:
+            self._draw_ahead(len(staying))
         self._update_mentors(staying, ctx)
         if record:
             self._observe(staying, flows, entries=entries, exits=len(pop) - len(kept), levers=lever_years)
@@ -376,10 +455,8 @@ class TalentModel(mesa.Model):
         self.year += 1
         config, world = self._year_inputs()
         ctx = self._context(config, world)
-        cohort = self._cohort(config, world)
-        pop = self.population.extend(cohort)
+        cohort, draws, pop = self._year_draws(config, world)
         self.contacts = contacts_by_country(pop.country, pop.origin, world.origin, world.n_countries)
-        draws = draw_year(self.rng, len(pop), world.n_alternatives, space=self._draw_space(len(pop)))
         transition, leaving = behaviour.age_one_year(pop, world, config, self.mentor_quality, self.lab_cut,
                                                      self.lab_gain, self.year, draws.exit_u, draws.advance_u)
         approaches = self._approaches(pop, leaving, ctx)
@@ -391,11 +468,13 @@ class TalentModel(mesa.Model):
                 approached[approach.rows] = True  # who decides, whatever the posts offered (offered: before these)
         rows = np.flatnonzero(decides(transition, offered, approached, leaving))
         available = behaviour.open_alternatives(pop, world, held, transition, rows)
+        taste_u = draws.tastes.at(rows, self._taste_space(len(rows) * world.n_alternatives))  # (deciders, A)
+        minus_shock = behaviour.minus_gumbel(taste_u)
 
         def choose(local: np.ndarray, bonus: np.ndarray, exempt: np.ndarray) -> np.ndarray:
             return behaviour.choose_alternatives(pop, world, config, self.mentor_quality, self.lab_cut, self.lab_gain,
-                                                 self.contacts, bonus, exempt, available[local], draws.noise_u,
-                                                 rows[local])
+                                                 self.contacts, bonus, exempt, available[local],
+                                                 minus_shock[local], rows[local])
 
         if self.levers:
             pay = behaviour.base_pay(world, pop.stage[rows], pop.ln_talent[rows])
@@ -403,10 +482,17 @@ class TalentModel(mesa.Model):
         else:  # what _offers gives with no levers, without the pay it does not read
             offers, bonus, exempt = [], np.zeros(available.shape, order="F"), np.zeros(available.shape, bool, order="F")
         chosen = behaviour.choose_alternatives(pop, world, config, self.mentor_quality, self.lab_cut, self.lab_gain,
-                                               self.contacts, bonus, exempt, available, draws.noise_u, rows)
+                                               self.contacts, bonus, exempt, available, minus_shock, rows)
         before, sector_before = pop.country.copy(), pop.sector.copy()
         behaviour.move(pop, rows, chosen, world)
         self.population = self._after_moves(pop, before, sector_before, leaving, ctx, offers, len(cohort), record)
+
+    def _taste_space(self, size: int) -> np.ndarray:
+        """Memory for the year's taste shocks of the deciders (``size`` numbers), kept from year to year, as
+        :meth:`_draw_space`."""
+        if len(self._tastes) < size:
+            self._tastes = np.empty(size + size // SPARE)
+        return self._tastes
 
     def _draw_space(self, n: int) -> np.ndarray:
         """Memory for the year's uniform draws of ``n`` researchers, kept from year to year.

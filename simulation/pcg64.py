@@ -123,3 +123,127 @@ def agrees_with_numpy() -> bool:
         if not np.array_equal(out, rng.random(n)) or end != rng.bit_generator.state["state"]["state"]:
             return False
     return True
+
+
+#: Gaps between wanted outputs that :func:`fill_at` crosses with one affine map from a table; longer gaps take
+#: one map per binary digit of the gap.
+NEAR = 64
+
+
+@functools.lru_cache(maxsize=16)
+def jump_tables(increment: int) -> tuple[np.ndarray, np.ndarray]:
+    """The affine maps ``state -> A state + C`` (mod 2**128) of ``d`` steps of the generator of ``increment``:
+    for each ``d`` in ``0 .. NEAR`` (rows of ``near``) and each ``d = 2**k``, k in 0 .. 127 (rows of ``powers``);
+    each row is ``(A high, A low, C high, C low)``, uint64."""
+    multiplier = (int(MULTIPLIER_HIGH) << 64) | int(MULTIPLIER_LOW)
+    modulus = 1 << 128
+
+    def row(a: int, c: int) -> list[int]:
+        return [a >> 64, a & MASK_64, c >> 64, c & MASK_64]
+
+    near, a, c = [], 1, 0
+    for _ in range(NEAR + 1):
+        near.append(row(a, c))
+        a, c = a * multiplier % modulus, (c * multiplier + increment) % modulus
+    powers, a, c = [], multiplier, increment
+    for _ in range(128):
+        powers.append(row(a, c))
+        a, c = a * a % modulus, (a * c + c) % modulus
+    return np.array(near, dtype=np.uint64), np.array(powers, dtype=np.uint64)
+
+
+@njit(cache=True, inline="always")
+def _affine(high, low, table, d):
+    """``A state + C`` mod 2**128 for row ``d`` of a table of :func:`jump_tables`."""
+    a_high, a_low, c_high, c_low = table[d, 0], table[d, 1], table[d, 2], table[d, 3]
+    new_low = low * a_low
+    new_high = _high_product(low, a_low) + low * a_high + high * a_low
+    sum_low = new_low + c_low
+    carry = np.uint64(1) if sum_low < new_low else np.uint64(0)
+    return new_high + c_high + carry, sum_low
+
+
+@njit(cache=True, inline="always")
+def _jump(high, low, d, near, powers):
+    """The state ``d`` steps on (d >= 0)."""
+    if d <= NEAR:
+        return _affine(high, low, near, d)
+    k = 0
+    while d:
+        if d & 1:
+            high, low = _affine(high, low, powers, k)
+        d >>= 1
+        k += 1
+    return high, low
+
+
+@jit
+def _fill_at_lanes(out, rows, n, first, count, high, low, near, powers):
+    """``out[j, r]`` = the output at block row ``r``, column ``rows[j]`` of the block whose start state is
+    ``high``/``low``, for the ``count`` wanted outputs from the ``first`` on (see :func:`fill_at`); :data:`LANES`
+    streams, each from its own place, jumping from wanted output to wanted output."""
+    m = len(rows)
+    span = count // LANES
+    # Each lane: its state at its previous output, that output's place, and its wanted output's block row and column.
+    h0, l0, h1, l1, h2, l2, h3, l3 = high, low, high, low, high, low, high, low
+    p0 = p1 = p2 = p3 = -1  # the start state precedes the block's first output
+    r0, c0 = first // m, first % m
+    r1, c1 = (first + span) // m, (first + span) % m
+    r2, c2 = (first + 2 * span) // m, (first + 2 * span) % m
+    r3, c3 = (first + 3 * span) // m, (first + 3 * span) % m
+    for _ in range(span):  # four independent streams a pass
+        p = r0 * n + rows[c0]
+        h0, l0 = _jump(h0, l0, p - p0, near, powers)
+        p0 = p
+        out[c0, r0] = _double(h0, l0)
+        c0 += 1
+        if c0 == m:
+            c0, r0 = 0, r0 + 1
+        p = r1 * n + rows[c1]
+        h1, l1 = _jump(h1, l1, p - p1, near, powers)
+        p1 = p
+        out[c1, r1] = _double(h1, l1)
+        c1 += 1
+        if c1 == m:
+            c1, r1 = 0, r1 + 1
+        p = r2 * n + rows[c2]
+        h2, l2 = _jump(h2, l2, p - p2, near, powers)
+        p2 = p
+        out[c2, r2] = _double(h2, l2)
+        c2 += 1
+        if c2 == m:
+            c2, r2 = 0, r2 + 1
+        p = r3 * n + rows[c3]
+        h3, l3 = _jump(h3, l3, p - p3, near, powers)
+        p3 = p
+        out[c3, r3] = _double(h3, l3)
+        c3 += 1
+        if c3 == m:
+            c3, r3 = 0, r3 + 1
+    for _ in range(LANES * span, count):
+        p = r3 * n + rows[c3]
+        h3, l3 = _jump(h3, l3, p - p3, near, powers)
+        p3 = p
+        out[c3, r3] = _double(h3, l3)
+        c3 += 1
+        if c3 == m:
+            c3, r3 = 0, r3 + 1
+
+
+def fill_at(state: dict[str, Any], out: np.ndarray, rows: np.ndarray, n: int, first: int = 0,
+            count: int | None = None) -> None:
+    """The uniforms at chosen columns of a block of ``R x n`` of numpy PCG64's ``Generator.random`` outputs (row
+    by row), into ``out`` (float64, (len(rows), R): ``out[j, r]`` is the output at row ``r``, column ``rows[j]``),
+    without computing the others.
+
+    ``state`` (its ``state`` entry, ``{"state": int, "inc": int}``) is the generator's at the block's start;
+    ``rows`` are increasing, in ``[0, n)``. The wanted outputs, in the block's order, are those of row 0 at
+    ``rows``, then row 1's, ...; ``count`` of them (default: all) from the ``first`` on are written. Each is
+    reached from the one before by jumping the generator ahead (one 128-bit multiply-add, as one step).
+    """
+    count = out.size - first if count is None else count
+    if count <= 0:
+        return
+    near, powers = jump_tables(state["inc"])
+    start = state["state"]
+    _fill_at_lanes(out, rows, n, first, count, np.uint64(start >> 64), np.uint64(start & MASK_64), near, powers)

@@ -220,7 +220,34 @@ class YearDraws:
     exit_u: np.ndarray  # (n,) uniform; exit if below the stage's hazard
     advance_u: np.ndarray  # (n,) uniform; the stage ends (after its minimum) if below its chance
     offer_u: np.ndarray  # (n, A) uniform; an offer of the alternative if below its probability
-    noise_u: np.ndarray  # (n, A) uniform; the yearly taste shock of each alternative (see gumbel_noise)
+    noise_u: np.ndarray | None  # (n, A) uniform; the yearly taste shock of each alternative (see gumbel_noise)
+    #: With ``tastes_later``: the taste shocks' uniforms, drawn for those who decide (noise_u is then None).
+    tastes: TasteDraws | None = None
+
+
+@dataclass(frozen=True)
+class TasteDraws:
+    """The uniforms of the year's taste shocks (the last block of :func:`draw_year`), drawn for the researchers who
+    decide when they are known: the numbers of ``noise_u`` at their rows, without computing the others'.
+
+    ``state`` is the PCG64 generator's state at the block's start (:func:`simulation.threads.skip_uniforms`);
+    where the generator cannot jump ahead (None), ``block`` holds the whole block, drawn with the others.
+    """
+
+    n: int
+    n_alternatives: int
+    state: dict | None
+    block: np.ndarray | None  # (A, n)
+
+    def at(self, rows: np.ndarray, space: np.ndarray | None = None) -> np.ndarray:
+        """The uniforms of the researchers at ``rows`` (increasing), (len(rows), A): ``noise_u[rows]``; drawn
+        into ``space`` if given (float64, 1-D, at least len(rows) x A; the result is a view of it)."""
+        shape = (len(rows), self.n_alternatives)
+        out = np.empty(shape) if space is None else space[:shape[0] * shape[1]].reshape(shape)
+        if self.block is not None:
+            out[...] = np.take(self.block, rows, axis=1).T
+            return out
+        return threads.uniforms_at(self.state, rows, self.n, out)
 
 
 def draw_size(n: int, n_alternatives: int) -> int:
@@ -228,19 +255,30 @@ def draw_size(n: int, n_alternatives: int) -> int:
     return n * (2 + 2 * n_alternatives)
 
 
-def draw_year(rng: np.random.Generator, n: int, n_alternatives: int, space: np.ndarray | None = None) -> YearDraws:
+def draw_year(rng: np.random.Generator, n: int, n_alternatives: int, space: np.ndarray | None = None,
+              tastes_later: bool = False, parts: int | None = None) -> YearDraws:
     """This year's uniforms for ``n`` researchers, in a fixed order: exit, stage end, offers, noise.
 
     ``space``, if given, is a float64 array of at least :func:`draw_size` to
     draw into (reused year after year, it spares the allocation); the draws
-    are then views of it. Either way the numbers are the same.
+    are then views of it. ``tastes_later``: the noise block is skipped and left
+    to ``tastes`` (:class:`TasteDraws`), which draws the numbers of the rows
+    asked for. Either way the numbers, and the generator's state after them, are the same. ``parts``: spans
+    drawn at once (:func:`simulation.threads.uniforms`).
     """
     size = draw_size(n, n_alternatives)
-    u = threads.uniforms(rng, space[:size] if space is not None else np.empty(size))
     offers_end = n * (2 + n_alternatives)
+    space = space[:size] if space is not None else np.empty(size)
+    u = threads.uniforms(rng, space[:offers_end if tastes_later else size], parts=parts)
     # Alternative-major blocks, viewed as (n, A): see simulation.choice on layout.
-    return YearDraws(exit_u=u[:n], advance_u=u[n:2 * n], offer_u=u[2 * n:offers_end].reshape(n_alternatives, n).T,
-                     noise_u=u[offers_end:size].reshape(n_alternatives, n).T)
+    exit_u, advance_u, offer_u = u[:n], u[n:2 * n], u[2 * n:offers_end].reshape(n_alternatives, n).T
+    if not tastes_later:
+        return YearDraws(exit_u, advance_u, offer_u, noise_u=u[offers_end:size].reshape(n_alternatives, n).T)
+    state = threads.skip_uniforms(rng, size - offers_end)
+    block = None
+    if state is None:  # a generator that cannot jump: the block is drawn now
+        block = threads.uniforms(rng, space[offers_end:size], parts=parts).reshape(n_alternatives, n)
+    return YearDraws(exit_u, advance_u, offer_u, noise_u=None, tastes=TasteDraws(n, n_alternatives, state, block))
 
 
 def gumbel_noise(noise_u: np.ndarray) -> np.ndarray:

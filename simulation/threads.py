@@ -23,7 +23,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # numpy is imported where it is used: the command line reads ENV before anything heavy
     import numpy as np
@@ -36,6 +36,7 @@ MIN_SPAN = 16_384
 _chosen: int | None = None  # set_threads; None: from ENV or the machine
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
+_background: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 
 
@@ -97,9 +98,20 @@ def _executor(workers: int) -> ThreadPoolExecutor:
 
 
 def _forget_pool() -> None:
-    """In a forked child: the parent's helper threads do not exist there, so its pool must not be used."""
-    global _pool, _pool_size, _lock
-    _pool, _pool_size, _lock = None, 0, threading.Lock()
+    """In a forked child: the parent's helper threads do not exist there, so its pools must not be used."""
+    global _pool, _pool_size, _lock, _background
+    _pool, _pool_size, _lock, _background = None, 0, threading.Lock(), None
+
+
+def in_background[T](work: Callable[[], T]) -> Future[T]:
+    """``work()`` in the process's background thread (one thread, apart from the spans' helpers), for work that
+    runs beside the year's serial steps; its Future. ``work`` must not hand spans to the helpers (``parts=1``):
+    they may be busy with the caller's."""
+    global _background
+    with _lock:
+        if _background is None:
+            _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="talentflow-background")
+        return _background.submit(work)
 
 
 if hasattr(os, "register_at_fork"):
@@ -169,4 +181,38 @@ def uniforms(rng: np.random.Generator, out: np.ndarray, parts: int | None = None
     # The last span ends where one stream would. random() neither uses nor changes the buffered 32-bit
     # half-output: keep the original's.
     bit_generator.state = {**state, "state": {"state": ends[parts_[-1][0]], "inc": state["state"]["inc"]}}
+    return out
+
+
+def skip_uniforms(rng: np.random.Generator, count: int) -> dict[str, Any] | None:
+    """Move ``rng`` past the ``count`` uniforms ``rng.random(count)`` would draw, without drawing them, and return
+    its state before them (``bit_generator.state``), from which :func:`uniforms_at` draws any of them; None (and
+    ``rng`` unchanged) where the generator cannot jump ahead so (not numpy's PCG64, or a numpy that
+    :func:`simulation.pcg64.agrees_with_numpy` finds computes otherwise): the caller draws them instead."""
+    import numpy as np
+
+    from simulation import pcg64
+
+    bit_generator = rng.bit_generator
+    if type(bit_generator) is not np.random.PCG64 or not pcg64.agrees_with_numpy():
+        return None
+    state = bit_generator.state
+    jumped = np.random.PCG64(0)  # its seed is overwritten: the state is the run's generator's
+    jumped.state = state
+    jumped.advance(count)
+    # As in uniforms: random() neither uses nor changes the buffered 32-bit half-output; keep the original's.
+    bit_generator.state = {**state, "state": {"state": jumped.state["state"]["state"], "inc": state["state"]["inc"]}}
+    return state
+
+
+def uniforms_at(state: dict[str, Any], rows: np.ndarray, n: int, out: np.ndarray, parts: int | None = None,
+                min_span: int | None = None) -> np.ndarray:
+    """Fill ``out`` (float64, (len(rows), R)) with the uniforms at columns ``rows`` of the ``(R, n)`` block of
+    ``rng.random`` draws that starts at the PCG64 ``state`` (from :func:`skip_uniforms`): ``out[j, r]`` is the
+    draw at row ``r``, column ``rows[j]``. Several spans of them at once; the others are not computed
+    (:func:`simulation.pcg64.fill_at`). ``parts`` and ``min_span`` as in :func:`spans`."""
+    from simulation import pcg64
+
+    run_spans(lambda start, stop: pcg64.fill_at(state["state"], out, rows, n, first=start, count=stop - start),
+              spans(out.size, parts, min_span))
     return out

@@ -51,7 +51,7 @@ def test_each_researchers_choice_equals_the_vectorized_choice(request, config_na
     available &= world.stage_allows[pop.stage]  # posts a stage cannot hold are never open (they pay nothing)
     expected = behaviour.choose_alternatives(
         pop, world, model._year_inputs()[0], model.mentor_quality, model.lab_cut, model.lab_gain, model.contacts,
-        bonus, exempt, available, noise)
+        bonus, exempt, available, behaviour.minus_gumbel(noise.copy()))
     chosen = []
     for k, r in enumerate(researchers):
         r.available = bit_mask(available[k])

@@ -134,12 +134,12 @@ def test_the_compiled_choice_is_the_utility_and_logit_choice_of_simulation_choic
     expected = numpy_choice(pop, world, config, quality, lab_cut, lab_gain, contacts, bonus, exempt, available,
                             noise_u)
     chosen = behaviour.choose_alternatives(pop, world, config, quality, lab_cut, lab_gain, contacts, bonus, exempt,
-                                           available, noise_u)
+                                           available, behaviour.minus_gumbel(noise_u.copy()))
     np.testing.assert_array_equal(chosen, expected)
     # The same researchers chosen as rows of the population: their own shocks, whatever the others'.
     rows = np.flatnonzero(rng.random(n) < 0.5)
     some = behaviour.choose_alternatives(pop, world, config, quality, lab_cut, lab_gain, contacts, bonus[rows],
-                                         exempt[rows], available[rows], noise_u, rows)
+                                         exempt[rows], available[rows], behaviour.minus_gumbel(noise_u[rows]), rows)
     np.testing.assert_array_equal(some, expected[rows])
     assert len(set(chosen.tolist())) > 1
 

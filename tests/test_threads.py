@@ -8,6 +8,7 @@ import threading
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import run_model
 from hypothesis import given
@@ -16,6 +17,8 @@ from pandas.testing import assert_frame_equal
 
 from simulation import pcg64, threads
 from simulation.cli import main as cli_main
+from simulation.model import TalentModel
+from simulation.population import draw_size, draw_year
 
 
 @pytest.fixture
@@ -185,3 +188,91 @@ def test_a_bad_thread_count_in_the_environment_is_one_line_and_exit_2(monkeypatc
     assert err == f"talentflow: error: environment variable {threads.ENV}: expected a whole number >= 1 (threads), " \
                   "got 'many'"
     assert not out.exists()
+
+
+@given(n=st.integers(1, 400), block_rows=st.integers(1, 5), density=st.floats(0.0, 1.0), parts=st.integers(1, 5),
+       min_span=st.integers(1, 50), seed=st.integers(0, 2**32), skip=st.integers(0, 2**70))
+def test_uniforms_at_chosen_places_are_those_of_the_whole_block(n, block_rows, density, parts, min_span, seed, skip):
+    """Jumping from wanted draw to wanted draw gives the numbers drawing the whole block would, gaps of any length
+    included (a near-empty row jumps further than the table of short gaps)."""
+    rng = np.random.default_rng(seed)
+    rows = np.flatnonzero(rng.random(n) < density)
+    rng.bit_generator.advance(skip)
+    state = rng.bit_generator.state
+    block = rng.random(block_rows * n).reshape(block_rows, n)
+    out = np.full((len(rows), block_rows), np.nan)
+    threads.uniforms_at(state, rows, n, out, parts=parts, min_span=min_span)
+    np.testing.assert_array_equal(out, block[:, rows].T)
+
+
+@given(count=st.integers(0, 10**6), seed=st.integers(0, 2**32), half_used=st.booleans())
+def test_skipping_uniforms_leaves_the_generator_as_drawing_them(count, seed, half_used):
+    drawn, skipped = np.random.default_rng(seed), np.random.default_rng(seed)
+    if half_used:  # the buffered 32-bit half-output survives, as it does a draw of uniforms
+        drawn.integers(0, 1000, dtype=np.int32)
+        skipped.integers(0, 1000, dtype=np.int32)
+    before = skipped.bit_generator.state
+    drawn.random(count)
+    assert threads.skip_uniforms(skipped, count) == before
+    assert skipped.bit_generator.state == drawn.bit_generator.state
+    np.testing.assert_array_equal(skipped.integers(0, 2**31, size=5, dtype=np.int32),
+                                  drawn.integers(0, 2**31, size=5, dtype=np.int32))
+
+
+def test_a_generator_that_cannot_jump_is_not_skipped():
+    rng, untouched = np.random.Generator(np.random.SFC64(4)), np.random.Generator(np.random.SFC64(4))
+    assert threads.skip_uniforms(rng, 100) is None
+    np.testing.assert_array_equal(rng.random(5), untouched.random(5))
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.SFC64])
+def test_the_years_taste_draws_later_are_the_numbers_of_the_whole_draw(bit_generator):
+    """The vectorized engine draws the taste shocks' uniforms of those who decide only (population.TasteDraws):
+    the same numbers as draw_year's noise block at their rows, and the generator ends where drawing all leaves it."""
+    n, n_alt = 1000, 4
+    whole, later = np.random.Generator(bit_generator(6)), np.random.Generator(bit_generator(6))
+    expected = draw_year(whole, n, n_alt)
+    got = draw_year(later, n, n_alt, space=np.empty(draw_size(n, n_alt)), tastes_later=True)
+    assert got.noise_u is None
+    for name in ("exit_u", "advance_u", "offer_u"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+    np.testing.assert_array_equal(later.random(5), whole.random(5))  # the generator left where drawing all leaves it
+    rows = np.flatnonzero(np.random.default_rng(1).random(n) < 0.37)
+    np.testing.assert_array_equal(got.tastes.at(rows), expected.noise_u[rows])
+    np.testing.assert_array_equal(got.tastes.at(rows, space=np.empty(len(rows) * n_alt + 3)), expected.noise_u[rows])
+    assert (got.tastes.state is None) == (bit_generator is np.random.SFC64)
+
+
+def test_next_years_draws_are_drawn_ahead_on_two_threads(small_spans, small_config):
+    """With a second thread, next year's cohort and uniforms are drawn while the year is observed
+    (TalentModel._draw_ahead), and next year takes them: the equality of outputs on any number of threads above
+    covers them only if they were."""
+    threads.set_threads(2)
+    model = TalentModel(small_config, rng=3)
+    drawn_in_the_year = []
+    cohort = model._cohort  # what a year calls when nothing was drawn ahead for it
+    model._cohort = lambda *args: drawn_in_the_year.append(model.year) or cohort(*args)
+    while model.running:
+        model.step()
+    assert drawn_in_the_year == [small_config.simulation.start_year + 1]  # the first: none was drawn at the start
+    assert model._ahead is None  # nothing is drawn ahead after the last year
+
+
+@pytest.mark.parametrize("between", ["reseed", "pickle"])
+def test_draws_ahead_are_not_used_once_the_generator_is_not_where_they_started(small_spans, small_config, between):
+    """Between two years the model's generator is the model's to change (a new seed) and the model may be pickled:
+    what was drawn ahead must then give way, and the run go on as it would have without it."""
+    import pickle
+
+    def run_with(n_threads: int) -> pd.DataFrame:
+        threads.set_threads(n_threads)
+        model = TalentModel(small_config, rng=5)
+        for year in range(small_config.simulation.years):
+            model.step()
+            if year == 2 and between == "reseed":
+                model.rng.bit_generator.state = np.random.default_rng(99).bit_generator.state
+            elif year == 2:
+                model = pickle.loads(pickle.dumps(model))
+        return model.yearly()
+
+    assert_frame_equal(run_with(2), run_with(1), check_exact=True)
