@@ -44,7 +44,7 @@ jit = njit(cache=True, nogil=True, error_model="numpy")
 @jit
 def is_trainee(stage: int, sector: int) -> bool:
     """Whether a researcher trains under a mentor (:func:`simulation.mentors.is_trainee`)."""
-    return stage < POSTDOC or (stage == POSTDOC and sector == ACADEMIA)
+    return (stage < POSTDOC) | ((stage == POSTDOC) & (sector == ACADEMIA))  # no branch: see age
 
 
 @jit
@@ -54,26 +54,20 @@ def age(stage, sector, country, years_in_stage, career_age, years_in_place, ln_t
     """Train, age and advance every researcher by a year, in place (:func:`simulation.behaviour.age_one_year`),
     and write whether each made a stage transition and whether each leaves research into ``transition`` and
     ``leaving``, (n,) bool."""
-    for i in range(len(stage)):
-        s = stage[i]
-        if is_trainee(s, sector[i]):
-            c = country[i]
-            quality = mentor_quality[c] + (lab_gain[c] if ln_talent[i] >= lab_cut[c] else 0.0)
-            ln_talent[i] += training_gain * quality
-        else:
-            ln_talent[i] += 0.0
-        leaving[i] = exit_u[i] < exit_hazard[s] or career_age[i] >= max_career_age
+    for i in range(len(stage)):  # without branches: the processor need not guess who trains, leaves or advances
+        s, c = stage[i], country[i]
+        trainee = is_trainee(s, sector[i])
+        quality = mentor_quality[c] + (lab_gain[c] if ln_talent[i] >= lab_cut[c] else 0.0)
+        ln_talent[i] += training_gain * quality if trainee else 0.0
+        leaving[i] = (exit_u[i] < exit_hazard[s]) | (career_age[i] >= max_career_age)
         years = years_in_stage[i] + 1
-        done = years >= min_years[s] and advance_u[i] < advance_p[s] and s < SENIOR
+        done = (years >= min_years[s]) & (advance_u[i] < advance_p[s]) & (s < SENIOR)
         transition[i] = done
-        if done:
-            if s == PHD:
-                phd_country[i] = country[i]
-                phd_year[i] = year
-            stage[i] = s + 1
-            years_in_stage[i] = 0
-        else:
-            years_in_stage[i] = years
+        graduate = done & (s == PHD)
+        phd_country[i] = c if graduate else phd_country[i]
+        phd_year[i] = year if graduate else phd_year[i]
+        stage[i] = s + 1 if done else s
+        years_in_stage[i] = 0 if done else years
         career_age[i] += 1
         years_in_place[i] += 1
         moved[i] = False
@@ -278,7 +272,7 @@ def hours_and_output(country, stage, talent, desired_hours, employer_rank, exemp
 
 
 @jit
-def tally(country, sector, stage, origin, ln_talent, cut, worked, output, group, phd_country, phd_year, year,
+def tally(country, sector, stage, origin, ln_talent, talent, cut, worked, output, group, phd_country, phd_year, year,
           origin_country, top_cut, top1_cut, n_countries, n_sectors, n_stages):
     """The sums behind :func:`simulation.observe.observe`, in one pass over the researchers in row order (so that
     every sum adds its terms in the order ``np.bincount`` would); ``cut``, ``worked``, ``output`` and ``group`` are
@@ -288,7 +282,8 @@ def tally(country, sector, stage, origin, ln_talent, cut, worked, output, group,
     and ``top1_cut`` by country (C,); origin-country post-PhD researchers, and those of them abroad (2,); research
     output by country (C,); count, hours worked and hours cut (hours a week) by survey group ``4 c + 2 covered +
     employee`` (4C,) each; and by country (C, 4): origin-country PhD graduates of ``year`` from there, those of
-    them there, graduates of five years before, those of them there.
+    them there, graduates of five years before, those of them there; and by country (C,) the talent (``talent``,
+    ``exp(ln_talent)``) of academic seniors and the trainees, the sums of :func:`simulation.mentors.talent_per_trainee`.
     """
     cells = np.zeros(n_countries * n_sectors * n_stages, dtype=np.int64)
     top = np.zeros(n_countries, dtype=np.int64)
@@ -299,8 +294,13 @@ def tally(country, sector, stage, origin, ln_talent, cut, worked, output, group,
     group_worked = np.zeros(4 * n_countries)
     group_cut = np.zeros(4 * n_countries)
     graduates = np.zeros((n_countries, 4), dtype=np.int64)
+    professor_talent = np.zeros(n_countries)
+    trainees = np.zeros(n_countries, dtype=np.int64)
     for i in range(len(country)):
         c, s = country[i], stage[i]
+        trainees[c] += is_trainee(s, sector[i])
+        if s == SENIOR and sector[i] == ACADEMIA:
+            professor_talent[c] += talent[i]
         cells[(c * n_sectors + sector[i]) * n_stages + s] += 1
         top[c] += ln_talent[i] >= top_cut
         top1[c] += ln_talent[i] >= top1_cut
@@ -321,4 +321,5 @@ def tally(country, sector, stage, origin, ln_talent, cut, worked, output, group,
             elif phd_year[i] == year - 5:
                 graduates[p, 2] += 1
                 graduates[p, 3] += c == p
-    return cells, top, top1, base, by_country, group_count, group_worked, group_cut, graduates
+    return (cells, top, top1, base, by_country, group_count, group_worked, group_cut, graduates, professor_talent,
+            trainees)

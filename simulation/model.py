@@ -317,7 +317,9 @@ class TalentModel(mesa.Model):
             draws = draw_year(generator, staying + n, world.n_alternatives, space=space, tastes_later=True, parts=1)
             return cohort, draws, generator.bit_generator.state
 
-        self._ahead = Ahead(year, staying, state, n, carry, threads.in_background(draw))
+        drawn = threads.in_background(draw)
+        if drawn is not None:  # else no helper is free: next year draws them
+            self._ahead = Ahead(year, staying, state, n, carry, drawn)
 
     def _year_draws(self, config: Config, world: World) -> tuple[Population, YearDraws, Population]:
         """This year's cohort, the year's uniforms for the population with it, and that population: drawn ahead
@@ -389,9 +391,14 @@ class TalentModel(mesa.Model):
         staying = pop.compact(kept) if self.engine == "vectorized" or not record else pop.take(kept)
         if self.engine == "vectorized" and record and self.steps < self.config.simulation.years:
             self._draw_ahead(len(staying))
-        self._update_mentors(staying, ctx)
+        tallies = None
+        if record:  # the outputs' sums give mentor quality's too
+            tallies = observe.tally(staying, ctx.world, ctx.config.hours, year=self.year, top_cut=self.top_cut,
+                                    top1_cut=self.top1_cut)
+        self._update_mentors(staying, ctx, tallies)
         if record:
-            self._observe(staying, flows, entries=entries, exits=len(pop) - len(kept), levers=lever_years)
+            self._observe(staying, flows, entries=entries, exits=len(pop) - len(kept), levers=lever_years,
+                          tallies=tallies)
         return staying
 
     def _lever_year(self, lever: Lever, paid: Payments, pop: Population, kept: np.ndarray, ctx: YearContext
@@ -415,10 +422,14 @@ class TalentModel(mesa.Model):
                                  wage_equivalent=value_share, deadweight=dead_money, deadweight_recipients=dead_people,
                                  offered=paid.offered * w, signed=paid.signed * w)
 
-    def _update_mentors(self, pop: Population, ctx: YearContext) -> None:
-        """Mentor quality from academic seniors' talent per trainee, and the star labs' places for next year."""
+    def _update_mentors(self, pop: Population, ctx: YearContext, tallies: observe.Tallies | None = None) -> None:
+        """Mentor quality from academic seniors' talent per trainee (from ``tallies`` of ``pop``, if taken), and the
+        star labs' places for next year."""
         world = ctx.world
-        ratio = talent_per_trainee(pop.country, pop.sector, pop.stage, pop.ln_talent, world.n_countries)
+        if tallies is not None:
+            ratio = tallies.talent_per_trainee()
+        else:
+            ratio = talent_per_trainee(pop.country, pop.sector, pop.stage, pop.ln_talent, world.n_countries)
         self.mentor_quality = mentor_quality(world.mentor_floor, world.mentor_weight, ratio, world.mentor_reference)
         self.lab_cut = np.full(world.n_countries, np.inf)
         self.lab_gain = np.zeros(world.n_countries)
@@ -431,13 +442,13 @@ class TalentModel(mesa.Model):
             self.lab_gain[labs.country] = labs.gain
 
     def _observe(self, pop: Population, flows: observe.Flows, *, entries: int, exits: int,
-                 levers: dict[str, observe.LeverYear]) -> None:
+                 levers: dict[str, observe.LeverYear], tallies: observe.Tallies | None = None) -> None:
         config, world = self._year_inputs()
         self._observed = pop
         self.metrics = observe.observe(pop, world, config.hours, year=self.year, people_per_agent=self.people_per_agent,
                                        top_cut=self.top_cut, top1_cut=self.top1_cut,
                                        mentor_quality=self.mentor_quality, flows=flows, entries=entries, exits=exits,
-                                       levers=levers)
+                                       levers=levers, tallies=tallies)
         self.datacollector.collect(self)
         if self.record_agents:
             self._agent_rows.append({  # copies: the vectorized engine reuses its arrays next year

@@ -81,11 +81,30 @@ def column_names(world: World, lever_names: list[str]) -> list[str]:
     return names
 
 
-def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, people_per_agent: float,
-            top_cut: float, top1_cut: float, mentor_quality: np.ndarray, flows: Flows, entries: int, exits: int,
-            levers: dict[str, LeverYear]) -> dict[str, float]:
-    """The yearly outputs for the researchers in ``pop`` (those still in research)."""
-    w = people_per_agent
+@dataclass(frozen=True)
+class Tallies:
+    """The year's sums over the researchers behind the outputs (:func:`tally`): see :func:`simulation.loops.tally`."""
+
+    cells: np.ndarray  # researchers by (country, sector, stage), (C, sectors, stages)
+    top: np.ndarray  # at or above the top cut, by country
+    top1: np.ndarray  # at or above the top-1-percent cut, by country
+    base: np.ndarray  # origin-country post-PhD researchers, and those of them abroad
+    output: np.ndarray  # research output by country
+    group_count: np.ndarray  # by survey group 4 c + 2 covered + employee
+    group_worked: np.ndarray
+    group_cut: np.ndarray
+    graduates: np.ndarray  # (C, 4)
+    professor_talent: np.ndarray  # talent of academic seniors, by country
+    trainees: np.ndarray  # by country
+
+    def talent_per_trainee(self) -> np.ndarray:
+        """:func:`simulation.mentors.talent_per_trainee` of the population tallied (C,)."""
+        return self.professor_talent / np.maximum(self.trainees, 1)
+
+
+def tally(pop: Population, world: World, hours: HoursConfig, *, year: int, top_cut: float, top1_cut: float
+          ) -> Tallies:
+    """The sums behind the year's outputs, and behind mentor quality, in one pass over the researchers."""
     n_c, n_sectors, n_stages = world.n_countries, len(SECTORS), len(STAGES)
     n = len(pop)
     talent, cut, worked, output = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
@@ -100,10 +119,24 @@ def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, peo
                                group[rows])
 
     threads.each(span, n)
-    cells, top_by_country, top1_by_country, base, output, group_count, group_worked, group_cut, graduates = loops.tally(
-        pop.country, pop.sector, pop.stage, pop.origin, pop.ln_talent, cut, worked, output, group, pop.phd_country,
-        pop.phd_year, year, world.origin, top_cut, top1_cut, n_c, n_sectors, n_stages)
-    cells = cells.reshape(n_c, n_sectors, n_stages)
+    sums = loops.tally(pop.country, pop.sector, pop.stage, pop.origin, pop.ln_talent, talent, cut, worked, output,
+                       group, pop.phd_country, pop.phd_year, year, world.origin, top_cut, top1_cut, n_c, n_sectors,
+                       n_stages)
+    return Tallies(sums[0].reshape(n_c, n_sectors, n_stages), *sums[1:])
+
+
+def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, people_per_agent: float,
+            top_cut: float, top1_cut: float, mentor_quality: np.ndarray, flows: Flows, entries: int, exits: int,
+            levers: dict[str, LeverYear], tallies: Tallies | None = None) -> dict[str, float]:
+    """The yearly outputs for the researchers in ``pop`` (those still in research); ``tallies``: their
+    :func:`tally`, if taken already."""
+    w = people_per_agent
+    if tallies is None:
+        tallies = tally(pop, world, hours, year=year, top_cut=top_cut, top1_cut=top1_cut)
+    cells, top_by_country, top1_by_country, base = tallies.cells, tallies.top, tallies.top1, tallies.base
+    output, group_count, group_worked, group_cut = (tallies.output, tallies.group_count, tallies.group_worked,
+                                                    tallies.group_cut)
+    graduates = tallies.graduates
     by_country = cells.sum(axis=(1, 2))
     n_base, n_abroad = int(base[0]), int(base[1])
     total = len(pop)

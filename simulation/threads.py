@@ -8,6 +8,12 @@ out so that each span gets the numbers one stream would give it there
 number of threads (tests/test_threads.py). Sums over researchers are not split:
 their order of addition would change their last bits.
 
+The spans beside the caller's run on the helper threads of
+:mod:`simulation.crew`, which poll for work between the year's steps; one of
+them may also take work the caller does not wait for (:func:`in_background`:
+next year's draws, while the year is observed), and then sits out the caller's
+spans until it is done.
+
 How many threads: the environment variable ``TALENTFLOW_THREADS`` if set (a
 whole number >= 1); otherwise one in a process that :mod:`multiprocessing`
 started (a worker of a sweep's pool, of a Dask cluster or of the calibration's
@@ -22,11 +28,13 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # numpy is imported where it is used: the command line reads ENV before anything heavy
     import numpy as np
+
+    from simulation.crew import Crew
 
 #: The environment variable that sets the number of threads.
 ENV = "TALENTFLOW_THREADS"
@@ -34,9 +42,7 @@ ENV = "TALENTFLOW_THREADS"
 MIN_SPAN = 16_384
 
 _chosen: int | None = None  # set_threads; None: from ENV or the machine
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-_background: ThreadPoolExecutor | None = None
+_helpers: Crew | None = None
 _lock = threading.Lock()
 
 
@@ -85,33 +91,30 @@ def spans(n: int, parts: int | None = None, min_span: int | None = None) -> list
     return list(itertools.pairwise(edges))
 
 
-def _executor(workers: int) -> ThreadPoolExecutor:
-    """The process's pool of helper threads, with at least ``workers`` threads."""
-    global _pool, _pool_size
+def _crew(helpers: int) -> Crew:
+    """The process's helper threads (:class:`simulation.crew.Crew`), at least ``helpers`` of them."""
+    global _helpers
+    from simulation.crew import Crew
+
     with _lock:
-        if _pool is None or _pool_size < workers:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="talentflow")
-            _pool_size = workers
-        return _pool
+        if _helpers is None or _helpers.helpers < helpers:
+            _helpers = Crew(helpers)  # a smaller crew's threads sleep from now on
+        return _helpers
 
 
 def _forget_pool() -> None:
-    """In a forked child: the parent's helper threads do not exist there, so its pools must not be used."""
-    global _pool, _pool_size, _lock, _background
-    _pool, _pool_size, _lock, _background = None, 0, threading.Lock(), None
+    """In a forked child: the parent's helper threads do not exist there, so they must not be used."""
+    global _helpers, _lock
+    _helpers, _lock = None, threading.Lock()
 
 
-def in_background[T](work: Callable[[], T]) -> Future[T]:
-    """``work()`` in the process's background thread (one thread, apart from the spans' helpers), for work that
-    runs beside the year's serial steps; its Future. ``work`` must not hand spans to the helpers (``parts=1``):
-    they may be busy with the caller's."""
-    global _background
-    with _lock:
-        if _background is None:
-            _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="talentflow-background")
-        return _background.submit(work)
+def in_background[T](work: Callable[[], T]) -> Future[T] | None:
+    """``work()`` on a helper thread, beside the caller's serial steps, if :func:`threads` allows a helper and one
+    is free: its Future (the caller may do other work, spans included, meanwhile); None otherwise. ``work`` must
+    not hand spans to the helpers (``parts=1``)."""
+    if threads() < 2:
+        return None
+    return _crew(threads() - 1).start(work)
 
 
 if hasattr(os, "register_at_fork"):
@@ -135,14 +138,7 @@ def run_spans[T](work: Callable[[int, int], T], parts: list[tuple[int, int]]) ->
     """``work(start, stop)`` for each of ``parts``, as :func:`each` does for its spans."""
     if len(parts) == 1:
         return [work(*parts[0])]
-    pool = _executor(len(parts) - 1)
-    futures: list[Future[T]] = [pool.submit(work, start, stop) for start, stop in parts[1:]]
-    try:
-        first = work(*parts[0])
-    finally:
-        for future in futures:
-            future.exception()  # waits
-    return [first, *(future.result() for future in futures)]
+    return _crew(len(parts) - 1).run(work, parts)
 
 
 def uniforms(rng: np.random.Generator, out: np.ndarray, parts: int | None = None, min_span: int | None = None
