@@ -5,8 +5,10 @@ baseline config, seed 1; ``--quick``: 10 years). It runs in a fresh process
 with a clock around each step of the year (the functions the year calls,
 wrapped); the run with the least total time of three is kept. "Other" is the
 year's time outside the timed steps (the Python between them, the levers'
-bookkeeping, the DataCollector). The clocks add a few microseconds a call, a
-few calls a year.
+bookkeeping). The clocks add a few microseconds a call, a few calls a year.
+On two threads or more, next year's cohort and uniforms are drawn on a helper
+thread while the year's observation runs: the first step is then the time the
+year waits for them, and the steps after the hand-over share the CPUs with it.
 
 ``python -m benchmarks.phases [--quick]`` runs this benchmark alone and prints its section.
 """
@@ -31,20 +33,22 @@ RUNS = 3
 
 #: The timed steps, in the order of the year: (label, what the year calls).
 STEPS: tuple[tuple[str, str], ...] = (
-    ("new cohort: draws", "simulation.model:draw_cohort"),
-    ("new cohort: added to the arrays", "simulation.population:Population.extend"),
+    ("new cohort and the year's uniforms: drawn, or waited for", "simulation.model:TalentModel._year_draws"),
     ("contacts by country", "simulation.model:contacts_by_country"),
-    ("the year's uniforms (10 a researcher)", "simulation.model:draw_year"),
     ("training, ageing, exits", "simulation.behaviour:age_one_year"),
     ("offers held", "simulation.behaviour:offers_held"),
     ("who decides", "simulation.model:decides"),
     ("open posts of the deciders", "simulation.behaviour:open_alternatives"),
-    ("choice (utility, taste shocks)", "simulation.behaviour:choose_alternatives"),
+    ("the deciders' taste shocks: uniforms", "simulation.population:TasteDraws.at"),
+    ("the deciders' taste shocks: Gumbel", "simulation.behaviour:minus_gumbel"),
+    ("choice (utility)", "simulation.behaviour:choose_alternatives"),
     ("moves", "simulation.behaviour:move"),
     ("flows", "simulation.observe:count_flows"),
     ("those staying: arrays compacted", "simulation.population:Population.compact"),
+    ("next year's draws handed to a helper", "simulation.model:TalentModel._draw_ahead"),
+    ("observation: sums (hours, output, counts)", "simulation.observe:tally"),
     ("mentor quality", "simulation.model:TalentModel._update_mentors"),
-    ("observation (outputs, DataCollector)", "simulation.model:TalentModel._observe"),
+    ("observation: outputs, DataCollector", "simulation.model:TalentModel._observe"),
 )
 
 

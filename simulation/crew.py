@@ -32,8 +32,27 @@ from numba.extending import intrinsic
 #: How long a helper polls for work after its last before it sleeps, and the caller for a helper's span before
 #: it sleeps until the helper is done (seconds).
 POLL_SECONDS = 0.002
-#: Slots of the flag table, one row a helper: [work posted, work done], on its own 64-byte cache line.
-POSTED, DONE, ROW = 0, 1, 8
+#: How much longer than a helper the caller polls for a helper's span before it sleeps: it has nothing else to do,
+#: and a span may take longer than POLL_SECONDS.
+CALLER_POLLS = 25
+#: Slots of the flag table, one row a helper: [work posted, work done, back to polling], on its own 64-byte cache
+#: line.
+POSTED, DONE, POLLING, ROW = 0, 1, 2, 8
+
+
+@intrinsic
+def _store_release(typingctx: Any, table: Any, index: Any, value: Any) -> Any:
+    """Write the int64 ``value`` at ``table.flat[index]`` with release ordering: what this thread wrote before is
+    visible to a thread that reads ``value`` there with acquire ordering."""
+    signature = types.void(table, types.intp, types.int64)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        address = builder.gep(array.data, [args[1]])
+        builder.store_atomic(args[2], address, "release", 8)
+        return context.get_dummy_value()
+
+    return signature, codegen
 
 
 @intrinsic
@@ -56,9 +75,12 @@ _sched_yield = types.ExternalFunction("sched_yield", types.int32())
 
 
 @njit(cache=True, nogil=True)
-def wait_for_change(table, index, seen, polls):
+def wait_for_change(table, index, seen, polls, arrived=-1):
     """Read ``table.flat[index]`` up to ``polls`` times, without the GIL, until it is not ``seen``; its last value.
-    Between reads the thread yields its processor to any other that is waiting for it."""
+    Between reads the thread yields its processor to any other that is waiting for it. ``arrived`` (if >= 0):
+    first write ``seen`` at ``table.flat[arrived]``, to tell another thread that this one holds the GIL no more."""
+    if arrived >= 0:
+        _store_release(table, arrived, seen)
     value = _load_acquire(table, index)
     for _ in range(polls):
         if value != seen:
@@ -76,6 +98,7 @@ class Crew:
         self.flags = np.zeros(helpers * ROW, dtype=np.int64)
         self.jobs: list[tuple[Callable[..., Any], tuple[Any, ...], Future[Any] | None] | None] = [None] * helpers
         self.sleeping = [False] * helpers
+        self.caller_sleeps = False
         self.in_background: list[Future[Any] | None] = [None] * helpers
         self.condition = threading.Condition()
         self.busy = threading.Lock()  # one caller's spans at a time; another caller runs its spans itself
@@ -90,9 +113,9 @@ class Crew:
     # ---------------------------------------------------------------- helper side
     def _serve(self, k: int) -> None:
         seen = 0
-        posted = k * ROW + POSTED
+        posted, polling = k * ROW + POSTED, k * ROW + POLLING
         while True:
-            value = wait_for_change(self.flags, posted, seen, self.polls)
+            value = wait_for_change(self.flags, posted, seen, self.polls, polling)
             if value == seen:  # nothing for a while: sleep until work is posted
                 with self.condition:
                     self.sleeping[k] = True
@@ -114,8 +137,9 @@ class Crew:
                 if future is not None:
                     future.set_result(result)
             self.flags[k * ROW + DONE] = value  # after the results: the caller reads them once it sees this
-            with self.condition:
-                self.condition.notify_all()
+            if self.caller_sleeps:
+                with self.condition:
+                    self.condition.notify_all()
 
     # ---------------------------------------------------------------- caller side
     def _post(self, k: int, work: Callable[..., Any], args: tuple[Any, ...], future: Future[Any] | None) -> int:
@@ -128,11 +152,18 @@ class Crew:
         return value
 
     def _wait(self, k: int, value: int) -> None:
-        done = k * ROW + DONE
-        if wait_for_change(self.flags, done, value - 1, self.polls) != value:
+        """Until helper ``k`` has done the work it was posted as ``value``: polling until it is back to polling
+        (so that it holds the GIL no more when this thread wants it), then sleeping until it is done."""
+        polling = k * ROW + POLLING
+        while wait_for_change(self.flags, polling, value - 1, self.polls * CALLER_POLLS) == value - 1:
             with self.condition:
-                while self.flags[done] != value:
-                    self.condition.wait()
+                self.caller_sleeps = True
+                try:
+                    while self.flags[k * ROW + DONE] != value:
+                        self.condition.wait(POLL_SECONDS)
+                finally:
+                    self.caller_sleeps = False
+                return
 
     def _free(self, k: int) -> bool:
         """Whether helper ``k`` has no work the caller did not wait for."""
