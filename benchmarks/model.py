@@ -17,7 +17,10 @@ sizes; the vectorized engine also runs those same cases, for the speed-up
 The vectorized engine splits its year over threads (:mod:`simulation.threads`;
 the outputs are the same on any number): each case runs on the threads the
 engine takes by default (the CPUs the process may use), and the speed target's
-case runs once more on one thread, to show what the threads give.
+case runs once more on one thread, to show what the threads give. Its helper
+threads poll for work between the year's steps (:mod:`simulation.crew`): the CPU
+time on more than one thread includes that polling, which yields the CPU to any
+other thread that waits for it.
 
 ``python -m benchmarks.model [--quick] [--config FILE] [--seed N] [--repeat N]``
 runs this benchmark alone and prints its section.

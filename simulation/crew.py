@@ -153,16 +153,21 @@ class Crew:
 
     def _wait(self, k: int, value: int) -> None:
         """Until helper ``k`` has done the work it was posted as ``value``: polling until it is back to polling
-        (so that it holds the GIL no more when this thread wants it), then sleeping until it is done."""
+        (so that it holds the GIL no more when this thread wants it), then sleeping until it is done. The flags
+        only grow: a helper that has gone on to later work is done with this one."""
         polling = k * ROW + POLLING
-        while wait_for_change(self.flags, polling, value - 1, self.polls * CALLER_POLLS) == value - 1:
-            with self.condition:
-                self.caller_sleeps = True
-                try:
-                    while self.flags[k * ROW + DONE] != value:
-                        self.condition.wait(POLL_SECONDS)
-                finally:
-                    self.caller_sleeps = False
+        seen = value - 1
+        while seen < value:
+            before = seen
+            seen = wait_for_change(self.flags, polling, before, self.polls * CALLER_POLLS)
+            if seen == before:  # polled long enough: sleep until the helper says it is done
+                with self.condition:
+                    self.caller_sleeps = True
+                    try:
+                        while self.flags[k * ROW + DONE] < value:
+                            self.condition.wait(POLL_SECONDS)
+                    finally:
+                        self.caller_sleeps = False
                 return
 
     def _free(self, k: int) -> bool:
@@ -172,9 +177,9 @@ class Crew:
             self.in_background[k] = future = None
         return future is None
 
-    def start(self, work: Callable[[], Any]) -> Future[Any] | None:
-        """``work()`` on the last helper, if it is free, without waiting for it: its Future; None if the helper is
-        busy (the caller then does the work itself)."""
+    def start(self, work: Callable[[], Any]) -> Background | None:
+        """``work()`` on the last helper, if it is free, without waiting for it; None if the helper is busy (the
+        caller then does the work itself)."""
         k = self.helpers - 1
         with self.busy:
             if not self._free(k):
@@ -182,8 +187,7 @@ class Crew:
             future: Future[Any] = Future()
             future.set_running_or_notify_cancel()
             self.in_background[k] = future
-            self._post(k, work, (), future)
-            return future
+            return Background(self, k, self._post(k, work, (), future), future)
 
     def run(self, work: Callable[[int, int], Any], parts: list[tuple[int, int]]) -> list[Any]:
         """``work(start, stop)`` for each of ``parts``: the first here, each of the others on a free helper at the
@@ -218,6 +222,22 @@ class Crew:
         if failures:
             raise failures[min(failures)]
         return results
+
+
+class Background:
+    """Work a helper does while the caller does other things (:meth:`Crew.start`)."""
+
+    def __init__(self, crew: Crew, helper: int, value: int, future: Future[Any]) -> None:
+        self._crew, self._helper, self._value, self._future = crew, helper, value, future
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def result(self) -> Any:
+        """The work's result (or its exception), once it is done: the caller polls for it, as for a span."""
+        if not self._future.done():
+            self._crew._wait(self._helper, self._value)
+        return self._future.result()
 
 
 def _polls_in(seconds: float, flags: np.ndarray) -> int:

@@ -28,7 +28,6 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable
-from concurrent.futures import Future
 from itertools import compress
 from pathlib import Path
 from typing import Any, Literal
@@ -42,6 +41,7 @@ from simulation.agents import FIXED_FIELDS, Researcher, gather
 from simulation.careers import PHD, SECTORS, STAGES
 from simulation.collector import AGENT_REPORTERS, TalentDataCollector
 from simulation.config import DEFAULT_CONFIG, load_config
+from simulation.crew import Background
 from simulation.levers import Approach, Choices, Lever, Offer, Payments, YearContext, build_levers
 from simulation.lifecycle import decides
 from simulation.mentors import is_trainee, lab_talent_cut, mentor_quality, talent_per_trainee
@@ -137,7 +137,7 @@ class Ahead:
     state: dict[str, Any]
     entrants: int
     carry: float
-    drawn: Future  # of (cohort, YearDraws, the generator's state after them)
+    drawn: Background  # of (cohort, YearDraws, the generator's state after them)
 
 
 class TalentModel(mesa.Model):
@@ -301,11 +301,11 @@ class TalentModel(mesa.Model):
         outputs do not depend on whether they were drawn ahead (tests/test_threads.py).
         """
         self._ahead = None
-        if threads.threads() < 2 or type(self.rng.bit_generator) is not np.random.PCG64:
-            return  # one CPU: nothing to gain. Another generator: drawn at next year's start.
         year = self.year + 1
         config, world = self._year_inputs(year)
         n, carry = self._cohort_size(config)
+        if len(threads.spans(staying + n)) < 2 or type(self.rng.bit_generator) is not np.random.PCG64:
+            return  # a year too small to split over threads gains nothing. Another generator: drawn next year.
         state = self.rng.bit_generator.state
         generator = np.random.Generator(np.random.PCG64(0))  # its seed is overwritten: the state is the model's
         generator.bit_generator.state = state

@@ -28,13 +28,12 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # numpy is imported where it is used: the command line reads ENV before anything heavy
     import numpy as np
 
-    from simulation.crew import Crew
+    from simulation.crew import Background, Crew
 
 #: The environment variable that sets the number of threads.
 ENV = "TALENTFLOW_THREADS"
@@ -108,10 +107,10 @@ def _forget_pool() -> None:
     _helpers, _lock = None, threading.Lock()
 
 
-def in_background[T](work: Callable[[], T]) -> Future[T] | None:
+def in_background(work: Callable[[], Any]) -> Background | None:
     """``work()`` on a helper thread, beside the caller's serial steps, if :func:`threads` allows a helper and one
-    is free: its Future (the caller may do other work, spans included, meanwhile); None otherwise. ``work`` must
-    not hand spans to the helpers (``parts=1``)."""
+    is free: a handle whose ``result()`` waits for it (the caller may do other work, spans included, meanwhile);
+    None otherwise. ``work`` must not hand spans to the helpers (``parts=1``)."""
     if threads() < 2:
         return None
     return _crew(threads() - 1).start(work)

@@ -92,7 +92,7 @@ def test_work_in_the_background_keeps_its_helper_out_of_the_spans_until_it_is_do
     caller = threading.get_ident()
     assert team.run(lambda start, stop: threading.get_ident(), spans_of(2, 2)) == [caller, caller]
     release.set()
-    assert future.result(10) == "drawn"
+    assert future.result() == "drawn"
     assert team.run(lambda start, stop: threading.get_ident(), spans_of(2, 2))[1] != caller
 
 
@@ -100,7 +100,7 @@ def test_an_error_in_background_work_reaches_its_future():
     team = Crew(1)
     future = team.start(lambda: 1 / 0)
     with pytest.raises(ZeroDivisionError):
-        future.result(10)
+        future.result()
     assert team.run(lambda start, stop: stop, spans_of(4, 2)) == [2, 4]
 
 
