@@ -53,13 +53,19 @@ jit = njit(cache=True, nogil=True)
 
 
 @njit(cache=True, inline="always")
+def _multiply_add(high, low, a_high, a_low, c_high, c_low):
+    """``A state + C`` mod 2**128, each in high and low 64-bit halves."""
+    new_low = low * a_low
+    new_high = _high_product(low, a_low) + low * a_high + high * a_low
+    sum_low = new_low + c_low
+    carry = np.uint64(1) if sum_low < new_low else np.uint64(0)
+    return new_high + c_high + carry, sum_low
+
+
+@njit(cache=True, inline="always")
 def _step(high, low, increment_high, increment_low):
     """``state * MULTIPLIER + increment`` mod 2**128, in high and low 64-bit halves."""
-    new_low = low * MULTIPLIER_LOW
-    new_high = _high_product(low, MULTIPLIER_LOW) + low * MULTIPLIER_HIGH + high * MULTIPLIER_LOW
-    sum_low = new_low + increment_low
-    carry = np.uint64(1) if sum_low < new_low else np.uint64(0)
-    return new_high + increment_high + carry, sum_low
+    return _multiply_add(high, low, MULTIPLIER_HIGH, MULTIPLIER_LOW, increment_high, increment_low)
 
 
 @njit(cache=True, inline="always")
@@ -155,12 +161,7 @@ def jump_tables(increment: int) -> tuple[np.ndarray, np.ndarray]:
 @njit(cache=True, inline="always")
 def _affine(high, low, table, d):
     """``A state + C`` mod 2**128 for row ``d`` of a table of :func:`jump_tables`."""
-    a_high, a_low, c_high, c_low = table[d, 0], table[d, 1], table[d, 2], table[d, 3]
-    new_low = low * a_low
-    new_high = _high_product(low, a_low) + low * a_high + high * a_low
-    sum_low = new_low + c_low
-    carry = np.uint64(1) if sum_low < new_low else np.uint64(0)
-    return new_high + c_high + carry, sum_low
+    return _multiply_add(high, low, table[d, 0], table[d, 1], table[d, 2], table[d, 3])
 
 
 @njit(cache=True, inline="always")
@@ -175,6 +176,19 @@ def _jump(high, low, d, near, powers):
         d >>= 1
         k += 1
     return high, low
+
+
+@njit(cache=True, inline="always")
+def _next_wanted(out, rows, n, high, low, place, block_row, column, near, powers):
+    """One lane's next wanted output (see :func:`_fill_at_lanes`): jump the lane's state from its previous output's
+    ``place`` to it, write it, and move the lane's block row and column on."""
+    p = block_row * n + rows[column]
+    high, low = _jump(high, low, p - place, near, powers)
+    out[column, block_row] = _double(high, low)
+    column += 1
+    if column == len(rows):
+        column, block_row = 0, block_row + 1
+    return high, low, p, block_row, column
 
 
 @jit
@@ -192,42 +206,12 @@ def _fill_at_lanes(out, rows, n, first, count, high, low, near, powers):
     r2, c2 = (first + 2 * span) // m, (first + 2 * span) % m
     r3, c3 = (first + 3 * span) // m, (first + 3 * span) % m
     for _ in range(span):  # four independent streams a pass
-        p = r0 * n + rows[c0]
-        h0, l0 = _jump(h0, l0, p - p0, near, powers)
-        p0 = p
-        out[c0, r0] = _double(h0, l0)
-        c0 += 1
-        if c0 == m:
-            c0, r0 = 0, r0 + 1
-        p = r1 * n + rows[c1]
-        h1, l1 = _jump(h1, l1, p - p1, near, powers)
-        p1 = p
-        out[c1, r1] = _double(h1, l1)
-        c1 += 1
-        if c1 == m:
-            c1, r1 = 0, r1 + 1
-        p = r2 * n + rows[c2]
-        h2, l2 = _jump(h2, l2, p - p2, near, powers)
-        p2 = p
-        out[c2, r2] = _double(h2, l2)
-        c2 += 1
-        if c2 == m:
-            c2, r2 = 0, r2 + 1
-        p = r3 * n + rows[c3]
-        h3, l3 = _jump(h3, l3, p - p3, near, powers)
-        p3 = p
-        out[c3, r3] = _double(h3, l3)
-        c3 += 1
-        if c3 == m:
-            c3, r3 = 0, r3 + 1
+        h0, l0, p0, r0, c0 = _next_wanted(out, rows, n, h0, l0, p0, r0, c0, near, powers)
+        h1, l1, p1, r1, c1 = _next_wanted(out, rows, n, h1, l1, p1, r1, c1, near, powers)
+        h2, l2, p2, r2, c2 = _next_wanted(out, rows, n, h2, l2, p2, r2, c2, near, powers)
+        h3, l3, p3, r3, c3 = _next_wanted(out, rows, n, h3, l3, p3, r3, c3, near, powers)
     for _ in range(LANES * span, count):
-        p = r3 * n + rows[c3]
-        h3, l3 = _jump(h3, l3, p - p3, near, powers)
-        p3 = p
-        out[c3, r3] = _double(h3, l3)
-        c3 += 1
-        if c3 == m:
-            c3, r3 = 0, r3 + 1
+        h3, l3, p3, r3, c3 = _next_wanted(out, rows, n, h3, l3, p3, r3, c3, near, powers)
 
 
 def fill_at(state: dict[str, Any], out: np.ndarray, rows: np.ndarray, n: int, first: int = 0,
