@@ -30,7 +30,7 @@ import math
 from collections.abc import Callable
 from itertools import compress
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import mesa
 import numpy as np
@@ -41,7 +41,6 @@ from simulation.agents import FIXED_FIELDS, Researcher, gather
 from simulation.careers import PHD, SECTORS, STAGES
 from simulation.collector import AGENT_REPORTERS, TalentDataCollector
 from simulation.config import DEFAULT_CONFIG, load_config
-from simulation.crew import Background
 from simulation.levers import Approach, Choices, Lever, Offer, Payments, YearContext, build_levers
 from simulation.lifecycle import decides
 from simulation.mentors import is_trainee, lab_talent_cut, mentor_quality, talent_per_trainee
@@ -59,6 +58,9 @@ from simulation.population import (
 from simulation.schema import Config, PolicyConfig
 from simulation.world import World
 from simulation.yearvalues import YearValues, alternatives_in
+
+if TYPE_CHECKING:  # the helper threads are started, and their module imported, only by a year split over threads
+    from simulation.crew import Background
 
 Engine = Literal["agents", "vectorized"]
 ENGINES: tuple[str, ...] = ("agents", "vectorized")

@@ -158,7 +158,7 @@ def uniforms(rng: np.random.Generator, out: np.ndarray, parts: int | None = None
     from simulation import pcg64
 
     bit_generator = rng.bit_generator
-    if type(bit_generator) is not np.random.PCG64 or not pcg64.agrees_with_numpy():
+    if not _can_jump(bit_generator):
         return rng.random(out=out)
     state = bit_generator.state
     parts_ = spans(len(out), parts, min_span)
@@ -173,10 +173,24 @@ def uniforms(rng: np.random.Generator, out: np.ndarray, parts: int | None = None
         ends[start] = pcg64.fill(starts[start], out[start:stop])
 
     run_spans(draw, parts_)
-    # The last span ends where one stream would. random() neither uses nor changes the buffered 32-bit
-    # half-output: keep the original's.
-    bit_generator.state = {**state, "state": {"state": ends[parts_[-1][0]], "inc": state["state"]["inc"]}}
+    _move_to(bit_generator, state, ends[parts_[-1][0]])  # the last span ends where one stream would
     return out
+
+
+def _can_jump(bit_generator: np.random.BitGenerator) -> bool:
+    """Whether the compiled PCG64 (:mod:`simulation.pcg64`) can draw for ``bit_generator``: numpy's PCG64, in a
+    numpy whose uniforms it reproduces."""
+    import numpy as np
+
+    from simulation import pcg64
+
+    return type(bit_generator) is np.random.PCG64 and pcg64.agrees_with_numpy()
+
+
+def _move_to(bit_generator: np.random.BitGenerator, state: dict[str, Any], position: int) -> None:
+    """Set the 128-bit position of ``bit_generator``, whose state was ``state`` before some uniforms. random()
+    neither uses nor changes the buffered 32-bit half-output: the original's is kept."""
+    bit_generator.state = {**state, "state": {"state": position, "inc": state["state"]["inc"]}}
 
 
 def skip_uniforms(rng: np.random.Generator, count: int) -> dict[str, Any] | None:
@@ -186,17 +200,14 @@ def skip_uniforms(rng: np.random.Generator, count: int) -> dict[str, Any] | None
     :func:`simulation.pcg64.agrees_with_numpy` finds computes otherwise): the caller draws them instead."""
     import numpy as np
 
-    from simulation import pcg64
-
     bit_generator = rng.bit_generator
-    if type(bit_generator) is not np.random.PCG64 or not pcg64.agrees_with_numpy():
+    if not _can_jump(bit_generator):
         return None
     state = bit_generator.state
     jumped = np.random.PCG64(0)  # its seed is overwritten: the state is the run's generator's
     jumped.state = state
     jumped.advance(count)
-    # As in uniforms: random() neither uses nor changes the buffered 32-bit half-output; keep the original's.
-    bit_generator.state = {**state, "state": {"state": jumped.state["state"]["state"], "inc": state["state"]["inc"]}}
+    _move_to(bit_generator, state, jumped.state["state"]["state"])
     return state
 
 
