@@ -140,6 +140,7 @@ class Ahead:
     entrants: int
     carry: float
     drawn: Background  # of (cohort, YearDraws, the generator's state after them)
+    shared: threads.SharedUniforms  # the year's uniforms, which the caller helps draw once it needs them
 
 
 class TalentModel(mesa.Model):
@@ -296,7 +297,8 @@ class TalentModel(mesa.Model):
     def _draw_ahead(self, staying: int) -> None:
         """Start drawing next year's cohort and uniforms in the background thread, while the rest of this year
         (mentor quality, observation) runs here: the second CPU draws what the first would draw at the start of
-        next year, from a copy of the random generator, into the memory the draws use anyway.
+        next year, from a copy of the random generator, into the memory the draws use anyway. Next year draws
+        the uniforms the helper has not yet reached beside it (:class:`simulation.threads.SharedUniforms`).
 
         Next year takes them (:meth:`_year_draws`) only if nothing has changed since that could change them: the
         generator's state and the number of researchers staying. The numbers are the same either way: a run's
@@ -313,24 +315,32 @@ class TalentModel(mesa.Model):
         generator.bit_generator.state = state
         space = self._draw_space(staying + n)
         first_id, n_levers = self._next_id, len(self.levers)
+        shared = threads.SharedUniforms()
 
         def draw() -> tuple[Population, YearDraws, dict[str, Any]]:
-            cohort = draw_cohort(generator, n, config, world, first_id, n_levers)
-            draws = draw_year(generator, staying + n, world.n_alternatives, space=space, tastes_later=True, parts=1)
+            try:
+                cohort = draw_cohort(generator, n, config, world, first_id, n_levers)
+                draws = draw_year(generator, staying + n, world.n_alternatives, space=space, tastes_later=True,
+                                  shared=shared)
+            finally:
+                shared.close()  # if the cohort failed: nobody waits to help
             return cohort, draws, generator.bit_generator.state
 
         drawn = threads.in_background(draw)
         if drawn is not None:  # else no helper is free: next year draws them
-            self._ahead = Ahead(year, staying, state, n, carry, drawn)
+            self._ahead = Ahead(year, staying, state, n, carry, drawn, shared)
 
     def _year_draws(self, config: Config, world: World) -> tuple[Population, YearDraws, Population]:
         """This year's cohort, the year's uniforms for the population with it, and that population: drawn ahead
         (:meth:`_draw_ahead`) if they were and still hold, drawn now otherwise."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
+            holds = (ahead.year, ahead.staying, ahead.state) == (self.year, len(self.population),
+                                                                 self.rng.bit_generator.state)
+            if holds:  # the uniforms the helper has not yet drawn are drawn here, at the same time
+                ahead.shared.help()
             cohort, draws, end = ahead.drawn.result()  # waits: nothing else may write to the draws' memory
-            if (ahead.year, ahead.staying, ahead.state) == (self.year, len(self.population),
-                                                             self.rng.bit_generator.state):
+            if holds:
                 self.rng.bit_generator.state = end
                 self._cohort_carry, self._next_id = ahead.carry, self._next_id + ahead.entrants
                 return cohort, draws, self.population.extend(cohort)
@@ -362,8 +372,8 @@ class TalentModel(mesa.Model):
         and exemption.
         """
         n_alt = ctx.world.n_alternatives
-        bonus = np.zeros((len(choices.rows), n_alt), order="F")
-        exempt = np.zeros((len(choices.rows), n_alt), dtype=bool, order="F")
+        bonus = np.zeros((len(choices.rows), n_alt))
+        exempt = np.zeros((len(choices.rows), n_alt), dtype=bool)
 
         def chooses(local: np.ndarray, extra: np.ndarray) -> np.ndarray:
             return choose(local, bonus[local] + extra, exempt[local])
@@ -493,7 +503,7 @@ class TalentModel(mesa.Model):
             pay = behaviour.base_pay(world, pop.stage[rows], pop.ln_talent[rows])
             offers, bonus, exempt = self._offers(pop, Choices(rows, pay, available), approaches, ctx, choose)
         else:  # what _offers gives with no levers, without the pay it does not read
-            offers, bonus, exempt = [], np.zeros(available.shape, order="F"), np.zeros(available.shape, bool, order="F")
+            offers, bonus, exempt = [], np.zeros(available.shape), np.zeros(available.shape, bool)
         chosen = behaviour.choose_alternatives(pop, world, config, self.mentor_quality, self.lab_cut, self.lab_gain,
                                                self.contacts, bonus, exempt, available, minus_shock, rows)
         before, sector_before = pop.country.copy(), pop.sector.copy()

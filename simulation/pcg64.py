@@ -179,55 +179,96 @@ def _jump(high, low, d, near, powers):
 
 
 @njit(cache=True, inline="always")
-def _next_wanted(out, rows, n, high, low, place, block_row, column, near, powers):
-    """One lane's next wanted output (see :func:`_fill_at_lanes`): jump the lane's state from its previous output's
-    ``place`` to it, write it, and move the lane's block row and column on."""
-    p = block_row * n + rows[column]
-    high, low = _jump(high, low, p - place, near, powers)
-    out[column, block_row] = _double(high, low)
-    column += 1
-    if column == len(rows):
-        column, block_row = 0, block_row + 1
-    return high, low, p, block_row, column
+def _lane_start(high, low, n, rows, r, column, near, powers):
+    """A lane's state at the output of block row ``r``, column ``rows[column]``: the block's start state
+    ``high``/``low`` precedes output 0."""
+    return _jump(high, low, r * n + rows[column] + 1, near, powers)
 
 
 @jit
-def _fill_at_lanes(out, rows, n, first, count, high, low, near, powers):
+def _fill_at_lanes(out, rows, n, first, stop, high, low, near, powers):
     """``out[j, r]`` = the output at block row ``r``, column ``rows[j]`` of the block whose start state is
-    ``high``/``low``, for the ``count`` wanted outputs from the ``first`` on (see :func:`fill_at`); :data:`LANES`
-    streams, each from its own place, jumping from wanted output to wanted output."""
-    m = len(rows)
-    span = count // LANES
-    # Each lane: its state at its previous output, that output's place, and its wanted output's block row and column.
-    h0, l0, h1, l1, h2, l2, h3, l3 = high, low, high, low, high, low, high, low
-    p0 = p1 = p2 = p3 = -1  # the start state precedes the block's first output
-    r0, c0 = first // m, first % m
-    r1, c1 = (first + span) // m, (first + span) % m
-    r2, c2 = (first + 2 * span) // m, (first + 2 * span) % m
-    r3, c3 = (first + 3 * span) // m, (first + 3 * span) % m
-    for _ in range(span):  # four independent streams a pass
-        h0, l0, p0, r0, c0 = _next_wanted(out, rows, n, h0, l0, p0, r0, c0, near, powers)
-        h1, l1, p1, r1, c1 = _next_wanted(out, rows, n, h1, l1, p1, r1, c1, near, powers)
-        h2, l2, p2, r2, c2 = _next_wanted(out, rows, n, h2, l2, p2, r2, c2, near, powers)
-        h3, l3, p3, r3, c3 = _next_wanted(out, rows, n, h3, l3, p3, r3, c3, near, powers)
-    for _ in range(LANES * span, count):
-        h3, l3, p3, r3, c3 = _next_wanted(out, rows, n, h3, l3, p3, r3, c3, near, powers)
+    ``high``/``low``, for the columns ``first <= j < stop`` of every block row (see :func:`fill_at`).
+
+    :data:`LANES` block rows at a time, one stream each, jumping from one wanted column to the next: the
+    streams' jumps have the same length, so one row of the table serves the four, and the four do not wait on
+    each other. A last row or rows are done one at a time."""
+    n_rows = out.shape[1]
+    r = 0
+    while r + LANES <= n_rows:
+        h0, l0 = _lane_start(high, low, n, rows, r, first, near, powers)
+        h1, l1 = _lane_start(high, low, n, rows, r + 1, first, near, powers)
+        h2, l2 = _lane_start(high, low, n, rows, r + 2, first, near, powers)
+        h3, l3 = _lane_start(high, low, n, rows, r + 3, first, near, powers)
+        for c in range(first, stop):
+            if c > first:
+                d = rows[c] - rows[c - 1]
+                h0, l0 = _jump(h0, l0, d, near, powers)
+                h1, l1 = _jump(h1, l1, d, near, powers)
+                h2, l2 = _jump(h2, l2, d, near, powers)
+                h3, l3 = _jump(h3, l3, d, near, powers)
+            out[c, r] = _double(h0, l0)
+            out[c, r + 1] = _double(h1, l1)
+            out[c, r + 2] = _double(h2, l2)
+            out[c, r + 3] = _double(h3, l3)
+        r += LANES
+    for last in range(r, n_rows):
+        h0, l0 = _lane_start(high, low, n, rows, last, first, near, powers)
+        for c in range(first, stop):
+            if c > first:
+                h0, l0 = _jump(h0, l0, rows[c] - rows[c - 1], near, powers)
+            out[c, last] = _double(h0, l0)
 
 
 def fill_at(state: dict[str, Any], out: np.ndarray, rows: np.ndarray, n: int, first: int = 0,
-            count: int | None = None) -> None:
+            stop: int | None = None) -> None:
     """The uniforms at chosen columns of a block of ``R x n`` of numpy PCG64's ``Generator.random`` outputs (row
     by row), into ``out`` (float64, (len(rows), R): ``out[j, r]`` is the output at row ``r``, column ``rows[j]``),
     without computing the others.
 
     ``state`` (its ``state`` entry, ``{"state": int, "inc": int}``) is the generator's at the block's start;
-    ``rows`` are increasing, in ``[0, n)``. The wanted outputs, in the block's order, are those of row 0 at
-    ``rows``, then row 1's, ...; ``count`` of them (default: all) from the ``first`` on are written. Each is
-    reached from the one before by jumping the generator ahead (one 128-bit multiply-add, as one step).
+    ``rows`` are increasing, in ``[0, n)``. The columns ``rows[first:stop]`` (default: all) are written, in every
+    row. Each wanted output is reached from the one before in its row by jumping the generator ahead (one 128-bit
+    multiply-add, as one step).
     """
-    count = out.size - first if count is None else count
-    if count <= 0:
+    stop = len(rows) if stop is None else stop
+    if stop <= first:
         return
     near, powers = jump_tables(state["inc"])
     start = state["state"]
-    _fill_at_lanes(out, rows, n, first, count, np.uint64(start >> 64), np.uint64(start & MASK_64), near, powers)
+    _fill_at_lanes(out, rows, n, first, stop, np.uint64(start >> 64), np.uint64(start & MASK_64), near, powers)
+
+
+@intrinsic
+def _take_ticket(typingctx: Any, counter: Any) -> Any:
+    """Add 1 to the int64 ``counter[0]`` atomically and return its value before: each thread that calls this at the
+    same time gets its own number."""
+    signature = types.int64(counter)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        return builder.atomic_rmw("add", array.data, ir.Constant(ir.IntType(64), 1), "seq_cst")
+
+    return signature, codegen
+
+
+@jit
+def fill_chunks(out, counter, chunk, high, low, increment_high, increment_low, near, powers):
+    """Fill chunks of ``out`` with the uniforms of the PCG64 state ``high``/``low`` (as :func:`fill`), one chunk
+    of ``chunk`` numbers at a time, for as long as ``counter`` (int64, shared by the threads that call this at the
+    same time) gives out chunks not yet taken: each chunk is drawn by one thread, from the state jumped ahead to
+    its start. Returns the chunks this thread drew."""
+    n = len(out)
+    n_chunks = (n + chunk - 1) // chunk
+    highs, lows = np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64)
+    drawn = 0
+    while True:
+        k = _take_ticket(counter)
+        if k >= n_chunks:
+            return drawn
+        start, stop = k * chunk, min((k + 1) * chunk, n)
+        span = (stop - start) // LANES
+        for lane in range(LANES):
+            highs[lane], lows[lane] = _jump(high, low, start + lane * span, near, powers)
+        _fill_lanes(out[start:stop], highs, lows, increment_high, increment_low)
+        drawn += 1

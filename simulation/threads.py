@@ -177,6 +177,78 @@ def uniforms(rng: np.random.Generator, out: np.ndarray, parts: int | None = None
     return out
 
 
+#: Uniforms a :class:`SharedUniforms` hands out at a time: about 60 µs of drawing, so that the thread that
+#: finishes first waits for the other no longer than that.
+SHARED_CHUNK = 32_768
+
+
+class SharedUniforms:
+    """``rng.random(out=out)``, drawn by the thread that owns the generator and, once it has started, by any other
+    thread that lends a hand (:meth:`help`): each takes chunks of ``out`` (``chunk`` numbers, default
+    :data:`SHARED_CHUNK`) not yet taken until none is left. The numbers are those of one stream: each chunk is
+    drawn from the generator's state jumped ahead to its start (:func:`simulation.pcg64.fill_chunks`). Where the
+    generator cannot jump ahead so (:func:`skip_uniforms`), the owner draws them all.
+
+    Next year's draws are drawn ahead this way: a helper starts on them while this year is observed, and the
+    caller takes the chunks left once it is done with the year.
+    """
+
+    def __init__(self, chunk: int = SHARED_CHUNK) -> None:
+        if chunk < 1:
+            raise ValueError(f"chunk must be a whole number >= 1, got {chunk!r}")
+        self.chunk = chunk
+        self._started = threading.Event()
+        self._job: tuple[Any, ...] | None = None  # fill_chunks' arguments but the counter's
+        self._counter: np.ndarray | None = None
+
+    def draw(self, rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
+        """Fill ``out`` (float64, 1-D) with ``rng``'s uniforms, with the help of any thread that calls
+        :meth:`help` meanwhile; ``rng`` is left as one call ``rng.random(out=out)`` would leave it."""
+        import numpy as np
+
+        from simulation import pcg64
+
+        try:
+            bit_generator = rng.bit_generator
+            if not _can_jump(bit_generator):
+                return rng.random(out=out)
+            state = bit_generator.state
+            position, increment = state["state"]["state"], state["state"]["inc"]
+            near, powers = pcg64.jump_tables(increment)
+            self._counter = np.zeros(1, dtype=np.int64)
+            self._job = (out, self.chunk, np.uint64(position >> 64), np.uint64(position & pcg64.MASK_64),
+                         np.uint64(increment >> 64), np.uint64(increment & pcg64.MASK_64), near, powers)
+        finally:
+            self._started.set()  # even if it failed: a helper must not wait for a start that will not come
+        self._run()
+        jumped = np.random.PCG64(0)  # its seed is overwritten: the state is the run's generator's
+        jumped.state = state
+        jumped.advance(len(out))
+        _move_to(bit_generator, state, jumped.state["state"]["state"])
+        return out
+
+    def help(self) -> None:
+        """Draw chunks not yet taken, once :meth:`draw` has started; return when none is left to take. ``out`` is
+        whole once the owner's ``draw`` and every call of this have returned."""
+        self._started.wait()
+        if self._job is not None:
+            self._run()
+
+    def close(self) -> None:
+        """No more chunks: those not yet taken are left undrawn, and :meth:`help` returns at once (for an owner
+        that fails before or while it draws)."""
+        if self._counter is not None:
+            self._counter[0] = 1 << 62
+        self._started.set()
+
+    def _run(self) -> None:
+        from simulation import pcg64
+
+        assert self._job is not None and self._counter is not None
+        out, chunk, *rest = self._job
+        pcg64.fill_chunks(out, self._counter, chunk, *rest)
+
+
 def _can_jump(bit_generator: np.random.BitGenerator) -> bool:
     """Whether the compiled PCG64 (:mod:`simulation.pcg64`) can draw for ``bit_generator``: numpy's PCG64, in a
     numpy whose uniforms it reproduces."""
@@ -215,10 +287,12 @@ def uniforms_at(state: dict[str, Any], rows: np.ndarray, n: int, out: np.ndarray
                 min_span: int | None = None) -> np.ndarray:
     """Fill ``out`` (float64, (len(rows), R)) with the uniforms at columns ``rows`` of the ``(R, n)`` block of
     ``rng.random`` draws that starts at the PCG64 ``state`` (from :func:`skip_uniforms`): ``out[j, r]`` is the
-    draw at row ``r``, column ``rows[j]``. Several spans of them at once; the others are not computed
-    (:func:`simulation.pcg64.fill_at`). ``parts`` and ``min_span`` as in :func:`spans`."""
+    draw at row ``r``, column ``rows[j]``. Several spans of ``rows`` at once; the others are not computed
+    (:func:`simulation.pcg64.fill_at`). ``parts`` and ``min_span`` as in :func:`spans`, in numbers drawn."""
     from simulation import pcg64
 
-    run_spans(lambda start, stop: pcg64.fill_at(state["state"], out, rows, n, first=start, count=stop - start),
-              spans(out.size, parts, min_span))
+    per_row = max(out.shape[1], 1) if out.ndim == 2 else 1
+    minimum = (MIN_SPAN if min_span is None else min_span) // per_row
+    run_spans(lambda start, stop: pcg64.fill_at(state["state"], out, rows, n, first=start, stop=stop),
+              spans(len(rows), parts, max(minimum, 1)))
     return out

@@ -205,6 +205,49 @@ def test_uniforms_at_chosen_places_are_those_of_the_whole_block(n, block_rows, d
     np.testing.assert_array_equal(out, block[:, rows].T)
 
 
+@given(n=st.integers(0, 3000), chunk=st.integers(1, 700), seed=st.integers(0, 2**32), skip=st.integers(0, 2**70),
+       helpers=st.integers(0, 3))
+def test_uniforms_drawn_by_several_threads_are_those_of_one_stream(n, chunk, seed, skip, helpers):
+    """Threads that lend a hand draw chunks of the owner's uniforms: together they give the numbers, and leave the
+    generator where, one call ``rng.random`` would."""
+    rng = np.random.default_rng(seed)
+    rng.bit_generator.advance(skip)
+    alone = np.random.default_rng(seed)
+    alone.bit_generator.advance(skip)
+    shared = threads.SharedUniforms(chunk)
+    out = np.full(n, np.nan)
+    hands = [threading.Thread(target=shared.help) for _ in range(helpers)]
+    for hand in hands:
+        hand.start()
+    assert shared.draw(rng, out) is out
+    for hand in hands:
+        hand.join()
+    np.testing.assert_array_equal(out, alone.random(n))
+    assert rng.bit_generator.state == alone.bit_generator.state
+
+
+def test_help_with_uniforms_that_are_never_drawn_returns():
+    """An owner that fails before drawing closes its uniforms: a thread that would help is not left waiting."""
+    shared = threads.SharedUniforms()
+    hand = threading.Thread(target=shared.help)
+    hand.start()
+    shared.close()
+    hand.join(timeout=10)
+    assert not hand.is_alive()
+    with pytest.raises(ValueError, match="chunk must be a whole number >= 1, got 0"):
+        threads.SharedUniforms(0)
+
+
+def test_uniforms_of_a_generator_that_cannot_jump_are_the_owners_alone():
+    rng, alone = np.random.Generator(np.random.SFC64(3)), np.random.Generator(np.random.SFC64(3))
+    shared = threads.SharedUniforms(5)
+    out = np.empty(100)
+    shared.draw(rng, out)
+    shared.help()  # nothing left to help with: returns at once
+    np.testing.assert_array_equal(out, alone.random(100))
+    np.testing.assert_array_equal(rng.random(10), alone.random(10))  # left where one call leaves it
+
+
 @given(count=st.integers(0, 10**6), seed=st.integers(0, 2**32), half_used=st.booleans())
 def test_skipping_uniforms_leaves_the_generator_as_drawing_them(count, seed, half_used):
     drawn, skipped = np.random.default_rng(seed), np.random.default_rng(seed)
