@@ -45,8 +45,9 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("moves", "simulation.behaviour:move"),
     ("flows", "simulation.observe:count_flows"),
     ("those staying: arrays compacted", "simulation.population:Population.compact"),
+    ("observation: hours and output of each", "simulation.observe:weeks"),
     ("next year's draws handed to a helper", "simulation.model:TalentModel._draw_ahead"),
-    ("observation: sums (hours, output, counts)", "simulation.observe:tally"),
+    ("observation: sums (counts, hours, output)", "simulation.observe:tally"),
     ("mentor quality", "simulation.model:TalentModel._update_mentors"),
     ("observation: outputs, DataCollector", "simulation.model:TalentModel._observe"),
 )

@@ -69,21 +69,19 @@ def offers_held(pop: Population, world: World, offer_u: np.ndarray, transition: 
     researcher's stage; ``transition`` (n,) marks those who end a stage this year.
     """
     minus_slope, chance_u = np.negative(world.offer_slope), offer_u.T
+    n = len(pop)
+    held, offered = np.empty((world.n_alternatives, n), dtype=bool), np.empty(n, dtype=bool)
 
-    def span(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    def span(start: int, stop: int) -> None:
         rows = slice(start, stop)
         exponent = loops.offer_exponents(pop.ln_talent[rows], pop.stage[rows], transition[rows], world.talent_sigma,
                                          minus_slope, world.offer_intercept, world.stage_shift,
                                          world.transition_shift, world.stage_allows,
                                          np.empty((world.n_alternatives, stop - start)))
-        return loops.offers(np.exp(exponent, out=exponent), chance_u, pop.country[rows], pop.sector[rows],
-                            len(SECTORS), start)
+        loops.offers(np.exp(exponent, out=exponent), chance_u, pop.country[rows], pop.sector[rows], len(SECTORS),
+                     start, held[:, rows], offered[rows])
 
-    parts = threads.each(span, len(pop))
-    if len(parts) == 1:
-        held, offered = parts[0]
-    else:
-        held, offered = np.concatenate([h for h, _ in parts], axis=1), np.concatenate([o for _, o in parts])
+    threads.each(span, n)
     return held.T, offered
 
 

@@ -101,21 +101,19 @@ def offer_exponents(ln_talent, stage, transition, talent_sigma, minus_slope, int
 
 
 @jit
-def offers(exp_minus_eta, offer_u, country, sector, n_sectors, start):
-    """The offers each researcher holds (A, n) and whether they hold one of a post other than their own (n,)
-    (:func:`simulation.behaviour.offers_held`): a draw of ``offer_u`` (A, start + n or more; the columns from
-    ``start`` on are these researchers') below the offer's chance ``1 / (1 + exp(-eta))``, from ``exp(-eta)``
-    (A, n; inf where the post is not open: a chance of 0)."""
+def offers(exp_minus_eta, offer_u, country, sector, n_sectors, start, held, offered):
+    """The offers each researcher holds, into ``held`` (A, n), and whether they hold one of a post other than
+    their own, into ``offered`` (n,) (:func:`simulation.behaviour.offers_held`): a draw of ``offer_u`` (A, start +
+    n or more; the columns from ``start`` on are these researchers') below the offer's chance
+    ``1 / (1 + exp(-eta))``, from ``exp(-eta)`` (A, n; inf where the post is not open: a chance of 0)."""
     n_alt, n = exp_minus_eta.shape
-    held = np.empty((n_alt, n), dtype=np.bool_)
-    offered = np.zeros(n, dtype=np.bool_)
+    offered[:] = False
     for a in range(n_alt):
         draws = offer_u[a, start:start + n]  # contiguous: the loop below stays SIMD
         for i in range(n):  # compiled to SIMD instructions
             hit = draws[i] < 1.0 / (exp_minus_eta[a, i] + 1.0)
             held[a, i] = hit
             offered[i] |= hit & (country[i] * n_sectors + sector[i] != a)
-    return held, offered
 
 
 @jit

@@ -401,12 +401,14 @@ class TalentModel(mesa.Model):
             self._settle_agents(pop, leaving, unsettled)
         # The vectorized engine's population is its own: keep the stayers in place, room for next year's cohort.
         staying = pop.compact(kept) if self.engine == "vectorized" or not record else pop.take(kept)
+        # The weeks before the draws ahead: their spans have both threads; the sums after, beside the draws.
+        week = observe.weeks(staying, ctx.world, ctx.config.hours) if record else None
         if self.engine == "vectorized" and record and self.steps < self.config.simulation.years:
             self._draw_ahead(len(staying))
         tallies = None
         if record:  # the outputs' sums give mentor quality's too
             tallies = observe.tally(staying, ctx.world, ctx.config.hours, year=self.year, top_cut=self.top_cut,
-                                    top1_cut=self.top1_cut)
+                                    top1_cut=self.top1_cut, week=week)
         self._update_mentors(staying, ctx, tallies)
         if record:
             self._observe(staying, flows, entries=entries, exits=len(pop) - len(kept), levers=lever_years,

@@ -102,26 +102,43 @@ class Tallies:
         return self.professor_talent / np.maximum(self.trainees, 1)
 
 
-def tally(pop: Population, world: World, hours: HoursConfig, *, year: int, top_cut: float, top1_cut: float
-          ) -> Tallies:
-    """The sums behind the year's outputs, and behind mentor quality, in one pass over the researchers."""
-    n_c, n_sectors, n_stages = world.n_countries, len(SECTORS), len(STAGES)
+@dataclass(frozen=True)
+class Week:
+    """Each researcher's week and what it yields (:func:`simulation.loops.hours_and_output`), (n,) each."""
+
+    talent: np.ndarray  # exp(ln_talent)
+    cut: np.ndarray  # hours a week the cap cuts
+    worked: np.ndarray  # hours a week worked
+    output: np.ndarray  # research output
+    group: np.ndarray  # int8 survey group, 2 covered + employee
+
+
+def weeks(pop: Population, world: World, hours: HoursConfig) -> Week:
+    """:class:`Week` of every researcher, several spans at once."""
     n = len(pop)
-    talent, cut, worked, output = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    group = np.empty(n, dtype=np.int8)
+    week = Week(np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=np.int8))
 
     def span(start: int, stop: int) -> None:  # views of the span's rows
         rows = slice(start, stop)
-        loops.hours_and_output(pop.country[rows], pop.stage[rows], np.exp(pop.ln_talent[rows], out=talent[rows]),
+        loops.hours_and_output(pop.country[rows], pop.stage[rows], np.exp(pop.ln_talent[rows], out=week.talent[rows]),
                                pop.desired_hours[rows], pop.employer_rank[rows], pop.exempt[rows], world.hours_cap,
                                world.cap_coverage, world.capped, hours.peak_share, hours.peak_extra,
-                               hours.output_kink, hours.output_flat, cut[rows], worked[rows], output[rows],
-                               group[rows])
+                               hours.output_kink, hours.output_flat, week.cut[rows], week.worked[rows],
+                               week.output[rows], week.group[rows])
 
     threads.each(span, n)
-    sums = loops.tally(pop.country, pop.sector, pop.stage, pop.origin, pop.ln_talent, talent, cut, worked, output,
-                       group, pop.phd_country, pop.phd_year, year, world.origin, top_cut, top1_cut, n_c, n_sectors,
-                       n_stages)
+    return week
+
+
+def tally(pop: Population, world: World, hours: HoursConfig, *, year: int, top_cut: float, top1_cut: float,
+          week: Week | None = None) -> Tallies:
+    """The sums behind the year's outputs, and behind mentor quality, in one pass over the researchers; ``week``:
+    their :func:`weeks`, if taken already."""
+    n_c, n_sectors, n_stages = world.n_countries, len(SECTORS), len(STAGES)
+    w = weeks(pop, world, hours) if week is None else week
+    sums = loops.tally(pop.country, pop.sector, pop.stage, pop.origin, pop.ln_talent, w.talent, w.cut, w.worked,
+                       w.output, w.group, pop.phd_country, pop.phd_year, year, world.origin, top_cut, top1_cut, n_c,
+                       n_sectors, n_stages)
     return Tallies(sums[0].reshape(n_c, n_sectors, n_stages), *sums[1:])
 
 

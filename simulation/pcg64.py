@@ -1,4 +1,4 @@
-"""numpy's PCG64 uniforms, compiled: the numbers ``Generator.random`` gives, in the same order, about twice as fast.
+"""numpy's PCG64 uniforms, compiled: the numbers ``Generator.random`` gives, in the same order, several times as fast.
 
 numpy's PCG64 is PCG XSL RR 128/64 (O'Neill 2014, "PCG: a family of simple
 fast space-efficient statistically good algorithms for random number
@@ -6,17 +6,18 @@ generation"): a 128-bit linear congruential state, ``state = state *
 MULTIPLIER + increment`` (mod 2**128), and from each new state the 64-bit
 output ``rotate_right(high ^ low, high >> 58)``. ``Generator.random`` makes a
 double of each output: ``(output >> 11) * 2**-53``. :func:`fill` computes the
-same, several streams at once (:data:`LANES`), each started at its own place
-in the sequence by numpy's own ``PCG64.advance``: one stream's steps wait on
-each other's multiplications, several streams' steps overlap in the processor.
-The numbers are those of one stream, in order; the generator is left where one
-stream would leave it.
+same in :data:`STREAMS` streams: stream j gives the outputs j, j + STREAMS,
+j + 2 STREAMS, ..., stepping by the affine map of STREAMS steps (``A state +
+C``, mod 2**128, as :func:`jump_tables` makes them), so that the outputs of a
+step of all streams are consecutive. The processor's vector instructions step
+:data:`VECTOR` streams at once (:func:`_step_streams`), and the streams' steps
+do not wait on each other. The numbers are those of one stream, in order; the
+generator is left where one stream would leave it.
 
 Whether this module computes what numpy does is checked once a process
 (:func:`agrees_with_numpy`) before it is used, and by tests/test_threads.py; a
 numpy that computed ``random`` otherwise would get its own draws instead.
 """
-
 from __future__ import annotations
 
 import functools
@@ -30,8 +31,11 @@ from numba.extending import intrinsic
 #: The 128-bit multiplier of numpy's PCG64 (PCG's default for 128-bit states), as its high and low 64 bits.
 MULTIPLIER_HIGH = np.uint64(2549297995355413924)
 MULTIPLIER_LOW = np.uint64(4865540595714422341)
-#: Streams drawn at once by :func:`fill`.
+#: Streams drawn at once by :func:`fill_at` (four block rows).
 LANES = 4
+#: Streams in one vector of the processor (eight 64-bit lanes: 512 bits), and streams drawn at once by
+#: :func:`fill` (four vectors: the steps of one wait on its multiplications, the others' fill the wait).
+VECTOR, STREAMS = 8, 32
 MASK_64 = (1 << 64) - 1
 
 
@@ -63,12 +67,6 @@ def _multiply_add(high, low, a_high, a_low, c_high, c_low):
 
 
 @njit(cache=True, inline="always")
-def _step(high, low, increment_high, increment_low):
-    """``state * MULTIPLIER + increment`` mod 2**128, in high and low 64-bit halves."""
-    return _multiply_add(high, low, MULTIPLIER_HIGH, MULTIPLIER_LOW, increment_high, increment_low)
-
-
-@njit(cache=True, inline="always")
 def _double(high, low):
     """The uniform on [0, 1) of a state: XSL RR output, then numpy's ``(output >> 11) * 2**-53``."""
     value = high ^ low
@@ -77,45 +75,13 @@ def _double(high, low):
     return (value >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@jit
-def _fill_lanes(out, highs, lows, increment_high, increment_low):
-    """Fill ``out`` from the :data:`LANES` states ``highs``/``lows``: lane k draws ``out[k L:(k + 1) L]``,
-    ``L = len(out) // LANES``, and the last lane the rest; the lanes' end states are written back."""
-    n = len(out)
-    span = n // LANES
-    h0, l0, h1, l1 = highs[0], lows[0], highs[1], lows[1]
-    h2, l2, h3, l3 = highs[2], lows[2], highs[3], lows[3]
-    for j in range(span):  # four independent streams a pass
-        h0, l0 = _step(h0, l0, increment_high, increment_low)
-        out[j] = _double(h0, l0)
-        h1, l1 = _step(h1, l1, increment_high, increment_low)
-        out[span + j] = _double(h1, l1)
-        h2, l2 = _step(h2, l2, increment_high, increment_low)
-        out[2 * span + j] = _double(h2, l2)
-        h3, l3 = _step(h3, l3, increment_high, increment_low)
-        out[3 * span + j] = _double(h3, l3)
-    for j in range(LANES * span, n):
-        h3, l3 = _step(h3, l3, increment_high, increment_low)
-        out[j] = _double(h3, l3)
-    highs[0], lows[0], highs[1], lows[1] = h0, l0, h1, l1
-    highs[2], lows[2], highs[3], lows[3] = h2, l2, h3, l3
-
-
 def fill(state: dict[str, Any], out: np.ndarray) -> int:
     """Fill ``out`` (float64, 1-D, contiguous) with the uniforms numpy's PCG64 in ``state`` (its ``state``
     entry: ``{"state": int, "inc": int}``) gives ``Generator.random``; return the 128-bit state after them."""
-    span = len(out) // LANES
-    highs, lows = np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64)
-    lane = np.random.PCG64(0)  # its seed is overwritten: each lane starts from the state given
-    lane.state = {"bit_generator": "PCG64", "state": dict(state), "has_uint32": 0, "uinteger": 0}
-    for k in range(LANES):
-        if k:
-            lane.advance(span)
-        start = lane.state["state"]["state"]
-        highs[k], lows[k] = start >> 64, start & MASK_64
-    increment = state["inc"]
-    _fill_lanes(out, highs, lows, np.uint64(increment >> 64), np.uint64(increment & MASK_64))
-    return (int(highs[-1]) << 64) | int(lows[-1])
+    near, powers = jump_tables(state["inc"])
+    start = state["state"]
+    high, low = _fill_from(out, np.uint64(start >> 64), np.uint64(start & MASK_64), near, powers, HALF)
+    return (int(high) << 64) | int(low)
 
 
 @functools.cache
@@ -252,23 +218,108 @@ def _take_ticket(typingctx: Any, counter: Any) -> Any:
     return signature, codegen
 
 
+#: 32, half the bits of an output, passed to the compiled code as a value: given the constant, the compiler
+#: recognizes the high half of a 64 x 64-bit product in :func:`_step_streams` and computes it one lane at a time.
+HALF = np.uint64(32)
+
+
+def _lanes(builder: Any, value: Any) -> Any:
+    """A vector of :data:`VECTOR` copies of a uint64."""
+    vector = ir.Constant(ir.VectorType(ir.IntType(64), VECTOR), [0] * VECTOR)
+    for j in range(VECTOR):
+        vector = builder.insert_element(vector, value, ir.Constant(ir.IntType(32), j))
+    return vector
+
+
+@intrinsic
+def _step_streams(typingctx: Any, highs: Any, lows: Any, out: Any, first: Any, place: Any, a_high: Any,
+                  a_low: Any, c_high: Any, c_low: Any, half: Any) -> Any:
+    """For the :data:`VECTOR` streams from ``first`` (states ``highs``/``lows``, uint64 arrays): write the uniform
+    of each stream's state to ``out[place:place + VECTOR]``, then step each state by the map ``A state + C`` (mod
+    2**128), in vector instructions. ``half`` is :data:`HALF`. The arithmetic of :func:`_double` and
+    :func:`_multiply_add`, the high half of ``low * A low`` from four products of 32-bit halves."""
+    if getattr(out, "layout", None) != "C" or getattr(highs, "layout", None) != "C":
+        return None
+    signature = types.void(highs, lows, out, types.intp, types.intp, types.uint64, types.uint64, types.uint64,
+                           types.uint64, types.uint64)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        words = ir.VectorType(ir.IntType(64), VECTOR)
+        doubles = ir.VectorType(ir.DoubleType(), VECTOR)
+
+        def each(value: int) -> Any:
+            return ir.Constant(words, [value] * VECTOR)
+
+        def at(array_type: Any, array: Any, index: Any, vector: Any) -> Any:
+            data = context.make_array(array_type)(context, builder, array).data
+            return builder.bitcast(builder.gep(data, [index]), vector.as_pointer())
+
+        high_at, low_at = at(sig.args[0], args[0], args[3], words), at(sig.args[1], args[1], args[3], words)
+        out_at = at(sig.args[2], args[2], args[4], doubles)
+        high, low = builder.load(high_at, align=8), builder.load(low_at, align=8)
+        # The uniform of each state (_double).
+        value = builder.xor(high, low)
+        rotation = builder.lshr(high, each(58))
+        left = builder.and_(builder.sub(each(64), rotation), each(63))
+        value = builder.or_(builder.lshr(value, rotation), builder.shl(value, left))
+        uniform = builder.uitofp(builder.lshr(value, each(11)), doubles)
+        builder.store(builder.fmul(uniform, ir.Constant(doubles, [1.0 / 9007199254740992.0] * VECTOR)), out_at,
+                      align=8)
+        # The next state (_multiply_add).
+        a_high, a_low, c_high, c_low, half = (_lanes(builder, value) for value in args[5:10])
+        mask = each(0xFFFFFFFF)
+        low_0, low_1 = builder.and_(low, mask), builder.lshr(low, each(32))
+        a_0, a_1 = builder.and_(a_low, mask), builder.lshr(a_low, each(32))
+        p_00, p_01 = builder.mul(low_0, a_0), builder.mul(low_0, a_1)
+        p_10, p_11 = builder.mul(low_1, a_0), builder.mul(low_1, a_1)
+        middle = builder.add(builder.add(builder.lshr(p_00, half), builder.and_(p_01, mask)), builder.and_(p_10, mask))
+        high_product = builder.add(builder.add(p_11, builder.lshr(p_01, half)), builder.lshr(p_10, half))
+        high_product = builder.add(high_product, builder.lshr(middle, half))
+        new_low = builder.mul(low, a_low)
+        new_high = builder.add(builder.add(high_product, builder.mul(low, a_high)), builder.mul(high, a_low))
+        sum_low = builder.add(new_low, c_low)
+        carry = builder.zext(builder.icmp_unsigned("<", sum_low, new_low), words)
+        builder.store(builder.add(builder.add(new_high, c_high), carry), high_at, align=8)
+        builder.store(sum_low, low_at, align=8)
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
 @jit
-def fill_chunks(out, counter, chunk, high, low, increment_high, increment_low, near, powers):
+def _fill_from(out, high, low, near, powers, half):
+    """Fill ``out`` (contiguous) with the uniforms that follow the state ``high``/``low``, in :data:`STREAMS`
+    streams (see the module's docstring); the state after them. ``near``/``powers``: :func:`jump_tables`;
+    ``half``: :data:`HALF`."""
+    n = len(out)
+    highs, lows = np.empty(STREAMS, dtype=np.uint64), np.empty(STREAMS, dtype=np.uint64)
+    for j in range(STREAMS):  # stream j's state gives output j
+        highs[j], lows[j] = _jump(high, low, j + 1, near, powers)
+    a_high, a_low, c_high, c_low = near[STREAMS, 0], near[STREAMS, 1], near[STREAMS, 2], near[STREAMS, 3]
+    steps = n // STREAMS
+    for k in range(steps):
+        for first in range(0, STREAMS, VECTOR):
+            _step_streams(highs, lows, out, first, k * STREAMS + first, a_high, a_low, c_high, c_low, half)
+    for j in range(n - steps * STREAMS):
+        out[steps * STREAMS + j] = _double(highs[j], lows[j])
+    return _jump(high, low, n, near, powers)
+
+
+@jit
+def fill_chunks(out, counter, chunk, high, low, near, powers, half):
     """Fill chunks of ``out`` with the uniforms of the PCG64 state ``high``/``low`` (as :func:`fill`), one chunk
     of ``chunk`` numbers at a time, for as long as ``counter`` (int64, shared by the threads that call this at the
     same time) gives out chunks not yet taken: each chunk is drawn by one thread, from the state jumped ahead to
-    its start. Returns the chunks this thread drew."""
+    its start. ``near``/``powers``: :func:`jump_tables`; ``half``: :data:`HALF`. Returns the chunks this thread
+    drew."""
     n = len(out)
     n_chunks = (n + chunk - 1) // chunk
-    highs, lows = np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64)
     drawn = 0
     while True:
         k = _take_ticket(counter)
         if k >= n_chunks:
             return drawn
         start, stop = k * chunk, min((k + 1) * chunk, n)
-        span = (stop - start) // LANES
-        for lane in range(LANES):
-            highs[lane], lows[lane] = _jump(high, low, start + lane * span, near, powers)
-        _fill_lanes(out[start:stop], highs, lows, increment_high, increment_low)
+        chunk_high, chunk_low = _jump(high, low, start, near, powers)
+        _fill_from(out[start:stop], chunk_high, chunk_low, near, powers, half)
         drawn += 1

@@ -216,8 +216,8 @@ class SharedUniforms:
             position, increment = state["state"]["state"], state["state"]["inc"]
             near, powers = pcg64.jump_tables(increment)
             self._counter = np.zeros(1, dtype=np.int64)
-            self._job = (out, self.chunk, np.uint64(position >> 64), np.uint64(position & pcg64.MASK_64),
-                         np.uint64(increment >> 64), np.uint64(increment & pcg64.MASK_64), near, powers)
+            self._job = (out, self.chunk, np.uint64(position >> 64), np.uint64(position & pcg64.MASK_64), near,
+                         powers, pcg64.HALF)
         finally:
             self._started.set()  # even if it failed: a helper must not wait for a start that will not come
         self._run()
