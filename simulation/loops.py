@@ -269,55 +269,88 @@ def hours_and_output(country, stage, talent, desired_hours, employer_rank, exemp
         output[i] = talent[i] * ordinary
 
 
+#: Copies of the counters :func:`tally_counts` keeps: row i counts in copy ``i % COUNTER_COPIES``, so that a
+#: row's count never waits on the previous row's (most consecutive rows fall in the same cell).
+COUNTER_COPIES = 4
+#: Flags of a researcher's counter key beside its cell and survey group: top talent, top 1 percent, post-PhD of
+#: the origin country.
+_TOP, _TOP1, _BASE = 4, 2, 1
+
+
 @jit
-def tally(country, sector, stage, origin, ln_talent, talent, cut, worked, output, group, phd_country, phd_year, year,
-          origin_country, top_cut, top1_cut, n_countries, n_sectors, n_stages):
-    """The sums behind :func:`simulation.observe.observe`, in one pass over the researchers in row order (so that
-    every sum adds its terms in the order ``np.bincount`` would); ``cut``, ``worked``, ``output`` and ``group`` are
-    those of :func:`hours_and_output`.
+def tally_counts(country, sector, stage, origin, ln_talent, group, phd_country, phd_year, year, origin_country, top_cut,
+                 top1_cut, n_countries, n_sectors, n_stages):
+    """The counts behind :func:`simulation.observe.observe`, in one pass over the researchers; ``group`` is
+    :func:`hours_and_output`'s.
 
     Returns: researchers by (country, sector, stage) (C * sectors * stages,); researchers at or above ``top_cut``
-    and ``top1_cut`` by country (C,); origin-country post-PhD researchers, and those of them abroad (2,); research
-    output by country (C,); count, hours worked and hours cut (hours a week) by survey group ``4 c + 2 covered +
-    employee`` (4C,) each; and by country (C, 4): origin-country PhD graduates of ``year`` from there, those of
-    them there, graduates of five years before, those of them there; and by country (C,) the talent (``talent``,
-    ``exp(ln_talent)``) of academic seniors and the trainees, the sums of :func:`simulation.mentors.talent_per_trainee`.
+    and ``top1_cut`` by country (C,); origin-country post-PhD researchers, and those of them abroad (2,);
+    researchers by survey group ``4 c + 2 covered + employee`` (4C,); by country (C, 4): origin-country PhD
+    graduates of ``year`` from there, those of them there, graduates of five years before, those of them there;
+    and the trainees by country (C,) (:func:`simulation.mentors.talent_per_trainee`).
+
+    Each researcher adds one to the counter of their key (cell, survey group and the flags ``_TOP``, ``_TOP1``,
+    ``_BASE``); the counts are summed from the counters after the pass. The pass has no branch the processor
+    must guess but the rare one of a graduate of ``year`` or five years before.
     """
-    cells = np.zeros(n_countries * n_sectors * n_stages, dtype=np.int64)
+    n_cells = n_countries * n_sectors * n_stages
+    counters = np.zeros((COUNTER_COPIES, n_cells * 4 * 8), dtype=np.int64)
+    graduates = np.zeros((n_countries, 4), dtype=np.int64)
+    for i in range(len(country)):
+        c, s = country[i], stage[i]
+        native = origin[i] == origin_country
+        cell = (c * n_sectors + sector[i]) * n_stages + s
+        flags = _TOP * (ln_talent[i] >= top_cut) + _TOP1 * (ln_talent[i] >= top1_cut) + _BASE * (native & (s > PHD))
+        counters[i % COUNTER_COPIES, (cell * 4 + group[i]) * 8 + flags] += 1
+        graduated = phd_year[i]
+        if (graduated == year) | (graduated == year - 5):  # few rows: a branch the processor guesses right
+            p = phd_country[i]
+            if native and p >= 0 and p != origin_country:
+                k = 0 if graduated == year else 2
+                graduates[p, k] += 1
+                graduates[p, k + 1] += c == p
+    cells = np.zeros(n_cells, dtype=np.int64)
     top = np.zeros(n_countries, dtype=np.int64)
     top1 = np.zeros(n_countries, dtype=np.int64)
     base = np.zeros(2, dtype=np.int64)
-    by_country = np.zeros(n_countries)
     group_count = np.zeros(4 * n_countries, dtype=np.int64)
+    trainees = np.zeros(n_countries, dtype=np.int64)
+    for key in range(counters.shape[1]):
+        count = 0
+        for copy in range(COUNTER_COPIES):
+            count += counters[copy, key]
+        cell, flags = key // 32, key % 8
+        c, sec, s = cell // (n_sectors * n_stages), (cell // n_stages) % n_sectors, cell % n_stages
+        cells[cell] += count
+        top[c] += count if flags & _TOP else 0
+        top1[c] += count if flags & _TOP1 else 0
+        base[0] += count if flags & _BASE else 0
+        base[1] += count if flags & _BASE and c != origin_country else 0
+        group_count[4 * c + (key // 8) % 4] += count
+        trainees[c] += count if is_trainee(s, sec) else 0
+    return cells, top, top1, base, group_count, graduates, trainees
+
+
+@jit
+def tally_sums(country, sector, stage, talent, cut, worked, output, group, n_countries):
+    """The sums of floats behind :func:`simulation.observe.observe`, in one pass over the researchers in row order
+    (so that every sum adds its terms in the order ``np.bincount`` would); ``talent`` is ``exp(ln_talent)``,
+    ``cut``, ``worked``, ``output`` and ``group`` those of :func:`hours_and_output`.
+
+    Returns: research output by country (C,); hours worked and hours cut (hours a week) by survey group
+    ``4 c + 2 covered + employee`` (4C,) each; and the talent of academic seniors by country (C,)
+    (:func:`simulation.mentors.talent_per_trainee`).
+    """
+    by_country = np.zeros(n_countries)
     group_worked = np.zeros(4 * n_countries)
     group_cut = np.zeros(4 * n_countries)
-    graduates = np.zeros((n_countries, 4), dtype=np.int64)
     professor_talent = np.zeros(n_countries)
-    trainees = np.zeros(n_countries, dtype=np.int64)
     for i in range(len(country)):
-        c, s = country[i], stage[i]
-        trainees[c] += is_trainee(s, sector[i])
-        if s == SENIOR and sector[i] == ACADEMIA:
-            professor_talent[c] += talent[i]
-        cells[(c * n_sectors + sector[i]) * n_stages + s] += 1
-        top[c] += ln_talent[i] >= top_cut
-        top1[c] += ln_talent[i] >= top1_cut
-        native = origin[i] == origin_country
-        post_phd = native & (s > PHD)
-        base[0] += post_phd
-        base[1] += post_phd & (c != origin_country)
+        c = country[i]
+        # Adding 0.0 leaves a sum's bits as they are: the sum has the terms of the academic seniors alone.
+        professor_talent[c] += talent[i] if (stage[i] == SENIOR) & (sector[i] == ACADEMIA) else 0.0
         by_country[c] += output[i]
         g = 4 * c + group[i]
-        group_count[g] += 1
         group_worked[g] += worked[i]
         group_cut[g] += cut[i]
-        p = phd_country[i]
-        if native and p >= 0 and p != origin_country:
-            if phd_year[i] == year:
-                graduates[p, 0] += 1
-                graduates[p, 1] += c == p
-            elif phd_year[i] == year - 5:
-                graduates[p, 2] += 1
-                graduates[p, 3] += c == p
-    return (cells, top, top1, base, by_country, group_count, group_worked, group_cut, graduates, professor_talent,
-            trainees)
+    return by_country, group_worked, group_cut, professor_talent

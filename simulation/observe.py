@@ -83,7 +83,8 @@ def column_names(world: World, lever_names: list[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Tallies:
-    """The year's sums over the researchers behind the outputs (:func:`tally`): see :func:`simulation.loops.tally`."""
+    """The year's sums over the researchers behind the outputs (:func:`tally`): see
+    :func:`simulation.loops.tally_counts` and :func:`simulation.loops.tally_sums`."""
 
     cells: np.ndarray  # researchers by (country, sector, stage), (C, sectors, stages)
     top: np.ndarray  # at or above the top cut, by country
@@ -132,14 +133,20 @@ def weeks(pop: Population, world: World, hours: HoursConfig) -> Week:
 
 def tally(pop: Population, world: World, hours: HoursConfig, *, year: int, top_cut: float, top1_cut: float,
           week: Week | None = None) -> Tallies:
-    """The sums behind the year's outputs, and behind mentor quality, in one pass over the researchers; ``week``:
-    their :func:`weeks`, if taken already."""
+    """The sums behind the year's outputs, and behind mentor quality; ``week``: the researchers' :func:`weeks`, if
+    taken already. The counts and the sums of floats are two passes, each on its own thread if there are two."""
     n_c, n_sectors, n_stages = world.n_countries, len(SECTORS), len(STAGES)
     w = weeks(pop, world, hours) if week is None else week
-    sums = loops.tally(pop.country, pop.sector, pop.stage, pop.origin, pop.ln_talent, w.talent, w.cut, w.worked,
-                       w.output, w.group, pop.phd_country, pop.phd_year, year, world.origin, top_cut, top1_cut, n_c,
-                       n_sectors, n_stages)
-    return Tallies(sums[0].reshape(n_c, n_sectors, n_stages), *sums[1:])
+    counts, sums = threads.together(
+        lambda: loops.tally_counts(pop.country, pop.sector, pop.stage, pop.origin, pop.ln_talent, w.group,
+                                   pop.phd_country, pop.phd_year, year, world.origin, top_cut, top1_cut, n_c,
+                                   n_sectors, n_stages),
+        lambda: loops.tally_sums(pop.country, pop.sector, pop.stage, w.talent, w.cut, w.worked, w.output, w.group,
+                                 n_c), rows=len(pop))
+    cells, top, top1, base, group_count, graduates, trainees = counts
+    output, group_worked, group_cut, professor_talent = sums
+    return Tallies(cells.reshape(n_c, n_sectors, n_stages), top, top1, base, output, group_count, group_worked,
+                   group_cut, graduates, professor_talent, trainees)
 
 
 def observe(pop: Population, world: World, hours: HoursConfig, *, year: int, people_per_agent: float,

@@ -265,14 +265,14 @@ def draw_year(rng: np.random.Generator, n: int, n_alternatives: int, space: np.n
     are then views of it. ``tastes_later``: the noise block is skipped and left
     to ``tastes`` (:class:`TasteDraws`), which draws the numbers of the rows
     asked for. Either way the numbers, and the generator's state after them, are the same. ``parts``: spans
-    drawn at once (:func:`simulation.threads.uniforms`); ``shared``: drawn instead with any thread that lends
-    a hand (:class:`simulation.threads.SharedUniforms`).
+    drawn at once (:func:`simulation.threads.uniforms`). ``shared``: left to draw instead by the threads that
+    lend a hand (:meth:`simulation.threads.SharedUniforms.prepare`); the draws are whole once they have.
     """
     size = draw_size(n, n_alternatives)
     offers_end = n * (2 + n_alternatives)
     space = space[:size] if space is not None else np.empty(size)
     first = space[:offers_end if tastes_later else size]
-    u = threads.uniforms(rng, first, parts=parts) if shared is None else shared.draw(rng, first)
+    u = threads.uniforms(rng, first, parts=parts) if shared is None else shared.prepare(rng, first)
     # Alternative-major blocks, viewed as (n, A): see simulation.choice on layout.
     exit_u, advance_u, offer_u = u[:n], u[n:2 * n], u[2 * n:offers_end].reshape(n_alternatives, n).T
     if not tastes_later:

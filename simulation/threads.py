@@ -133,6 +133,18 @@ def each[T](work: Callable[[int, int], T], n: int, parts: int | None = None, min
     return run_spans(work, spans(n, parts, min_span))
 
 
+def together(*works: Callable[[], Any], rows: int) -> list[Any]:
+    """Each of ``works`` (passes over ``rows`` researchers) at the same time, the first in this thread and the
+    others in helper threads, as many as :func:`threads` allows, if each pass has at least :data:`MIN_SPAN` rows
+    (fewer gain less than the hand-over costs); their results in order. Each must release the GIL to gain and
+    must not write where another reads or writes."""
+    parts = max(1, min(len(works), threads())) if rows >= MIN_SPAN else 1
+    if parts == 1:
+        return [work() for work in works]
+    done = run_spans(lambda first, stop: [works[k]() for k in range(first, stop)], spans(len(works), parts, 1))
+    return [result for part in done for result in part]
+
+
 def run_spans[T](work: Callable[[int, int], T], parts: list[tuple[int, int]]) -> list[T]:
     """``work(start, stop)`` for each of ``parts``, as :func:`each` does for its spans."""
     if len(parts) == 1:
@@ -177,76 +189,67 @@ def uniforms(rng: np.random.Generator, out: np.ndarray, parts: int | None = None
     return out
 
 
-#: Uniforms a :class:`SharedUniforms` hands out at a time: about 60 µs of drawing, so that the thread that
+#: Uniforms a :class:`SharedUniforms` hands out at a time: about 20 µs of drawing, so that the thread that
 #: finishes first waits for the other no longer than that.
 SHARED_CHUNK = 32_768
 
 
 class SharedUniforms:
-    """``rng.random(out=out)``, drawn by the thread that owns the generator and, once it has started, by any other
-    thread that lends a hand (:meth:`help`): each takes chunks of ``out`` (``chunk`` numbers, default
-    :data:`SHARED_CHUNK`) not yet taken until none is left. The numbers are those of one stream: each chunk is
-    drawn from the generator's state jumped ahead to its start (:func:`simulation.pcg64.fill_chunks`). Where the
-    generator cannot jump ahead so (:func:`skip_uniforms`), the owner draws them all.
+    """``rng.random(out=out)``, drawn in chunks by any threads that lend a hand: :meth:`prepare` moves the
+    generator past the numbers and leaves them to draw; each thread that calls :meth:`help` then takes chunks
+    of ``out`` (``chunk`` numbers, default :data:`SHARED_CHUNK`) not yet taken until none is left. The numbers
+    are those of one stream: each chunk is drawn from the generator's state jumped ahead to its start
+    (:func:`simulation.pcg64.fill_chunks`), in compiled code that holds no GIL. Where the generator cannot jump
+    ahead so (:func:`skip_uniforms`), :meth:`prepare` draws them all.
 
-    Next year's draws are drawn ahead this way: a helper starts on them while this year is observed, and the
-    caller takes the chunks left once it is done with the year.
+    Next year's draws are drawn ahead this way: a helper starts on them while this year's outputs are written,
+    and the caller takes the chunks left when the next year starts.
     """
 
     def __init__(self, chunk: int = SHARED_CHUNK) -> None:
         if chunk < 1:
             raise ValueError(f"chunk must be a whole number >= 1, got {chunk!r}")
         self.chunk = chunk
-        self._started = threading.Event()
-        self._job: tuple[Any, ...] | None = None  # fill_chunks' arguments but the counter's
-        self._counter: np.ndarray | None = None
+        self._job: tuple[Any, ...] | None = None  # fill_chunks' arguments but the counter
 
-    def draw(self, rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
-        """Fill ``out`` (float64, 1-D) with ``rng``'s uniforms, with the help of any thread that calls
-        :meth:`help` meanwhile; ``rng`` is left as one call ``rng.random(out=out)`` would leave it."""
+    def prepare(self, rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
+        """Leave ``rng``'s next ``len(out)`` uniforms to draw into ``out`` (float64, 1-D, contiguous) and move
+        ``rng`` as one call ``rng.random(out=out)`` would; ``out``, which is whole once every thread that has
+        called :meth:`help` has returned from it (and one has been called)."""
         import numpy as np
 
         from simulation import pcg64
 
-        try:
-            bit_generator = rng.bit_generator
-            if not _can_jump(bit_generator):
-                return rng.random(out=out)
-            state = bit_generator.state
-            position, increment = state["state"]["state"], state["state"]["inc"]
-            near, powers = pcg64.jump_tables(increment)
-            self._counter = np.zeros(1, dtype=np.int64)
-            self._job = (out, self.chunk, np.uint64(position >> 64), np.uint64(position & pcg64.MASK_64), near,
-                         powers, pcg64.HALF)
-        finally:
-            self._started.set()  # even if it failed: a helper must not wait for a start that will not come
-        self._run()
+        bit_generator = rng.bit_generator
+        if not _can_jump(bit_generator):
+            return rng.random(out=out)
+        state = bit_generator.state
+        position, increment = state["state"]["state"], state["state"]["inc"]
+        near, powers = pcg64.jump_tables(increment)
+        self._job = (out, np.zeros(1, dtype=np.int64), self.chunk, np.uint64(position >> 64),
+                     np.uint64(position & pcg64.MASK_64), near, powers, pcg64.HALF)
         jumped = np.random.PCG64(0)  # its seed is overwritten: the state is the run's generator's
         jumped.state = state
         jumped.advance(len(out))
         _move_to(bit_generator, state, jumped.state["state"]["state"])
         return out
 
-    def help(self) -> None:
-        """Draw chunks not yet taken, once :meth:`draw` has started; return when none is left to take. ``out`` is
-        whole once the owner's ``draw`` and every call of this have returned."""
-        self._started.wait()
-        if self._job is not None:
-            self._run()
-
-    def close(self) -> None:
-        """No more chunks: those not yet taken are left undrawn, and :meth:`help` returns at once (for an owner
-        that fails before or while it draws)."""
-        if self._counter is not None:
-            self._counter[0] = 1 << 62
-        self._started.set()
-
-    def _run(self) -> None:
+    def help(self) -> int:
+        """Draw chunks not yet taken until none is left to take; the chunks this thread drew."""
         from simulation import pcg64
 
-        assert self._job is not None and self._counter is not None
-        out, chunk, *rest = self._job
-        pcg64.fill_chunks(out, self._counter, chunk, *rest)
+        return 0 if self._job is None else int(pcg64.fill_chunks(*self._job))
+
+    def close(self) -> None:
+        """Leave the chunks not yet taken undrawn: :meth:`help` returns once its chunk is drawn."""
+        if self._job is not None:
+            self._job[1][0] = 1 << 62
+
+    def draw(self, rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
+        """:meth:`prepare`, then :meth:`help`: ``out`` is whole once the other threads helping have returned."""
+        self.prepare(rng, out)
+        self.help()
+        return out
 
 
 def _can_jump(bit_generator: np.random.BitGenerator) -> bool:

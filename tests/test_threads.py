@@ -208,32 +208,34 @@ def test_uniforms_at_chosen_places_are_those_of_the_whole_block(n, block_rows, d
 @given(n=st.integers(0, 3000), chunk=st.integers(1, 700), seed=st.integers(0, 2**32), skip=st.integers(0, 2**70),
        helpers=st.integers(0, 3))
 def test_uniforms_drawn_by_several_threads_are_those_of_one_stream(n, chunk, seed, skip, helpers):
-    """Threads that lend a hand draw chunks of the owner's uniforms: together they give the numbers, and leave the
-    generator where, one call ``rng.random`` would."""
+    """Threads that lend a hand draw chunks of the uniforms left to draw: together they give the numbers one call
+    ``rng.random`` would, and the generator is left where that call leaves it."""
     rng = np.random.default_rng(seed)
     rng.bit_generator.advance(skip)
     alone = np.random.default_rng(seed)
     alone.bit_generator.advance(skip)
     shared = threads.SharedUniforms(chunk)
     out = np.full(n, np.nan)
+    assert shared.prepare(rng, out) is out
     hands = [threading.Thread(target=shared.help) for _ in range(helpers)]
     for hand in hands:
         hand.start()
-    assert shared.draw(rng, out) is out
+    shared.help()
     for hand in hands:
         hand.join()
     np.testing.assert_array_equal(out, alone.random(n))
     assert rng.bit_generator.state == alone.bit_generator.state
 
 
-def test_help_with_uniforms_that_are_never_drawn_returns():
-    """An owner that fails before drawing closes its uniforms: a thread that would help is not left waiting."""
-    shared = threads.SharedUniforms()
-    hand = threading.Thread(target=shared.help)
-    hand.start()
+def test_uniforms_left_undrawn_once_closed():
+    rng = np.random.default_rng(4)
+    shared = threads.SharedUniforms(10)
+    out = np.full(100, np.nan)
+    shared.prepare(rng, out)
     shared.close()
-    hand.join(timeout=10)
-    assert not hand.is_alive()
+    assert shared.help() == 0  # nothing left to take
+    assert np.isnan(out).all()
+    assert threads.SharedUniforms(10).help() == 0  # nothing prepared: nothing to draw
     with pytest.raises(ValueError, match="chunk must be a whole number >= 1, got 0"):
         threads.SharedUniforms(0)
 
