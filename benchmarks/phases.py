@@ -46,8 +46,8 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("flows", "simulation.observe:count_flows"),
     ("those staying: arrays compacted", "simulation.population:Population.compact"),
     ("observation: hours and output of each", "simulation.observe:weeks"),
-    ("observation: sums (counts, hours, output)", "simulation.observe:tally"),
     ("next year's draws handed to a helper", "simulation.model:TalentModel._draw_ahead"),
+    ("observation: sums (counts, hours, output)", "simulation.observe:tally"),
     ("mentor quality", "simulation.model:TalentModel._update_mentors"),
     ("observation: outputs, DataCollector", "simulation.model:TalentModel._observe"),
 )

@@ -130,31 +130,26 @@ def rebuild_scenario(config: Any, engine: str, rng_state: dict[str, Any], params
 
 @dataclasses.dataclass(frozen=True)
 class Ahead:
-    """Next year's draws, drawn ahead (:meth:`TalentModel._draw_ahead`), and what they hold for: the ``year``, the
-    researchers ``staying`` from this year and the generator's ``state`` they start from; the cohort's
-    ``entrants`` (agents) and the fraction of an agent ``carry`` to the year after; the cohort, the year's
-    uniforms, which ``shared`` leaves to draw, and the generator's state after them."""
+    """Next year's draws, being drawn in the background (:meth:`TalentModel._draw_ahead`), and what they hold for:
+    the ``year``, the researchers ``staying`` from this year and the generator's ``state`` they start from; the
+    cohort's ``entrants`` (agents) and the fraction of an agent ``carry`` to the year after."""
 
     year: int
     staying: int
     state: dict[str, Any]
     entrants: int
     carry: float
-    cohort: Population
-    draws: YearDraws
-    end: dict[str, Any]
-    shared: threads.SharedUniforms
-    helper: Background | None  # the helper drawing them; None: none was free
+    shared: threads.SharedUniforms  # the year's uniforms, which the caller helps draw once it needs them
+    drawn: Background  # of (cohort, YearDraws, the generator's state after them)
 
-    def finish(self, needed: bool = True) -> None:
-        """Draw here the uniforms the helper has not reached (``needed``; otherwise leave them), then wait for its
-        chunk: nothing else may write to the draws' memory after this."""
+    def finish(self, needed: bool = True) -> tuple[Population, YearDraws, dict[str, Any]]:
+        """The draws, once done: the uniforms the helper has not reached are drawn here (``needed``; otherwise
+        left undrawn). Nothing else writes to the draws' memory after this."""
         if needed:
             self.shared.help()
         else:
             self.shared.close()
-        if self.helper is not None:
-            self.helper.result()
+        return self.drawn.result()
 
 
 class TalentModel(mesa.Model):
@@ -309,12 +304,11 @@ class TalentModel(mesa.Model):
         return cohort
 
     def _draw_ahead(self, staying: int) -> None:
-        """Draw next year's cohort here, from a copy of the random generator, and start drawing next year's
-        uniforms in the background thread, while the rest of this year (mentor quality, the outputs) runs here:
-        the second CPU draws what the first would draw at the start of next year, into the memory the draws use
-        anyway. Next year draws the uniforms the helper has not yet reached beside it
-        (:class:`simulation.threads.SharedUniforms`). The helper's work is one compiled call that needs no GIL:
-        this thread holds the GIL while it writes the outputs.
+        """Start drawing next year's cohort and uniforms in the background thread, while the rest of this year
+        (the observation's sums, mentor quality, the outputs) runs here: the second CPU draws what the first would
+        draw at the start of next year, from a copy of the random generator, into the memory the draws use anyway.
+        Next year draws the uniforms the helper has not yet reached beside it
+        (:class:`simulation.threads.SharedUniforms`).
 
         Next year takes them (:meth:`_year_draws`) only if nothing has changed since that could change them: the
         generator's state and the number of researchers staying. The numbers are the same either way: a run's
@@ -329,12 +323,20 @@ class TalentModel(mesa.Model):
         state = self.rng.bit_generator.state
         generator = np.random.Generator(np.random.PCG64(0))  # its seed is overwritten: the state is the model's
         generator.bit_generator.state = state
+        space = self._draw_space(staying + n)
+        first_id, n_levers = self._next_id, len(self.levers)
         shared = threads.SharedUniforms()
-        cohort = draw_cohort(generator, n, config, world, self._next_id, len(self.levers))
-        draws = draw_year(generator, staying + n, world.n_alternatives, space=self._draw_space(staying + n),
-                          tastes_later=True, shared=shared)
-        self._ahead = Ahead(year, staying, state, n, carry, cohort, draws, generator.bit_generator.state, shared,
-                            threads.in_background(shared.help))
+
+        def draw() -> tuple[Population, YearDraws, dict[str, Any]]:
+            cohort = draw_cohort(generator, n, config, world, first_id, n_levers)
+            draws = draw_year(generator, staying + n, world.n_alternatives, space=space, tastes_later=True,
+                              shared=shared)
+            shared.help()
+            return cohort, draws, generator.bit_generator.state
+
+        drawn = threads.in_background(draw)
+        if drawn is not None:  # else no helper is free: next year draws them
+            self._ahead = Ahead(year, staying, state, n, carry, shared, drawn)
 
     def _year_draws(self, config: Config, world: World) -> tuple[Population, YearDraws, Population]:
         """This year's cohort, the year's uniforms for the population with it, and that population: drawn ahead
@@ -343,11 +345,11 @@ class TalentModel(mesa.Model):
         if ahead is not None:
             holds = (ahead.year, ahead.staying, ahead.state) == (self.year, len(self.population),
                                                                  self.rng.bit_generator.state)
-            ahead.finish(holds)
+            cohort, draws, end = ahead.finish(holds)
             if holds:
-                self.rng.bit_generator.state = ahead.end
+                self.rng.bit_generator.state = end
                 self._cohort_carry, self._next_id = ahead.carry, self._next_id + ahead.entrants
-                return ahead.cohort, ahead.draws, self.population.extend(ahead.cohort)
+                return cohort, draws, self.population.extend(cohort)
         cohort = self._cohort(config, world)
         pop = self.population.extend(cohort)
         draws = draw_year(self.rng, len(pop), world.n_alternatives, space=self._draw_space(len(pop)),
@@ -405,13 +407,14 @@ class TalentModel(mesa.Model):
             self._settle_agents(pop, leaving, unsettled)
         # The vectorized engine's population is its own: keep the stayers in place, room for next year's cohort.
         staying = pop.compact(kept) if self.engine == "vectorized" or not record else pop.take(kept)
+        # The weeks before the draws ahead: their spans have both threads; the sums after, beside the draws.
+        week = observe.weeks(staying, ctx.world, ctx.config.hours) if record else None
+        if self.engine == "vectorized" and record and self.steps < self.config.simulation.years:
+            self._draw_ahead(len(staying))
         tallies = None
         if record:  # the outputs' sums give mentor quality's too
             tallies = observe.tally(staying, ctx.world, ctx.config.hours, year=self.year, top_cut=self.top_cut,
-                                    top1_cut=self.top1_cut)
-        # After the sums, which take both threads: the helper draws while the year's outputs are written here.
-        if self.engine == "vectorized" and record and self.steps < self.config.simulation.years:
-            self._draw_ahead(len(staying))
+                                    top1_cut=self.top1_cut, week=week)
         self._update_mentors(staying, ctx, tallies)
         if record:
             self._observe(staying, flows, entries=entries, exits=len(pop) - len(kept), levers=lever_years,

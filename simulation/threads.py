@@ -202,8 +202,8 @@ class SharedUniforms:
     (:func:`simulation.pcg64.fill_chunks`), in compiled code that holds no GIL. Where the generator cannot jump
     ahead so (:func:`skip_uniforms`), :meth:`prepare` draws them all.
 
-    Next year's draws are drawn ahead this way: a helper starts on them while this year's outputs are written,
-    and the caller takes the chunks left when the next year starts.
+    Next year's draws are drawn ahead this way: a helper starts on them while this year is observed, and the
+    caller takes the chunks left when the next year starts.
     """
 
     def __init__(self, chunk: int = SHARED_CHUNK) -> None:
