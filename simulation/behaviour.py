@@ -78,8 +78,8 @@ def offers_held(pop: Population, world: World, offer_u: np.ndarray, transition: 
                                          minus_slope, world.offer_intercept, world.stage_shift,
                                          world.transition_shift, world.stage_allows,
                                          np.empty((world.n_alternatives, stop - start)))
-        loops.offers(np.exp(exponent, out=exponent), chance_u, pop.country[rows], pop.sector[rows], len(SECTORS),
-                     start, held[:, rows], offered[rows])
+        loops.offers(np.exp(exponent, out=exponent), chance_u, pop.country[rows], pop.sector[rows], pop.stage[rows],
+                     world.stage_allows, len(SECTORS), start, held[:, rows], offered[rows])
 
     threads.each(span, n)
     return held.T, offered

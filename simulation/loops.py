@@ -75,43 +75,56 @@ def age(stage, sector, country, years_in_stage, career_age, years_in_place, ln_t
 
 
 @jit
+def open_bits(stage_allows):
+    """By stage, the posts open at it as the bits of a whole number: bit a set if ``stage_allows[stage, a]``."""
+    bits = np.zeros(len(stage_allows), dtype=np.int64)
+    for s in range(len(stage_allows)):
+        for a in range(stage_allows.shape[1]):
+            bits[s] |= np.int64(stage_allows[s, a]) << a
+    return bits
+
+
+@jit
 def offer_exponents(ln_talent, stage, transition, talent_sigma, minus_slope, intercept, stage_shift, transition_shift,
                     stage_allows, out):
     """``-eta`` of :func:`simulation.choice.offer_probability` for each alternative and researcher, into ``out``
     (A, n): ``-slope z - intercept - (shift[stage] + transition_shift [transition])``, z = ln_talent / talent_sigma;
-    inf (a chance of 0) for the posts ``stage_allows`` (stage, A) does not allow at the researcher's stage."""
+    0 for the posts ``stage_allows`` (stage, A) does not allow at the researcher's stage (:func:`offers` holds none
+    of them: numpy's exponential of an infinite exponent, a chance of 0, takes a slow path)."""
     n_alt, n = out.shape
-    open_bits = np.zeros(len(stage_allows), dtype=np.int64)  # by stage, bit a: the post is open at the stage
-    for s in range(len(stage_allows)):
-        for a in range(n_alt):
-            open_bits[s] |= np.int64(stage_allows[s, a]) << a
+    bits = open_bits(stage_allows)
     shift = np.empty(n)
     allowed = np.empty(n, dtype=np.int64)
     for i in range(n):
         s = stage[i]
         shift[i] = stage_shift[s] + transition_shift * (1.0 if transition[i] else 0.0)
-        allowed[i] = open_bits[s]
+        allowed[i] = bits[s]
     for a in range(n_alt):
         for i in range(n):  # arithmetic only: compiled to SIMD instructions
             minus_eta = minus_slope[a] * (ln_talent[i] / talent_sigma)
             minus_eta -= intercept[a]
             minus_eta -= shift[i]
-            out[a, i] = minus_eta if (allowed[i] >> a) & 1 else np.inf
+            out[a, i] = minus_eta if (allowed[i] >> a) & 1 else 0.0
     return out
 
 
 @jit
-def offers(exp_minus_eta, offer_u, country, sector, n_sectors, start, held, offered):
+def offers(exp_minus_eta, offer_u, country, sector, stage, stage_allows, n_sectors, start, held, offered):
     """The offers each researcher holds, into ``held`` (A, n), and whether they hold one of a post other than
     their own, into ``offered`` (n,) (:func:`simulation.behaviour.offers_held`): a draw of ``offer_u`` (A, start +
     n or more; the columns from ``start`` on are these researchers') below the offer's chance
-    ``1 / (1 + exp(-eta))``, from ``exp(-eta)`` (A, n; inf where the post is not open: a chance of 0)."""
+    ``1 / (1 + exp(-eta))``, from ``exp(-eta)`` (A, n), at the posts ``stage_allows`` (stage, A) allows at the
+    researcher's stage (a chance of 0 elsewhere)."""
     n_alt, n = exp_minus_eta.shape
+    bits = open_bits(stage_allows)
+    allowed = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        allowed[i] = bits[stage[i]]
     offered[:] = False
     for a in range(n_alt):
         draws = offer_u[a, start:start + n]  # contiguous: the loop below stays SIMD
         for i in range(n):  # compiled to SIMD instructions
-            hit = draws[i] < 1.0 / (exp_minus_eta[a, i] + 1.0)
+            hit = (draws[i] < 1.0 / (exp_minus_eta[a, i] + 1.0)) & ((allowed[i] >> a) & 1 == 1)
             held[a, i] = hit
             offered[i] |= hit & (country[i] * n_sectors + sector[i] != a)
 
