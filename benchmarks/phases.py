@@ -8,7 +8,8 @@ year's time outside the timed steps (the Python between them, the levers'
 bookkeeping). The clocks add a few microseconds a call, a few calls a year.
 On two threads or more, next year's cohort and uniforms are drawn on a helper
 thread while the year's observation runs: the first step is then the time the
-year waits for them, and the steps after the hand-over share the CPUs with it.
+year draws the uniforms the helper has not reached and waits for it, and the
+steps after the hand-over share the CPUs with it.
 
 ``python -m benchmarks.phases [--quick]`` runs this benchmark alone and prints its section.
 """
