@@ -18,6 +18,7 @@ Whether this module computes what numpy does is checked once a process
 (:func:`agrees_with_numpy`) before it is used, and by tests/test_threads.py; a
 numpy that computed ``random`` otherwise would get its own draws instead.
 """
+
 from __future__ import annotations
 
 import functools

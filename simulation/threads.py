@@ -245,12 +245,6 @@ class SharedUniforms:
         if self._job is not None:
             self._job[1][0] = 1 << 62
 
-    def draw(self, rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
-        """:meth:`prepare`, then :meth:`help`: ``out`` is whole once the other threads helping have returned."""
-        self.prepare(rng, out)
-        self.help()
-        return out
-
 
 def _can_jump(bit_generator: np.random.BitGenerator) -> bool:
     """Whether the compiled PCG64 (:mod:`simulation.pcg64`) can draw for ``bit_generator``: numpy's PCG64, in a
@@ -294,8 +288,7 @@ def uniforms_at(state: dict[str, Any], rows: np.ndarray, n: int, out: np.ndarray
     (:func:`simulation.pcg64.fill_at`). ``parts`` and ``min_span`` as in :func:`spans`, in numbers drawn."""
     from simulation import pcg64
 
-    per_row = max(out.shape[1], 1) if out.ndim == 2 else 1
-    minimum = (MIN_SPAN if min_span is None else min_span) // per_row
+    minimum = (MIN_SPAN if min_span is None else min_span) // max(out.shape[1], 1)
     run_spans(lambda start, stop: pcg64.fill_at(state["state"], out, rows, n, first=start, stop=stop),
               spans(len(rows), parts, max(minimum, 1)))
     return out

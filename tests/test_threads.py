@@ -244,8 +244,8 @@ def test_uniforms_of_a_generator_that_cannot_jump_are_the_owners_alone():
     rng, alone = np.random.Generator(np.random.SFC64(3)), np.random.Generator(np.random.SFC64(3))
     shared = threads.SharedUniforms(5)
     out = np.empty(100)
-    shared.draw(rng, out)
-    shared.help()  # nothing left to help with: returns at once
+    assert shared.prepare(rng, out) is out  # drawn at once
+    assert shared.help() == 0  # nothing left to help with
     np.testing.assert_array_equal(out, alone.random(100))
     np.testing.assert_array_equal(rng.random(10), alone.random(10))  # left where one call leaves it
 
