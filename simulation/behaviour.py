@@ -74,12 +74,13 @@ def offers_held(pop: Population, world: World, offer_u: np.ndarray, transition: 
 
     def span(start: int, stop: int) -> None:
         rows = slice(start, stop)
+        allowed = np.empty(stop - start, dtype=np.int64)
         exponent = loops.offer_exponents(pop.ln_talent[rows], pop.stage[rows], transition[rows], world.talent_sigma,
                                          minus_slope, world.offer_intercept, world.stage_shift,
                                          world.transition_shift, world.stage_allows,
-                                         np.empty((world.n_alternatives, stop - start)))
-        loops.offers(np.exp(exponent, out=exponent), chance_u, pop.country[rows], pop.sector[rows], pop.stage[rows],
-                     world.stage_allows, len(SECTORS), start, held[:, rows], offered[rows])
+                                         np.empty((world.n_alternatives, stop - start)), allowed)
+        loops.offers(np.exp(exponent, out=exponent), chance_u, pop.country[rows], pop.sector[rows], allowed,
+                     len(SECTORS), start, held[:, rows], offered[rows])
 
     threads.each(span, n)
     return held.T, offered

@@ -86,15 +86,15 @@ def open_bits(stage_allows):
 
 @jit
 def offer_exponents(ln_talent, stage, transition, talent_sigma, minus_slope, intercept, stage_shift, transition_shift,
-                    stage_allows, out):
+                    stage_allows, out, allowed):
     """``-eta`` of :func:`simulation.choice.offer_probability` for each alternative and researcher, into ``out``
     (A, n): ``-slope z - intercept - (shift[stage] + transition_shift [transition])``, z = ln_talent / talent_sigma;
-    0 for the posts ``stage_allows`` (stage, A) does not allow at the researcher's stage (:func:`offers` holds none
-    of them: numpy's exponential of an infinite exponent, a chance of 0, takes a slow path)."""
+    and the posts ``stage_allows`` (stage, A) allows at each researcher's stage, as the bits of ``allowed`` (n,)
+    (:func:`open_bits`). A post not allowed gets 0 (:func:`offers` holds none of them: numpy's exponential of an
+    infinite exponent, a chance of 0, takes a slow path)."""
     n_alt, n = out.shape
     bits = open_bits(stage_allows)
     shift = np.empty(n)
-    allowed = np.empty(n, dtype=np.int64)
     for i in range(n):
         s = stage[i]
         shift[i] = stage_shift[s] + transition_shift * (1.0 if transition[i] else 0.0)
@@ -109,17 +109,13 @@ def offer_exponents(ln_talent, stage, transition, talent_sigma, minus_slope, int
 
 
 @jit
-def offers(exp_minus_eta, offer_u, country, sector, stage, stage_allows, n_sectors, start, held, offered):
+def offers(exp_minus_eta, offer_u, country, sector, allowed, n_sectors, start, held, offered):
     """The offers each researcher holds, into ``held`` (A, n), and whether they hold one of a post other than
     their own, into ``offered`` (n,) (:func:`simulation.behaviour.offers_held`): a draw of ``offer_u`` (A, start +
     n or more; the columns from ``start`` on are these researchers') below the offer's chance
-    ``1 / (1 + exp(-eta))``, from ``exp(-eta)`` (A, n), at the posts ``stage_allows`` (stage, A) allows at the
-    researcher's stage (a chance of 0 elsewhere)."""
+    ``1 / (1 + exp(-eta))``, from ``exp(-eta)`` (A, n), at the posts open at the researcher's stage (bits of
+    ``allowed``, from :func:`offer_exponents`; a chance of 0 elsewhere)."""
     n_alt, n = exp_minus_eta.shape
-    bits = open_bits(stage_allows)
-    allowed = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        allowed[i] = bits[stage[i]]
     offered[:] = False
     for a in range(n_alt):
         draws = offer_u[a, start:start + n]  # contiguous: the loop below stays SIMD
